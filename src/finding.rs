@@ -1,0 +1,128 @@
+//! The one `Finding` type every stage agrees on.
+//!
+//! A finding never holds key material: validators hand over only what is
+//! derived from the public half, so a reporter cannot leak a secret.
+
+use serde::Serialize;
+
+/// What parsing the candidate proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A real private key in clear.
+    Valid,
+    /// A real key protected by a passphrase: still a leak, it can be cracked offline.
+    Encrypted,
+    /// Looks like a private key but does not parse (truncated, corrupted, placeholder).
+    Unverified,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Encrypted => "encrypted",
+            Status::Unverified => "unverified",
+        }
+    }
+}
+
+/// Fingerprints in the forms `aws ec2 describe-key-pairs` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AwsFingerprints {
+    /// RSA key pairs created by EC2: SHA-1 of the DER PKCS#8 private key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1_pkcs8: Option<String>,
+    /// RSA key pairs imported into EC2: MD5 of the DER SubjectPublicKeyInfo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5_spki: Option<String>,
+    /// Ed25519 key pairs: base64 SHA-256 of the public key, padded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl AwsFingerprints {
+    pub fn is_empty(&self) -> bool {
+        self.sha1_pkcs8.is_none() && self.md5_spki.is_none() && self.sha256.is_none()
+    }
+}
+
+/// What a validator learnt from one candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub status: Status,
+    /// Container format, e.g. "PKCS#8", "OpenSSH", "PuTTY PPK v3".
+    pub format: String,
+    /// Algorithm and size, e.g. "RSA 2048", "Ed25519", "ECDSA P-256"; "unknown" when hidden.
+    pub key_type: String,
+    /// OpenSSH `SHA256:` fingerprint, as `ssh-keygen -lf` prints it.
+    pub fingerprint: Option<String>,
+    pub aws_fingerprints: AwsFingerprints,
+    /// The public half as an OpenSSH line (`ssh-ed25519 AAAA...`), for `authorized_keys` greps.
+    pub public_key: Option<String>,
+    /// Why the status is what it is, when that is worth saying (e.g. a parse error).
+    pub note: Option<String>,
+}
+
+impl KeyInfo {
+    /// A candidate that does not parse.
+    pub fn unverified(format: &str, key_type: &str, why: impl Into<String>) -> Self {
+        KeyInfo {
+            status: Status::Unverified,
+            format: format.to_string(),
+            key_type: key_type.to_string(),
+            fingerprint: None,
+            aws_fingerprints: AwsFingerprints::default(),
+            public_key: None,
+            note: Some(why.into()),
+        }
+    }
+
+    /// A real key whose details are not (yet) known.
+    pub fn new(status: Status, format: &str, key_type: impl Into<String>) -> Self {
+        KeyInfo {
+            status,
+            format: format.to_string(),
+            key_type: key_type.into(),
+            fingerprint: None,
+            aws_fingerprints: AwsFingerprints::default(),
+            public_key: None,
+            note: None,
+        }
+    }
+}
+
+/// Git context of a finding, in git sources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// One private key found somewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub path: String,
+    /// 1-based line where the key starts.
+    pub line: usize,
+    pub end_line: usize,
+    pub rule: String,
+    pub format: String,
+    pub key_type: String,
+    pub status: Status,
+    pub blocking: bool,
+    pub fingerprint: Option<String>,
+    pub aws_fingerprints: AwsFingerprints,
+    pub public_key: Option<String>,
+    pub commit: Option<CommitInfo>,
+    /// The git blob id, in git sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// A redacted one-line picture of the match: the marker, never the body.
+    pub redacted: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

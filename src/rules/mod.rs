@@ -1,0 +1,230 @@
+//! Rules are data: TOML files under `rules/`, embedded at build time.
+//!
+//! A rule names the literal keywords that gate it (checked on raw bytes before
+//! any regex runs), a `start` regex, an optional `end` marker bound to the
+//! start's `label`, and the validator that parses what it matched.
+
+mod matcher;
+pub mod unwrap;
+
+pub use matcher::{Candidate, Engine};
+
+use anyhow::{bail, Context, Result};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+/// The rule files shipped in the binary, in priority order.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("openssh.toml", include_str!("../../rules/openssh.toml")),
+    ("pem.toml", include_str!("../../rules/pem.toml")),
+    ("ppk.toml", include_str!("../../rules/ppk.toml")),
+    ("pgp.toml", include_str!("../../rules/pgp.toml")),
+    ("sshcom.toml", include_str!("../../rules/sshcom.toml")),
+    ("encoded.toml", include_str!("../../rules/encoded.toml")),
+    ("der.toml", include_str!("../../rules/der.toml")),
+];
+
+/// Which parser decides whether a candidate is a real key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validator {
+    Pem,
+    Openssh,
+    Ppk,
+    Pgp,
+    Sshcom,
+    /// Decode base64 and scan the result again with every rule.
+    Base64,
+    /// A whole blob of binary DER (PKCS#8/PKCS#1/SEC1/DSA) or PKCS#12.
+    Der,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    description: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    start: String,
+    end: Option<String>,
+    end_regex: Option<String>,
+    validator: Validator,
+    #[serde(default = "default_max_len")]
+    max_len: usize,
+    #[serde(default)]
+    binary: bool,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    negative_examples: Vec<String>,
+}
+
+fn default_max_len() -> usize {
+    65536
+}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub start: Regex,
+    /// END marker template; `{label}` is replaced by the start's `label` group.
+    pub end: Option<String>,
+    /// For formats without an END marker: where the span ends. The whole
+    /// span, start included, is then the body.
+    pub end_regex: Option<Regex>,
+    pub validator: Validator,
+    /// Longest span a match may cover (0: unbounded, the whole blob).
+    pub max_len: usize,
+    /// Matches raw bytes of a whole blob rather than text.
+    pub binary: bool,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+}
+
+/// Parse one rule file; `origin` names it in errors.
+pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
+    let file: RuleFile =
+        toml::from_str(text).with_context(|| format!("rule file {origin} is not valid"))?;
+    file.rule
+        .into_iter()
+        .map(|spec| compile(origin, spec))
+        .collect()
+}
+
+fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
+    let start = Regex::new(&spec.start).with_context(|| {
+        format!(
+            "rule {} in {origin}: bad regex in `start` ({})",
+            spec.id, spec.start
+        )
+    })?;
+    if let Some(end) = &spec.end {
+        if end.contains("{label}") && !start.capture_names().any(|n| n == Some("label")) {
+            bail!(
+                "rule {} in {origin}: `end` uses {{label}} but `start` has no (?P<label>...) group",
+                spec.id
+            );
+        }
+    }
+    let end_regex = match &spec.end_regex {
+        Some(re) => Some(Regex::new(re).with_context(|| {
+            format!(
+                "rule {} in {origin}: bad regex in `end_regex` ({re})",
+                spec.id
+            )
+        })?),
+        None => None,
+    };
+    if spec.end.is_some() && end_regex.is_some() {
+        bail!(
+            "rule {} in {origin}: give `end` or `end_regex`, not both",
+            spec.id
+        );
+    }
+    if spec.keywords.iter().any(|k| k.is_empty()) {
+        bail!("rule {} in {origin}: empty keyword", spec.id);
+    }
+    if spec.keywords.is_empty() && !spec.binary {
+        bail!(
+            "rule {} in {origin}: a text rule needs at least one keyword",
+            spec.id
+        );
+    }
+    Ok(Rule {
+        id: spec.id,
+        description: spec.description,
+        keywords: spec.keywords,
+        start,
+        end: spec.end,
+        end_regex,
+        validator: spec.validator,
+        max_len: spec.max_len,
+        binary: spec.binary,
+        examples: spec.examples,
+        negative_examples: spec.negative_examples,
+    })
+}
+
+/// Every built-in rule, compiled.
+pub fn builtin() -> Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN {
+        rules.extend(parse_rules(name, text)?);
+    }
+    Ok(rules)
+}
+
+/// Check each rule's examples against the engine: positives must yield a
+/// candidate from that rule, negatives must not. Returns one line per failure.
+pub fn check_examples(engine: &Engine) -> Vec<String> {
+    let mut failures = Vec::new();
+    for rule in engine.rules() {
+        for (i, ex) in rule.examples.iter().enumerate() {
+            if !engine.matches_rule(ex.as_bytes(), &rule.id) {
+                failures.push(format!("{}: example {} is not matched", rule.id, i + 1));
+            }
+        }
+        for (i, ex) in rule.negative_examples.iter().enumerate() {
+            if engine.matches_rule(ex.as_bytes(), &rule.id) {
+                failures.push(format!(
+                    "{}: negative example {} is matched",
+                    rule.id,
+                    i + 1
+                ));
+            }
+        }
+    }
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile_and_their_examples_hold() {
+        let engine = Engine::new(builtin().unwrap()).unwrap();
+        assert!(engine.rules().len() >= 7);
+        let failures = check_examples(&engine);
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn bad_regex_is_a_clear_error() {
+        let text = r#"
+[[rule]]
+id = "broken"
+description = "x"
+keywords = ["x"]
+start = "(unclosed"
+validator = "pem"
+"#;
+        let err = parse_rules("broken.toml", text).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("broken.toml") && msg.contains("bad regex"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_validator_and_missing_label_are_errors() {
+        let bad_validator =
+            "[[rule]]\nid='a'\ndescription='d'\nkeywords=['k']\nstart='k'\nvalidator='nope'\n";
+        assert!(parse_rules("a.toml", bad_validator).is_err());
+        let no_label = "[[rule]]\nid='a'\ndescription='d'\nkeywords=['k']\nstart='k'\nend='-----END {label}-----'\nvalidator='pem'\n";
+        let msg = format!("{:#}", parse_rules("a.toml", no_label).unwrap_err());
+        assert!(msg.contains("label"), "{msg}");
+    }
+}

@@ -1,0 +1,208 @@
+//! One blob through the pipeline: candidates, validation, policy, findings.
+//! Sources call `Scanner::scan` and attach where the blob lives.
+
+use crate::finding::{CommitInfo, Finding, KeyInfo, Status};
+use crate::rules::{Candidate, Engine, Validator};
+use crate::validate;
+use memchr::memchr_iter;
+use std::collections::HashSet;
+
+/// What to report and what blocks.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Unverified candidates (placeholders that look real, truncated or
+    /// corrupted keys) block too.
+    pub block_unverified: bool,
+    /// Fingerprints (`SHA256:...`, or the AWS forms) known to be harmless
+    /// fixtures; their findings are dropped.
+    pub allow_fingerprints: HashSet<String>,
+}
+
+impl Policy {
+    fn allowed(&self, info: &KeyInfo) -> bool {
+        let aws = &info.aws_fingerprints;
+        [
+            info.fingerprint.as_ref(),
+            aws.sha1_pkcs8.as_ref(),
+            aws.md5_spki.as_ref(),
+            aws.sha256.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|f| self.allow_fingerprints.contains(f))
+    }
+
+    pub fn blocks(&self, status: Status) -> bool {
+        status != Status::Unverified || self.block_unverified
+    }
+}
+
+/// A validated key in a blob, not yet tied to a path.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Byte span in the blob.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based lines.
+    pub line: usize,
+    pub end_line: usize,
+    pub rule: String,
+    pub info: KeyInfo,
+    pub redacted: String,
+}
+
+/// Where a blob lives, for the findings made from it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub path: String,
+    pub blob: Option<String>,
+    pub commit: Option<CommitInfo>,
+}
+
+pub struct Scanner {
+    pub engine: Engine,
+    pub policy: Policy,
+}
+
+impl Scanner {
+    pub fn new(engine: Engine, policy: Policy) -> Self {
+        Scanner { engine, policy }
+    }
+
+    /// Every key in `data` that the policy does not allow.
+    pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
+        let candidates = self.engine.candidates(data);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = LineIndex::new(data);
+        candidates
+            .iter()
+            .filter_map(|c| {
+                if c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
+                    return None;
+                }
+                let info = validate::validate(c)?;
+                if self.policy.allowed(&info) {
+                    return None;
+                }
+                let line = lines.line_of(c.span.start);
+                let end_line = lines.line_of(c.span.end.saturating_sub(1).max(c.span.start));
+                Some(Hit {
+                    start: c.span.start,
+                    end: c.span.end,
+                    line,
+                    end_line,
+                    rule: c.rule.id.clone(),
+                    redacted: redact(c, end_line + 1 - line),
+                    info,
+                })
+            })
+            .collect()
+    }
+
+    /// Findings for one blob at `origin`.
+    pub fn scan(&self, data: &[u8], origin: &Origin) -> Vec<Finding> {
+        self.hits(data)
+            .into_iter()
+            .map(|h| self.finding(h, origin))
+            .collect()
+    }
+
+    pub fn finding(&self, hit: Hit, origin: &Origin) -> Finding {
+        let info = hit.info;
+        Finding {
+            path: origin.path.clone(),
+            line: hit.line,
+            end_line: hit.end_line,
+            rule: hit.rule,
+            format: info.format,
+            key_type: info.key_type,
+            blocking: self.policy.blocks(info.status),
+            status: info.status,
+            fingerprint: info.fingerprint,
+            aws_fingerprints: info.aws_fingerprints,
+            public_key: info.public_key,
+            commit: origin.commit.clone(),
+            blob: origin.blob.clone(),
+            redacted: hit.redacted,
+            note: info.note,
+        }
+    }
+}
+
+/// Line numbers for increasing offsets, counting each newline once.
+struct LineIndex<'a> {
+    data: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        LineIndex {
+            data,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn line_of(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.data.len());
+        if offset < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += memchr_iter(b'\n', &self.data[self.pos..offset]).count();
+        self.pos = offset;
+        self.line
+    }
+}
+
+/// A picture of the match that shows what it is, never the body.
+fn redact(c: &Candidate, lines: usize) -> String {
+    let label = c.armor.as_ref().map(|a| a.label.as_str()).unwrap_or("");
+    let via = if c.wrapped_by.is_empty() {
+        String::new()
+    } else {
+        " (base64-encoded)".to_string()
+    };
+    match c.rule.validator {
+        Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
+        Validator::Ppk => {
+            let head = c
+                .armor
+                .as_ref()
+                .and_then(|a| {
+                    a.lines.iter().find_map(|l| match l {
+                        crate::rules::unwrap::Line::Header(k, v)
+                            if k.starts_with("PuTTY-User-Key-File-") =>
+                        {
+                            Some(format!("{k}: {v}"))
+                        }
+                        _ => None,
+                    })
+                })
+                .unwrap_or_else(|| "PuTTY-User-Key-File".to_string());
+            format!("{head} [{lines} lines redacted]{via}")
+        }
+        Validator::Sshcom => format!("---- BEGIN {label} ---- [{lines} lines redacted]{via}"),
+        _ => format!("-----BEGIN {label}----- [{lines} lines redacted]{via}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_from_one_and_rewinds() {
+        let data = b"a\nb\nc\n";
+        let mut li = LineIndex::new(data);
+        assert_eq!(li.line_of(0), 1);
+        assert_eq!(li.line_of(2), 2);
+        assert_eq!(li.line_of(5), 3);
+        assert_eq!(li.line_of(1), 1);
+        assert_eq!(li.line_of(100), 4);
+    }
+}

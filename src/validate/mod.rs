@@ -1,0 +1,29 @@
+//! Parse every candidate: a real key gets a status and fingerprints, a
+//! look-alike is dropped or marked `unverified`. Never judged by looks alone.
+
+pub mod der;
+pub mod fingerprint;
+pub mod openssh;
+pub mod pem;
+pub mod pgp;
+pub mod ppk;
+pub mod sshcom;
+
+use crate::finding::KeyInfo;
+use crate::rules::{Candidate, Validator};
+
+/// Decide what a candidate is. `None`: not a private key at all (e.g. a
+/// binary blob that merely starts like DER), so nothing is reported.
+pub fn validate(c: &Candidate) -> Option<KeyInfo> {
+    let armor = c.armor.as_ref();
+    match c.rule.validator {
+        Validator::Pem => Some(pem::validate(armor?)),
+        Validator::Openssh => Some(openssh::validate(armor?)),
+        Validator::Ppk => Some(ppk::validate(armor?)),
+        Validator::Pgp => Some(pgp::validate(armor?)),
+        Validator::Sshcom => Some(sshcom::validate(armor?)),
+        Validator::Der => der::validate(&c.bytes),
+        // The engine expands base64 runs itself; none reach a validator.
+        Validator::Base64 => None,
+    }
+}
