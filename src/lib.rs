@@ -3,9 +3,14 @@
 //!
 //! The pipeline, one module per step:
 //! `source` (blobs to scan) -> `rules` (candidates) -> `validate` (parse the
-//! key) -> `finding` -> `report` (human, JSON, SARIF) and an exit code.
+//! key) -> `scan` (policy, findings) -> `report` (human, JSON, SARIF) and an
+//! exit code. `config` holds `.keyscan.toml`; `hook` installs git hooks.
 
+pub mod config;
 pub mod finding;
+pub mod hook;
+pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod source;
 pub mod validate;

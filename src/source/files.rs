@@ -1,0 +1,159 @@
+//! Files on disk and standard input. Honours .gitignore (via `ignore`) unless
+//! told not to; hidden files are scanned, since `.ssh/`-like folders are
+//! exactly where keys live.
+
+use crate::finding::Finding;
+use crate::scan::{Origin, Scanner};
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Files at or above this size are memory-mapped rather than read.
+const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub findings: Vec<Finding>,
+    /// Things the user should know that are not findings: skipped files,
+    /// key files readable by others.
+    pub warnings: Vec<String>,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+pub struct WalkOptions {
+    /// Scan files that .gitignore and friends would skip.
+    pub no_ignore: bool,
+}
+
+/// Scan paths (files or directories; `-` is standard input).
+pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> Result<FileScan> {
+    let mut files = Vec::new();
+    let mut out = FileScan::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut data = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut data)
+                .context("cannot read standard input")?;
+            let origin = Origin {
+                path: "<stdin>".to_string(),
+                ..Origin::default()
+            };
+            out.files += 1;
+            out.bytes += data.len() as u64;
+            out.findings.extend(scanner.scan(&data, &origin));
+            continue;
+        }
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("cannot scan {}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, opts, &mut files, &mut out.warnings);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let results: Vec<FileResult> = files.par_iter().map(|p| scan_file(scanner, p)).collect();
+    for r in results {
+        out.files += 1;
+        out.bytes += r.bytes;
+        out.findings.extend(r.findings);
+        out.warnings.extend(r.warnings);
+    }
+    out.findings
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(out)
+}
+
+fn walk(root: &Path, opts: &WalkOptions, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .ignore(!opts.no_ignore)
+        .parents(!opts.no_ignore)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(err) => warnings.push(format!("skipped: {err}")),
+        }
+    }
+}
+
+struct FileResult {
+    findings: Vec<Finding>,
+    warnings: Vec<String>,
+    bytes: u64,
+}
+
+fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
+    let shown = path.display().to_string();
+    let mut result = FileResult {
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        bytes: 0,
+    };
+    let origin = Origin {
+        path: shown.clone(),
+        ..Origin::default()
+    };
+    match read(path) {
+        Ok(Content::Owned(data)) => {
+            result.bytes = data.len() as u64;
+            result.findings = scanner.scan(&data, &origin);
+        }
+        Ok(Content::Mapped(map)) => {
+            result.bytes = map.len() as u64;
+            result.findings = scanner.scan(&map, &origin);
+        }
+        Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
+    }
+    if !result.findings.is_empty() {
+        if let Some(mode) = readable_by_others(path) {
+            result.warnings.push(format!(
+                "{shown} holds a private key and is readable by others (mode {mode:o}): chmod 600 it"
+            ));
+        }
+    }
+    result
+}
+
+enum Content {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+fn read(path: &Path) -> Result<Content> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        bail!("not a regular file");
+    }
+    if meta.len() >= MMAP_THRESHOLD {
+        // SAFETY: the map is read-only and dropped before we return findings;
+        // a file truncated under us can fault, which ripgrep accepts too.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        return Ok(Content::Mapped(map));
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    (&file).read_to_end(&mut data)?;
+    Ok(Content::Owned(data))
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path) -> Option<u32> {
+    None
+}

@@ -1,0 +1,5 @@
+//! Sources yield blobs to scan and say where they live. Sources know git and
+//! the filesystem; nothing after them does.
+
+pub mod files;
+pub mod staged;
