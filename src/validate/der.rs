@@ -1,5 +1,447 @@
-//! TODO(validators helper): der
-use crate::finding::KeyInfo;
-pub fn validate(_bytes: &[u8]) -> Option<KeyInfo> {
-    None
+//! DER private keys: PKCS#8 (plain and encrypted), PKCS#1, SEC1, OpenSSL's
+//! traditional DSA, and PKCS#12 containers. Used for PEM bodies and for
+//! whole binary blobs.
+
+use super::fingerprint::{self, bits};
+use crate::finding::{KeyInfo, Status};
+use der::asn1::ObjectIdentifier as Oid;
+use der::Decode;
+use num_bigint::BigUint;
+
+const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+const X448: Oid = Oid::new_unwrap("1.3.101.111");
+const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
+const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
+/// pkcs-12 keyBag and pkcs8ShroudedKeyBag, DER-encoded with their tag.
+const P12_KEY_BAG: &[u8] = &[
+    0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x01,
+];
+const P12_SHROUDED_BAG: &[u8] = &[
+    0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
+];
+/// pkcs7-data, the content type of a PFX's authSafe.
+const PKCS7_DATA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+];
+
+pub type Parsed = Result<KeyInfo, String>;
+
+/// A whole binary blob: a DER key or a PKCS#12 holding one, else `None`.
+pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
+    let bytes = trim_trailing_whitespace(bytes);
+    let (tag, content, rest) = tlv(bytes)?;
+    if tag != 0x30 || !rest.is_empty() || content.is_empty() {
+        return None;
+    }
+    let parsers: [fn(&[u8]) -> Parsed; 5] = [pkcs8, encrypted_pkcs8, pkcs1, sec1, dsa];
+    for parse in parsers {
+        if let Ok(mut info) = parse(bytes) {
+            info.format = format!("DER {}", info.format);
+            return Some(info);
+        }
+    }
+    pkcs12(bytes)
+}
+
+fn trim_trailing_whitespace(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    // Only strip when the DER length says the blob ends there.
+    match tlv(bytes) {
+        Some((_, _, rest)) if rest.len() == bytes.len() - end => &bytes[..end],
+        _ => bytes,
+    }
+}
+
+/// PKCS#8 PrivateKeyInfo (`BEGIN PRIVATE KEY`).
+pub fn pkcs8(der: &[u8]) -> Parsed {
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| format!("PKCS#8: {e}"))?;
+    let key = info.private_key.as_bytes();
+    let oid = info.algorithm.oid;
+    let mut out = if oid == RSA {
+        rsa_from_pkcs1(key)?
+    } else if oid == EC {
+        let curve = info
+            .algorithm
+            .parameters
+            .and_then(|p| p.decode_as::<Oid>().ok());
+        ec_from_sec1(key, curve)?
+    } else if oid == ED25519 {
+        let seed: [u8; 32] = match tlv(key) {
+            Some((0x04, seed, [])) => seed
+                .try_into()
+                .map_err(|_| "Ed25519 key is not 32 bytes".to_string())?,
+            _ => return Err("Ed25519 key is not an OCTET STRING".into()),
+        };
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
+        if let Some(embedded) = info.public_key.and_then(|p| p.as_bytes()) {
+            if embedded != public {
+                return Err("Ed25519 public key does not match the private key".into());
+            }
+        }
+        let mut out = KeyInfo::new(Status::Valid, "PKCS#8", "Ed25519");
+        fingerprint::fill_ssh(&mut out, &fingerprint::ed25519_key(public));
+        out
+    } else if oid == DSA {
+        let params = info
+            .algorithm
+            .parameters
+            .ok_or("DSA key without parameters")?;
+        let (p, q, g) = dsa_params(params.value())?;
+        let x = integer(key)?;
+        dsa_info(p, q, g, None, x)?
+    } else if oid == ED448 || oid == X25519 || oid == X448 {
+        let name = match oid {
+            o if o == ED448 => "Ed448",
+            o if o == X25519 => "X25519",
+            _ => "X448",
+        };
+        KeyInfo::new(Status::Valid, "PKCS#8", name)
+    } else {
+        KeyInfo::new(Status::Valid, "PKCS#8", format!("unknown ({oid})"))
+    };
+    out.format = "PKCS#8".into();
+    if oid == RSA {
+        let pkcs1_key = pkcs1::RsaPrivateKeyRef::from_der(key).map_err(|e| e.to_string())?;
+        out.aws_fingerprints = fingerprint::aws_rsa(
+            &pkcs8_rsa_der(key),
+            &spki_rsa_der(
+                pkcs1_key.modulus.as_bytes(),
+                pkcs1_key.public_exponent.as_bytes(),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// PKCS#8 EncryptedPrivateKeyInfo (`BEGIN ENCRYPTED PRIVATE KEY`).
+pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
+    // SEQUENCE { AlgorithmIdentifier { OID, params }, OCTET STRING }
+    let bad = || "not an EncryptedPrivateKeyInfo".to_string();
+    let (tag, content, rest) = tlv(der).ok_or_else(bad)?;
+    let (alg_tag, alg, after) = tlv(content).ok_or_else(bad)?;
+    let (oid_tag, _, _) = tlv(alg).ok_or_else(bad)?;
+    let (data_tag, data, end) = tlv(after).ok_or_else(bad)?;
+    if tag != 0x30
+        || !rest.is_empty()
+        || alg_tag != 0x30
+        || oid_tag != 0x06
+        || data_tag != 0x04
+        || !end.is_empty()
+    {
+        return Err(bad());
+    }
+    if data.len() < 32 || data.len() % 8 != 0 {
+        return Err("encrypted PKCS#8 too short to hold a key".into());
+    }
+    Ok(KeyInfo::new(
+        Status::Encrypted,
+        "encrypted PKCS#8",
+        "unknown",
+    ))
+}
+
+/// PKCS#1 RSAPrivateKey (`BEGIN RSA PRIVATE KEY`).
+pub fn pkcs1(der: &[u8]) -> Parsed {
+    let mut out = rsa_from_pkcs1(der)?;
+    let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|e| e.to_string())?;
+    out.aws_fingerprints = fingerprint::aws_rsa(
+        &pkcs8_rsa_der(der),
+        &spki_rsa_der(key.modulus.as_bytes(), key.public_exponent.as_bytes()),
+    );
+    Ok(out)
+}
+
+fn rsa_from_pkcs1(der: &[u8]) -> Parsed {
+    let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|e| format!("PKCS#1: {e}"))?;
+    let n = key.modulus.as_bytes();
+    let e = key.public_exponent.as_bytes();
+    let p = BigUint::from_bytes_be(key.prime1.as_bytes());
+    let q = BigUint::from_bytes_be(key.prime2.as_bytes());
+    if key.other_prime_infos.is_none() && p.clone() * q != BigUint::from_bytes_be(n) {
+        return Err("RSA modulus is not the product of its primes".into());
+    }
+    let mut out = KeyInfo::new(Status::Valid, "PKCS#1", format!("RSA {}", bits(n)));
+    let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
+    fingerprint::fill_ssh(&mut out, &public);
+    Ok(out)
+}
+
+/// SEC1 ECPrivateKey (`BEGIN EC PRIVATE KEY`).
+pub fn sec1(der: &[u8]) -> Parsed {
+    ec_from_sec1(der, None)
+}
+
+fn ec_from_sec1(der: &[u8], curve_hint: Option<Oid>) -> Parsed {
+    let key = sec1::EcPrivateKey::from_der(der).map_err(|e| format!("SEC1: {e}"))?;
+    let curve = key
+        .parameters
+        .and_then(|p| p.named_curve())
+        .or(curve_hint)
+        .ok_or("EC key without a named curve")?;
+    let scalar = key.private_key;
+    let derived: Option<Box<[u8]>> = if curve == P256 {
+        p256::SecretKey::from_slice(scalar)
+            .ok()
+            .map(|s| s.public_key().to_sec1_bytes())
+    } else if curve == P384 {
+        p384::SecretKey::from_slice(scalar)
+            .ok()
+            .map(|s| s.public_key().to_sec1_bytes())
+    } else if curve == P521 {
+        p521::SecretKey::from_slice(scalar)
+            .ok()
+            .map(|s| s.public_key().to_sec1_bytes())
+    } else {
+        let name = if curve == SECP256K1 {
+            "ECDSA secp256k1".to_string()
+        } else {
+            format!("EC ({curve})")
+        };
+        return Ok(KeyInfo::new(Status::Valid, "SEC1", name));
+    };
+    let derived = derived.ok_or("EC private scalar is out of range")?;
+    if let Some(embedded) = key.public_key {
+        if !same_point(&curve, embedded, &derived) {
+            return Err("EC public key does not match the private key".into());
+        }
+    }
+    let name = match curve {
+        c if c == P256 => "ECDSA P-256",
+        c if c == P384 => "ECDSA P-384",
+        _ => "ECDSA P-521",
+    };
+    let mut out = KeyInfo::new(Status::Valid, "SEC1", name);
+    let public = fingerprint::ecdsa_key(&derived).ok_or("EC public key does not encode")?;
+    fingerprint::fill_ssh(&mut out, &public);
+    Ok(out)
+}
+
+fn same_point(curve: &Oid, a: &[u8], b: &[u8]) -> bool {
+    if *curve == P256 {
+        p256::PublicKey::from_sec1_bytes(a).ok() == p256::PublicKey::from_sec1_bytes(b).ok()
+    } else if *curve == P384 {
+        p384::PublicKey::from_sec1_bytes(a).ok() == p384::PublicKey::from_sec1_bytes(b).ok()
+    } else {
+        p521::PublicKey::from_sec1_bytes(a).ok() == p521::PublicKey::from_sec1_bytes(b).ok()
+    }
+}
+
+/// OpenSSL's traditional DSA key: SEQUENCE { 0, p, q, g, y, x }.
+pub fn dsa(der: &[u8]) -> Parsed {
+    let (tag, content, rest) = tlv(der).ok_or("DSA: not DER")?;
+    if tag != 0x30 || !rest.is_empty() {
+        return Err("DSA: not a SEQUENCE".into());
+    }
+    let mut ints = Vec::new();
+    let mut cur = content;
+    while !cur.is_empty() {
+        let (tag, value, rest) = tlv(cur).ok_or("DSA: bad DER")?;
+        if tag != 0x02 {
+            return Err("DSA: expected INTEGER".into());
+        }
+        ints.push(value);
+        cur = rest;
+    }
+    if ints.len() != 6 || ints[0] != [0] {
+        return Err("DSA: expected version and five integers".into());
+    }
+    dsa_info(ints[1], ints[2], ints[3], Some(ints[4]), ints[5])
+}
+
+fn dsa_params(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
+    let mut cur = der;
+    let mut out = Vec::new();
+    while !cur.is_empty() && out.len() < 3 {
+        let (tag, value, rest) = tlv(cur).ok_or("DSA parameters: bad DER")?;
+        if tag != 0x02 {
+            return Err("DSA parameters: expected INTEGER".into());
+        }
+        out.push(value);
+        cur = rest;
+    }
+    match out.as_slice() {
+        [p, q, g] => Ok((p, q, g)),
+        _ => Err("DSA parameters: expected p, q, g".into()),
+    }
+}
+
+fn integer(der: &[u8]) -> Result<&[u8], String> {
+    match tlv(der) {
+        Some((0x02, value, [])) => Ok(value),
+        _ => Err("expected an INTEGER".into()),
+    }
+}
+
+fn dsa_info(p: &[u8], q: &[u8], g: &[u8], y: Option<&[u8]>, x: &[u8]) -> Parsed {
+    let (pb, gb, xb) = (
+        BigUint::from_bytes_be(p),
+        BigUint::from_bytes_be(g),
+        BigUint::from_bytes_be(x),
+    );
+    if pb.bits() < 512 || xb.bits() == 0 || xb >= BigUint::from_bytes_be(q) {
+        return Err("DSA parameters out of range".into());
+    }
+    let derived = gb.modpow(&xb, &pb);
+    if let Some(y) = y {
+        if derived != BigUint::from_bytes_be(y) {
+            return Err("DSA public value does not match the private key".into());
+        }
+    }
+    let y = derived.to_bytes_be();
+    let mut out = KeyInfo::new(Status::Valid, "DSA", format!("DSA {}", bits(p)));
+    if let Some(public) = fingerprint::dsa_key(p, q, g, &y) {
+        fingerprint::fill_ssh(&mut out, &public);
+    }
+    Ok(out)
+}
+
+/// A PFX holding a key bag: its contents are passphrase-protected.
+fn pkcs12(der: &[u8]) -> Option<KeyInfo> {
+    let (_, content, _) = tlv(der)?;
+    let (tag, version, after) = tlv(content)?;
+    if tag != 0x02 || version != [3] {
+        return None;
+    }
+    let (tag, auth_safe, _) = tlv(after)?;
+    if tag != 0x30 || !auth_safe.starts_with(PKCS7_DATA) {
+        return None;
+    }
+    let find = |needle: &[u8]| memchr::memmem::find(der, needle).is_some();
+    let status = if find(P12_SHROUDED_BAG) {
+        Status::Encrypted
+    } else if find(P12_KEY_BAG) {
+        Status::Valid
+    } else {
+        return None;
+    };
+    Some(KeyInfo::new(status, "PKCS#12", "unknown"))
+}
+
+/// One DER TLV: (tag, value, rest). Definite lengths only.
+pub fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *data.first()?;
+    let first = *data.get(1)? as usize;
+    let (len, header) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let bytes = data.get(2..2 + n)?;
+        (
+            bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize),
+            2 + n,
+        )
+    };
+    let end = header.checked_add(len)?;
+    let value = data.get(header..end)?;
+    Some((tag, value, &data[end..]))
+}
+
+fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+fn encode_uint(be: &[u8]) -> Vec<u8> {
+    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
+    let mut v = Vec::with_capacity(be.len() + 1);
+    if be.get(start).is_none_or(|b| b & 0x80 != 0) {
+        v.push(0);
+    }
+    v.extend_from_slice(&be[start..]);
+    encode(0x02, &v)
+}
+
+/// AlgorithmIdentifier { rsaEncryption, NULL }.
+fn rsa_algorithm() -> Vec<u8> {
+    let oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    encode(0x30, &oid)
+}
+
+/// The PKCS#8 DER that `openssl pkcs8 -topk8 -nocrypt` makes of an RSA key.
+fn pkcs8_rsa_der(pkcs1: &[u8]) -> Vec<u8> {
+    let mut body = encode_uint(&[0]);
+    body.extend(rsa_algorithm());
+    body.extend(encode(0x04, pkcs1));
+    encode(0x30, &body)
+}
+
+/// SubjectPublicKeyInfo DER of an RSA public key.
+fn spki_rsa_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    let mut rsa_pub = encode_uint(n);
+    rsa_pub.extend(encode_uint(e));
+    let mut bits = vec![0];
+    bits.extend(encode(0x30, &rsa_pub));
+    let mut body = rsa_algorithm();
+    body.extend(encode(0x03, &bits));
+    encode(0x30, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tlv_reads_short_and_long_lengths() {
+        assert_eq!(
+            tlv(&[0x02, 0x01, 0x05, 0xff]),
+            Some((0x02, &[5u8][..], &[0xffu8][..]))
+        );
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend([7u8; 0x80]);
+        assert_eq!(tlv(&long).unwrap().1.len(), 0x80);
+        assert_eq!(tlv(&[0x30, 0x85, 1, 1, 1, 1, 1]), None);
+        assert_eq!(tlv(&[0x30, 0x05, 1]), None);
+    }
+
+    #[test]
+    fn random_and_truncated_bytes_never_panic() {
+        let mut seed = 0x1234_5678u32;
+        for len in 0..400 {
+            let mut data = vec![0x30, 0x82, (len >> 8) as u8, len as u8];
+            for _ in 0..len {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                data.push((seed >> 16) as u8);
+            }
+            assert!(validate(&data).is_none());
+            for cut in [1, 2, 5, data.len() / 2] {
+                let _ = validate(&data[..data.len().saturating_sub(cut)]);
+            }
+        }
+    }
+
+    #[test]
+    fn uint_encoding_adds_sign_byte() {
+        assert_eq!(encode_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(encode_uint(&[0x00, 0x7f]), vec![0x02, 0x01, 0x7f]);
+    }
 }

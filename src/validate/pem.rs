@@ -1,6 +1,71 @@
-//! TODO(validators helper): pem
-use crate::finding::KeyInfo;
+//! PEM-armored keys: the label says which DER structure to expect; legacy
+//! OpenSSL encryption (`Proc-Type: 4,ENCRYPTED`) is judged by its headers.
+
+use super::der;
+use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
-pub fn validate(_armor: &Armor) -> KeyInfo {
-    KeyInfo::unverified("?", "unknown", "not implemented")
+
+pub fn validate(armor: &Armor) -> KeyInfo {
+    let family = match armor.label.as_str() {
+        "RSA PRIVATE KEY" => "RSA",
+        "EC PRIVATE KEY" => "ECDSA",
+        "DSA PRIVATE KEY" => "DSA",
+        _ => "unknown",
+    };
+    if armor
+        .header("Proc-Type")
+        .is_some_and(|v| v.to_ascii_uppercase().contains("ENCRYPTED"))
+    {
+        return legacy_encrypted(armor, family);
+    }
+    let Some(der) = armor.decoded() else {
+        return KeyInfo::unverified("PEM", family, "body is not valid base64");
+    };
+    let parsed = match armor.label.as_str() {
+        "RSA PRIVATE KEY" => der::pkcs1(&der),
+        "EC PRIVATE KEY" => der::sec1(&der),
+        "DSA PRIVATE KEY" => der::dsa(&der),
+        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8(&der),
+        _ => der::pkcs8(&der),
+    };
+    parsed.unwrap_or_else(|why| KeyInfo::unverified("PEM", family, why))
+}
+
+/// `Proc-Type: 4,ENCRYPTED` + `DEK-Info: CIPHER,IV`: the body is ciphertext,
+/// so check what can be checked: a known cipher, an IV of its block size, and
+/// a body that is whole blocks.
+fn legacy_encrypted(armor: &Armor, family: &str) -> KeyInfo {
+    let format = "PEM (legacy encryption)";
+    let Some(dek) = armor.header("DEK-Info") else {
+        return KeyInfo::unverified(format, family, "Proc-Type ENCRYPTED without DEK-Info");
+    };
+    let (cipher, iv) = dek.split_once(',').unwrap_or((dek, ""));
+    let cipher = cipher.trim().to_ascii_uppercase();
+    let block = if cipher.starts_with("AES")
+        || cipher.starts_with("CAMELLIA")
+        || cipher.starts_with("ARIA")
+    {
+        16
+    } else if cipher.starts_with("DES")
+        || cipher.starts_with("BF")
+        || cipher.starts_with("IDEA")
+        || cipher.starts_with("CAST")
+        || cipher.starts_with("RC2")
+    {
+        8
+    } else {
+        return KeyInfo::unverified(format, family, format!("unknown cipher {cipher}"));
+    };
+    let iv = iv.trim();
+    if iv.len() != block * 2 || !iv.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return KeyInfo::unverified(format, family, "DEK-Info IV has the wrong length");
+    }
+    match armor.decoded() {
+        Some(body) if body.len() >= 32 && body.len() % block == 0 => {
+            let mut info = KeyInfo::new(Status::Encrypted, format, family);
+            info.note = Some(format!("encrypted with {cipher}"));
+            info
+        }
+        _ => KeyInfo::unverified(format, family, "ciphertext is not whole cipher blocks"),
+    }
 }
