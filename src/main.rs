@@ -116,7 +116,11 @@ fn run(cli: &Cli) -> Result<u8> {
             Report {
                 findings: scan.findings,
                 warnings: scan.warnings,
-                scanned: format!("{} file{}", scan.files, if scan.files == 1 { "" } else { "s" }),
+                scanned: format!(
+                    "{} file{}",
+                    scan.files,
+                    if scan.files == 1 { "" } else { "s" }
+                ),
             }
         }
         Command::PreCommit => Report {
@@ -135,7 +139,9 @@ fn emit(cli: &Cli, report: &Report) -> Result<()> {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        Color::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let style = Style {
         color,

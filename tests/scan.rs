@@ -37,7 +37,11 @@ fn disguises_of_a_real_openssh_key() {
     let crlf = pem.replace('\n', "\r\n");
     let indented = format!(
         "deploy:\n  key: |\n{}\n  other: 1\n",
-        lines.iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+        lines
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let json_escaped = format!(
         "{{\"name\": \"prod\", \"private_key\": {}}}\n",
@@ -46,22 +50,24 @@ fn disguises_of_a_real_openssh_key() {
     let crlf_escaped = format!("{{\"k\": \"{}\"}}", pem.replace('\n', "\\r\\n"));
     let concatenated = format!(
         "const KEY =\n{};\n",
-        lines.iter().map(|l| format!("  \"{l}\\n\"")).collect::<Vec<_>>().join(" +\n")
+        lines
+            .iter()
+            .map(|l| format!("  \"{l}\\n\""))
+            .collect::<Vec<_>>()
+            .join(" +\n")
     );
     let python = format!(
         "KEY = (\n{}\n)\n",
-        lines.iter().map(|l| format!("    b\"{l}\\n\"")).collect::<Vec<_>>().join("\n")
+        lines
+            .iter()
+            .map(|l| format!("    b\"{l}\\n\""))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let prefixed = format!("export SSH_KEY='{}'\n", pem.trim_end());
     let no_newline = format!("notes\n{}", pem.trim_end());
-    let markdown = format!(
-        "# Setup\n\n```\n{}```\n",
-        pem
-    );
-    let quoted_md = format!(
-        "> {}\n",
-        lines.join("\n> ")
-    );
+    let markdown = format!("# Setup\n\n```\n{}```\n", pem);
+    let quoted_md = format!("> {}\n", lines.join("\n> "));
     let cases: Vec<(&str, String)> = vec![
         ("crlf", crlf),
         ("indented yaml", indented),
@@ -101,7 +107,10 @@ fn base64_wrapped_pem_in_a_kubernetes_secret() {
         .chunks(76)
         .map(|c| format!("    {}", std::str::from_utf8(c).unwrap()))
         .collect();
-    let ci = format!("variables:\n  DEPLOY_KEY: |\n{}\n  NEXT: x\n", wrapped.join("\n"));
+    let ci = format!(
+        "variables:\n  DEPLOY_KEY: |\n{}\n  NEXT: x\n",
+        wrapped.join("\n")
+    );
     let (code, found) = scan_content(dir, "ci.yaml", ci.as_bytes());
     assert_eq!(code, 1);
     assert_one_valid(&found, &fp, "wrapped base64");
@@ -137,7 +146,15 @@ fn look_alikes_stay_quiet() {
     tool(
         "openssl",
         &[
-            "req", "-x509", "-key", rsa.to_str().unwrap(), "-subj", "/CN=t", "-days", "1", "-out",
+            "req",
+            "-x509",
+            "-key",
+            rsa.to_str().unwrap(),
+            "-subj",
+            "/CN=t",
+            "-days",
+            "1",
+            "-out",
             cert.to_str().unwrap(),
         ],
         dir,
@@ -145,10 +162,24 @@ fn look_alikes_stay_quiet() {
     let csr = dir.join("req.csr");
     tool(
         "openssl",
-        &["req", "-new", "-key", rsa.to_str().unwrap(), "-subj", "/CN=t", "-out", csr.to_str().unwrap()],
+        &[
+            "req",
+            "-new",
+            "-key",
+            rsa.to_str().unwrap(),
+            "-subj",
+            "/CN=t",
+            "-out",
+            csr.to_str().unwrap(),
+        ],
         dir,
     );
-    let public_pem = tool("openssl", &["rsa", "-in", rsa.to_str().unwrap(), "-pubout"], dir).stdout;
+    let public_pem = tool(
+        "openssl",
+        &["rsa", "-in", rsa.to_str().unwrap(), "-pubout"],
+        dir,
+    )
+    .stdout;
     let quiet: Vec<(&str, Vec<u8>)> = vec![
         ("ssh public key", fs::read(path.with_extension("pub")).unwrap()),
         ("pem public key", public_pem),
@@ -185,8 +216,16 @@ fn corrupted_key_is_an_unverified_warning_unless_policy_blocks() {
     assert_eq!(found[0]["status"], "unverified");
     assert_eq!(found[0]["blocking"], false);
 
-    fs::write(dir.join("strict.toml"), "[policy]\nblock_unverified = true\n").unwrap();
-    let (code, v) = json(dir, &["--config", "strict.toml", "scan", "broken.pem"], None);
+    fs::write(
+        dir.join("strict.toml"),
+        "[policy]\nblock_unverified = true\n",
+    )
+    .unwrap();
+    let (code, v) = json(
+        dir,
+        &["--config", "strict.toml", "scan", "broken.pem"],
+        None,
+    );
     assert_eq!(code, 1);
     assert_eq!(findings(&v)[0]["blocking"], true);
 }
@@ -244,7 +283,11 @@ fn stdin_human_output_is_redacted_and_names_the_key() {
     assert!(stdout.contains("Rotate"), "{stdout}");
     // No line of the key body is printed, in any format.
     for format in ["human", "json", "sarif"] {
-        let out = keyscan(dir, &["--format", format, "scan", "-"], Some(text.as_bytes()));
+        let out = keyscan(
+            dir,
+            &["--format", format, "scan", "-"],
+            Some(text.as_bytes()),
+        );
         let shown = String::from_utf8_lossy(&out.stdout);
         for body_line in text.lines().filter(|l| !l.starts_with("-----")) {
             assert!(!shown.contains(body_line), "{format} leaks a body line");
@@ -264,7 +307,10 @@ fn sarif_is_well_formed() {
     let r = &v["runs"][0]["results"][0];
     assert_eq!(r["ruleId"], "openssh-private-key");
     assert_eq!(r["level"], "error");
-    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
     assert!(r["message"]["text"].as_str().unwrap().contains(&fp));
 }
 
@@ -279,7 +325,9 @@ fn loose_permissions_are_warned_about() {
     let (_, v) = json(dir, &["scan", "id"], None);
     let warnings = v["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().any(|w| w.as_str().unwrap().contains("readable by others")),
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("readable by others")),
         "{v:#}"
     );
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
@@ -295,7 +343,10 @@ fn bad_input_gets_clear_errors_not_panics() {
     let out = keyscan(dir, &["scan", "missing.pem"], None);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("missing.pem") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("missing.pem") && err.lines().count() == 1,
+        "{err}"
+    );
 
     // A broken symlink inside a directory: skipped, not a crash.
     #[cfg(unix)]
@@ -325,7 +376,10 @@ fn bad_input_gets_clear_errors_not_panics() {
     let out = keyscan(dir, &["rules", "rules.toml"], None);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("rules.toml") && err.contains("bad regex"), "{err}");
+    assert!(
+        err.contains("rules.toml") && err.contains("bad regex"),
+        "{err}"
+    );
 
     // Usage errors are exit 2 as well.
     let out = keyscan(dir, &["scan", "--bogus"], None);

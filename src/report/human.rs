@@ -74,7 +74,11 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         } else {
             String::new()
         };
-        writeln!(out, "keyscan: no private keys found{}{extra}", scanned(report))?;
+        writeln!(
+            out,
+            "keyscan: no private keys found{}{extra}",
+            scanned(report)
+        )?;
     }
     Ok(())
 }
@@ -91,7 +95,8 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
         format!("{}:{}-{}", f.path, f.line, f.end_line)
     };
     writeln!(out, "{} {head}", paint.on(BOLD, &place))?;
-    let mut row = |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+    let mut row =
+        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
     row("type", &format!("{}, {}", f.key_type, f.format))?;
     row("status", f.status.as_str())?;
     row("rule", &f.rule)?;

@@ -47,8 +47,18 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         let f = &v["findings"][0];
         for key in [
-            "path", "line", "end_line", "rule", "format", "key_type", "status", "blocking",
-            "fingerprint", "aws_fingerprints", "public_key", "commit",
+            "path",
+            "line",
+            "end_line",
+            "rule",
+            "format",
+            "key_type",
+            "status",
+            "blocking",
+            "fingerprint",
+            "aws_fingerprints",
+            "public_key",
+            "commit",
         ] {
             assert!(f.get(key).is_some(), "missing {key}");
         }

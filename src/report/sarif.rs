@@ -34,7 +34,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn result(f: &Finding) -> Value {
-    let mut message = format!("{} private key ({}, {})", f.key_type, f.format, f.status.as_str());
+    let mut message = format!(
+        "{} private key ({}, {})",
+        f.key_type,
+        f.format,
+        f.status.as_str()
+    );
     if let Some(fp) = &f.fingerprint {
         message.push_str(&format!(", fingerprint {fp}"));
     }

@@ -46,8 +46,8 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
             out.findings.extend(scanner.scan(&data, &origin));
             continue;
         }
-        let meta = std::fs::metadata(path)
-            .with_context(|| format!("cannot scan {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
         if meta.is_dir() {
             walk(path, opts, &mut files, &mut out.warnings);
         } else {

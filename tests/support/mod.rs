@@ -29,7 +29,17 @@ pub fn ed25519(dir: &Path, name: &str) -> (PathBuf, String) {
     let path = dir.join(name);
     tool(
         "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", path.to_str().unwrap()],
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "test",
+            "-f",
+            path.to_str().unwrap(),
+        ],
         dir,
     );
     let fp = ssh_fingerprint(&path);
@@ -41,7 +51,13 @@ pub fn rsa_pem(dir: &Path, name: &str) -> (PathBuf, String) {
     let path = dir.join(name);
     tool(
         "openssl",
-        &["genrsa", "-traditional", "-out", path.to_str().unwrap(), "2048"],
+        &[
+            "genrsa",
+            "-traditional",
+            "-out",
+            path.to_str().unwrap(),
+            "2048",
+        ],
         dir,
     );
     let fp = ssh_fingerprint(&path);
@@ -50,7 +66,11 @@ pub fn rsa_pem(dir: &Path, name: &str) -> (PathBuf, String) {
 
 /// What `ssh-keygen -lf` says the fingerprint is.
 pub fn ssh_fingerprint(path: &Path) -> String {
-    let out = tool("ssh-keygen", &["-lf", path.to_str().unwrap()], path.parent().unwrap());
+    let out = tool(
+        "ssh-keygen",
+        &["-lf", path.to_str().unwrap()],
+        path.parent().unwrap(),
+    );
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .nth(1)
