@@ -1,6 +1,124 @@
-//! TODO(validators helper): ppk
-use crate::finding::KeyInfo;
-use crate::rules::unwrap::Armor;
-pub fn validate(_armor: &Armor) -> KeyInfo {
-    KeyInfo::unverified("?", "unknown", "not implemented")
+//! PuTTY private keys, v2 and v3. The public blob is in clear, so every PPK
+//! gets a fingerprint (ECDSA too); an unencrypted key must carry a correct
+//! Private-MAC, which proves the private blob is intact.
+
+use super::{fingerprint, openssh};
+use crate::finding::{KeyInfo, Status};
+use crate::rules::unwrap::{decode_base64, Armor, Line};
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+use ssh_key::PublicKey;
+
+pub fn validate(armor: &Armor) -> KeyInfo {
+    let mut version = 0;
+    let mut algorithm = String::new();
+    for line in &armor.lines {
+        if let Line::Header(k, v) = line {
+            if let Some(n) = k.strip_prefix("PuTTY-User-Key-File-") {
+                version = n.parse().unwrap_or(0);
+                algorithm = v.clone();
+            }
+        }
+    }
+    let format = format!("PuTTY PPK v{version}");
+    let encryption = armor.header("Encryption").unwrap_or("").to_string();
+    let comment = armor.header("Comment").unwrap_or("").to_string();
+    let (Some(public), Some(private)) = (
+        section(armor, "Public-Lines"),
+        section(armor, "Private-Lines"),
+    ) else {
+        return KeyInfo::unverified(&format, "unknown", "missing Public-Lines or Private-Lines");
+    };
+    let key = match PublicKey::from_bytes(&public) {
+        Ok(k) => k,
+        Err(e) => {
+            return KeyInfo::unverified(
+                &format,
+                "unknown",
+                format!("public blob does not parse: {e}"),
+            )
+        }
+    };
+    let key_type = openssh::key_type(key.key_data());
+    let status = if encryption == "none" {
+        let mac = armor
+            .header("Private-MAC")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let data = mac_data(&algorithm, &encryption, &comment, &public, &private);
+        let expected = match version {
+            2 => {
+                let key = Sha1::digest(b"putty-private-key-file-mac-key");
+                hex(&hmac_sha1(&key, &data))
+            }
+            3 => hex(&hmac_sha256(&[], &data)),
+            _ => return KeyInfo::unverified(&format, &key_type, "unsupported PPK version"),
+        };
+        if mac != expected {
+            return KeyInfo::unverified(
+                &format,
+                &key_type,
+                "Private-MAC does not match: corrupted or edited",
+            );
+        }
+        Status::Valid
+    } else {
+        Status::Encrypted
+    };
+    let mut info = KeyInfo::new(status, &format, key_type);
+    fingerprint::fill_ssh(&mut info, key.key_data());
+    info
+}
+
+/// The base64 lines that follow a `*-Lines: N` header, decoded.
+fn section(armor: &Armor, name: &str) -> Option<Vec<u8>> {
+    let start = armor
+        .lines
+        .iter()
+        .position(|l| matches!(l, Line::Header(k, _) if k.eq_ignore_ascii_case(name)))?;
+    let count: usize = match &armor.lines[start] {
+        Line::Header(_, v) => v.trim().parse().ok()?,
+        _ => return None,
+    };
+    let mut b64 = String::new();
+    for line in armor.lines.iter().skip(start + 1).take(count) {
+        match line {
+            Line::Data(d) => b64.push_str(d),
+            _ => return None,
+        }
+    }
+    decode_base64(b64.as_bytes())
+}
+
+fn mac_data(alg: &str, enc: &str, comment: &str, public: &[u8], private: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for field in [
+        alg.as_bytes(),
+        enc.as_bytes(),
+        comment.as_bytes(),
+        public,
+        private,
+    ] {
+        out.extend((field.len() as u32).to_be_bytes());
+        out.extend(field);
+    }
+    out
+}
+
+fn hmac_sha1(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
