@@ -140,7 +140,7 @@ fn strip_token(tok: &str) -> &str {
         _ => tok,
     };
     tok.trim_start_matches('(')
-        .trim_end_matches(|c: char| matches!(c, '\\' | ',' | ';' | ')'))
+        .trim_end_matches(['\\', ',', ';', ')'])
 }
 
 pub fn is_base64(b: u8) -> bool {

@@ -260,7 +260,10 @@ pub fn dsa(der: &[u8]) -> Parsed {
     dsa_info(ints[1], ints[2], ints[3], Some(ints[4]), ints[5])
 }
 
-fn dsa_params(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
+/// DSA domain parameters p, q, g as big-endian bytes.
+type DsaParams<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+fn dsa_params(der: &[u8]) -> Result<DsaParams<'_>, String> {
     let mut cur = der;
     let mut out = Vec::new();
     while !cur.is_empty() && out.len() < 3 {
