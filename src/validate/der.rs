@@ -26,6 +26,10 @@ const P12_KEY_BAG: &[u8] = &[
 const P12_SHROUDED_BAG: &[u8] = &[
     0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
 ];
+/// OID arcs (encoded content bytes) of pkcs-5 (1.2.840.113549.1.5) and
+/// pkcs-12 PBE ids (1.2.840.113549.1.12.1).
+const PKCS5_ARC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05];
+const PKCS12_PBE_ARC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01];
 /// pkcs7-data, the content type of a PFX's authSafe.
 const PKCS7_DATA: &[u8] = &[
     0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
@@ -112,16 +116,6 @@ pub fn pkcs8(der: &[u8]) -> Parsed {
         KeyInfo::new(Status::Valid, "PKCS#8", format!("unknown ({oid})"))
     };
     out.format = "PKCS#8".into();
-    if oid == RSA {
-        let pkcs1_key = pkcs1::RsaPrivateKeyRef::from_der(key).map_err(|e| e.to_string())?;
-        out.aws_fingerprints = fingerprint::aws_rsa(
-            &pkcs8_rsa_der(key),
-            &spki_rsa_der(
-                pkcs1_key.modulus.as_bytes(),
-                pkcs1_key.public_exponent.as_bytes(),
-            ),
-        );
-    }
     Ok(out)
 }
 
@@ -131,7 +125,7 @@ pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
     let bad = || "not an EncryptedPrivateKeyInfo".to_string();
     let (tag, content, rest) = tlv(der).ok_or_else(bad)?;
     let (alg_tag, alg, after) = tlv(content).ok_or_else(bad)?;
-    let (oid_tag, _, _) = tlv(alg).ok_or_else(bad)?;
+    let (oid_tag, oid, _) = tlv(alg).ok_or_else(bad)?;
     let (data_tag, data, end) = tlv(after).ok_or_else(bad)?;
     if tag != 0x30
         || !rest.is_empty()
@@ -141,6 +135,11 @@ pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
         || !end.is_empty()
     {
         return Err(bad());
+    }
+    // Password-based encryption only: PKCS#5 (PBES1, PBES2) or PKCS#12 PBE.
+    // Anything else with this shape (a DigestInfo, say) is not a key.
+    if !(oid.starts_with(PKCS5_ARC) || oid.starts_with(PKCS12_PBE_ARC)) {
+        return Err("encrypted PKCS#8 with an unknown encryption scheme".into());
     }
     if data.len() < 32 || data.len() % 8 != 0 {
         return Err("encrypted PKCS#8 too short to hold a key".into());
@@ -154,28 +153,64 @@ pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
 
 /// PKCS#1 RSAPrivateKey (`BEGIN RSA PRIVATE KEY`).
 pub fn pkcs1(der: &[u8]) -> Parsed {
-    let mut out = rsa_from_pkcs1(der)?;
-    let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|e| e.to_string())?;
-    out.aws_fingerprints = fingerprint::aws_rsa(
-        &pkcs8_rsa_der(der),
-        &spki_rsa_der(key.modulus.as_bytes(), key.public_exponent.as_bytes()),
-    );
-    Ok(out)
+    rsa_from_pkcs1(der)
 }
 
 fn rsa_from_pkcs1(der: &[u8]) -> Parsed {
     let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|e| format!("PKCS#1: {e}"))?;
     let n = key.modulus.as_bytes();
     let e = key.public_exponent.as_bytes();
-    let p = BigUint::from_bytes_be(key.prime1.as_bytes());
-    let q = BigUint::from_bytes_be(key.prime2.as_bytes());
-    if key.other_prime_infos.is_none() && p.clone() * q != BigUint::from_bytes_be(n) {
-        return Err("RSA modulus is not the product of its primes".into());
+    if key.other_prime_infos.is_none() {
+        rsa_check(
+            [
+                n,
+                e,
+                key.private_exponent.as_bytes(),
+                key.prime1.as_bytes(),
+                key.prime2.as_bytes(),
+            ],
+            [
+                Some(key.exponent1.as_bytes()),
+                Some(key.exponent2.as_bytes()),
+                Some(key.coefficient.as_bytes()),
+            ],
+        )?;
     }
     let mut out = KeyInfo::new(Status::Valid, "PKCS#1", format!("RSA {}", bits(n)));
     let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
     fingerprint::fill_ssh(&mut out, &public);
+    fingerprint::fill_rsa_pkcs8_sha1(&mut out, der);
     Ok(out)
+}
+
+/// The largest RSA modulus worth checking; beyond it nothing is real.
+const MAX_RSA_BITS: u64 = 16384;
+
+/// The parts of an RSA private key must agree: n = p*q, e*d = 1 modulo
+/// p-1 and q-1, and the CRT values `[dp, dq, qinv]` where the format has them.
+/// `parts` is `[n, e, d, p, q]`, big-endian unsigned.
+pub fn rsa_check(parts: [&[u8]; 5], crt: [Option<&[u8]>; 3]) -> Result<(), String> {
+    let [n, e, d, p, q] = parts.map(BigUint::from_bytes_be);
+    let one = BigUint::from(1u8);
+    if n.bits() > MAX_RSA_BITS || n.bits() < 256 || p <= one || q <= one || e <= one {
+        return Err("RSA key parameters out of range".into());
+    }
+    if &p * &q != n {
+        return Err("RSA modulus is not the product of its primes".into());
+    }
+    let (p1, q1) = (&p - &one, &q - &one);
+    let ed = &e * &d;
+    if &ed % &p1 != one || &ed % &q1 != one {
+        return Err("RSA private exponent does not match the public exponent".into());
+    }
+    let [dp, dq, qinv] = crt.map(|v| v.map(BigUint::from_bytes_be));
+    if dp.is_some_and(|dp| dp != &d % &p1) || dq.is_some_and(|dq| dq != &d % &q1) {
+        return Err("RSA CRT exponents do not match the private exponent".into());
+    }
+    if qinv.is_some_and(|qinv| (qinv * &q) % &p != one) {
+        return Err("RSA CRT coefficient does not match the primes".into());
+    }
+    Ok(())
 }
 
 /// SEC1 ECPrivateKey (`BEGIN EC PRIVATE KEY`).
@@ -287,13 +322,23 @@ fn integer(der: &[u8]) -> Result<&[u8], String> {
     }
 }
 
-fn dsa_info(p: &[u8], q: &[u8], g: &[u8], y: Option<&[u8]>, x: &[u8]) -> Parsed {
-    let (pb, gb, xb) = (
+/// A DSA key from its parts; `y`, when stored, must be g^x mod p.
+pub fn dsa_info(p: &[u8], q: &[u8], g: &[u8], y: Option<&[u8]>, x: &[u8]) -> Parsed {
+    let (pb, qb, gb, xb) = (
         BigUint::from_bytes_be(p),
+        BigUint::from_bytes_be(q),
         BigUint::from_bytes_be(g),
         BigUint::from_bytes_be(x),
     );
-    if pb.bits() < 512 || xb.bits() == 0 || xb >= BigUint::from_bytes_be(q) {
+    // Real DSA: p of 1024 to 3072 bits, q of 160 to 256; the bounds also keep
+    // the modular exponentiation cheap on hostile input.
+    if !(512..=16384).contains(&pb.bits())
+        || !(128..=512).contains(&qb.bits())
+        || gb.bits() < 2
+        || gb >= pb
+        || xb.bits() == 0
+        || xb >= qb
+    {
         return Err("DSA parameters out of range".into());
     }
     let derived = gb.modpow(&xb, &pb);
@@ -354,61 +399,6 @@ pub fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, value, &data[end..]))
 }
 
-fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(value);
-    out
-}
-
-fn encode_uint(be: &[u8]) -> Vec<u8> {
-    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
-    let mut v = Vec::with_capacity(be.len() + 1);
-    if be.get(start).is_none_or(|b| b & 0x80 != 0) {
-        v.push(0);
-    }
-    v.extend_from_slice(&be[start..]);
-    encode(0x02, &v)
-}
-
-/// AlgorithmIdentifier { rsaEncryption, NULL }.
-fn rsa_algorithm() -> Vec<u8> {
-    let oid = [
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
-    encode(0x30, &oid)
-}
-
-/// The PKCS#8 DER that `openssl pkcs8 -topk8 -nocrypt` makes of an RSA key.
-fn pkcs8_rsa_der(pkcs1: &[u8]) -> Vec<u8> {
-    let mut body = encode_uint(&[0]);
-    body.extend(rsa_algorithm());
-    body.extend(encode(0x04, pkcs1));
-    encode(0x30, &body)
-}
-
-/// SubjectPublicKeyInfo DER of an RSA public key.
-fn spki_rsa_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let mut rsa_pub = encode_uint(n);
-    rsa_pub.extend(encode_uint(e));
-    let mut bits = vec![0];
-    bits.extend(encode(0x30, &rsa_pub));
-    let mut body = rsa_algorithm();
-    body.extend(encode(0x03, &bits));
-    encode(0x30, &body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,8 +433,23 @@ mod tests {
     }
 
     #[test]
-    fn uint_encoding_adds_sign_byte() {
-        assert_eq!(encode_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
-        assert_eq!(encode_uint(&[0x00, 0x7f]), vec![0x02, 0x01, 0x7f]);
+    fn digest_info_is_not_an_encrypted_key() {
+        // SEQUENCE { SEQUENCE { sha256, NULL }, OCTET STRING (32) }
+        let mut alg = vec![
+            0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        ];
+        alg.extend([0x05, 0x00]);
+        let mut body = fingerprint::der_encode(0x30, &alg);
+        body.extend(fingerprint::der_encode(0x04, &[0xab; 32]));
+        let info = fingerprint::der_encode(0x30, &body);
+        assert!(encrypted_pkcs8(&info).is_err());
+        assert!(validate(&info).is_none());
+    }
+
+    #[test]
+    fn rsa_check_rejects_degenerate_input() {
+        let big = [0xffu8; 64];
+        assert!(rsa_check([&big, &[3], &big, &[1], &[0]], [None; 3]).is_err());
+        assert!(rsa_check([&[], &[], &[], &[], &[]], [None; 3]).is_err());
     }
 }

@@ -1,34 +1,46 @@
-//! Every fingerprint is computed here, from the public half only.
+//! Every fingerprint is computed here, from the public half only (the one
+//! exception, AWS's SHA-1 of the PKCS#8 private key, is a one-way digest).
 
-use crate::finding::{AwsFingerprints, KeyInfo};
+use crate::finding::KeyInfo;
 use base64::Engine as _;
 use sha2::Digest;
 use ssh_key::public::{DsaPublicKey, EcdsaPublicKey, Ed25519PublicKey, KeyData, RsaPublicKey};
 use ssh_key::{HashAlg, Mpint, PublicKey};
 
-/// Fill the OpenSSH fingerprint and public-key line from `key`, and the
-/// Ed25519 AWS form where it applies.
+/// Fill everything derivable from a public key: the OpenSSH `SHA256:`
+/// fingerprint, the public-key line, and the AWS forms that need only the
+/// public half (Ed25519 SHA-256, RSA MD5 of the SubjectPublicKeyInfo).
 pub fn fill_ssh(info: &mut KeyInfo, key: &KeyData) {
     info.fingerprint = Some(key.fingerprint(HashAlg::Sha256).to_string());
     let public = PublicKey::new(key.clone(), "");
     info.public_key = public.to_openssh().ok().map(|s| s.trim_end().to_string());
-    if key.is_ed25519() {
-        if let Ok(blob) = public.to_bytes() {
-            let digest = sha2::Sha256::digest(&blob);
-            info.aws_fingerprints.sha256 =
-                Some(base64::engine::general_purpose::STANDARD.encode(digest));
+    match key {
+        KeyData::Ed25519(_) => {
+            if let Ok(blob) = public.to_bytes() {
+                let digest = sha2::Sha256::digest(&blob);
+                info.aws_fingerprints.sha256 =
+                    Some(base64::engine::general_purpose::STANDARD.encode(digest));
+            }
         }
+        KeyData::Rsa(k) => {
+            if let (Some(n), Some(e)) = (k.n().as_positive_bytes(), k.e().as_positive_bytes()) {
+                info.aws_fingerprints.md5_spki = Some(md5_spki(n, e));
+            }
+        }
+        _ => {}
     }
 }
 
-/// The AWS forms of an RSA key: SHA-1 of the PKCS#8 DER private key (key
-/// pairs EC2 created) and MD5 of the SubjectPublicKeyInfo DER (imported).
-pub fn aws_rsa(pkcs8_der: &[u8], spki_der: &[u8]) -> AwsFingerprints {
-    AwsFingerprints {
-        sha1_pkcs8: Some(colon_hex(&sha1::Sha1::digest(pkcs8_der))),
-        md5_spki: Some(colon_hex(&md5::Md5::digest(spki_der))),
-        sha256: None,
-    }
+/// Fill the AWS SHA-1 form of an RSA key EC2 created: SHA-1 of the DER
+/// PKCS#8 PrivateKeyInfo wrapping this PKCS#1 RSAPrivateKey.
+pub fn fill_rsa_pkcs8_sha1(info: &mut KeyInfo, pkcs1_der: &[u8]) {
+    info.aws_fingerprints.sha1_pkcs8 =
+        Some(colon_hex(&sha1::Sha1::digest(pkcs8_rsa_der(pkcs1_der))));
+}
+
+/// MD5 of the RSA SubjectPublicKeyInfo DER, colon hex (AWS imported keys).
+pub fn md5_spki(n: &[u8], e: &[u8]) -> String {
+    colon_hex(&md5::Md5::digest(spki_rsa_der(n, e)))
 }
 
 pub fn colon_hex(bytes: &[u8]) -> String {
@@ -64,14 +76,79 @@ pub fn dsa_key(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Option<KeyData> {
 
 /// Bits in a big-endian unsigned integer.
 pub fn bits(be: &[u8]) -> usize {
-    let trimmed: &[u8] = {
-        let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
-        &be[start..]
-    };
+    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
+    let trimmed = &be[start..];
     match trimmed.first() {
         Some(top) => trimmed.len() * 8 - top.leading_zeros() as usize,
         None => 0,
     }
+}
+
+/// One DER TLV with a definite length.
+pub fn der_encode(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+/// A DER INTEGER from big-endian unsigned bytes (minimal, sign byte added).
+pub fn der_uint(be: &[u8]) -> Vec<u8> {
+    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
+    let mut v = Vec::with_capacity(be.len() + 1);
+    if be.get(start).is_none_or(|b| b & 0x80 != 0) {
+        v.push(0);
+    }
+    v.extend_from_slice(&be[start..]);
+    der_encode(0x02, &v)
+}
+
+/// PKCS#1 RSAPrivateKey DER from its components (big-endian unsigned):
+/// n, e, d, p, q, dp, dq, qinv.
+pub fn pkcs1_rsa_der(parts: [&[u8]; 8]) -> Vec<u8> {
+    let mut body = der_uint(&[0]);
+    for part in parts {
+        body.extend(der_uint(part));
+    }
+    der_encode(0x30, &body)
+}
+
+/// AlgorithmIdentifier { rsaEncryption, NULL }.
+fn rsa_algorithm() -> Vec<u8> {
+    let oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    der_encode(0x30, &oid)
+}
+
+/// The PKCS#8 DER that `openssl pkcs8 -topk8 -nocrypt` makes of an RSA key.
+fn pkcs8_rsa_der(pkcs1: &[u8]) -> Vec<u8> {
+    let mut body = der_uint(&[0]);
+    body.extend(rsa_algorithm());
+    body.extend(der_encode(0x04, pkcs1));
+    der_encode(0x30, &body)
+}
+
+/// SubjectPublicKeyInfo DER of an RSA public key.
+fn spki_rsa_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    let mut rsa_pub = der_uint(n);
+    rsa_pub.extend(der_uint(e));
+    let mut bits = vec![0];
+    bits.extend(der_encode(0x30, &rsa_pub));
+    let mut body = rsa_algorithm();
+    body.extend(der_encode(0x03, &bits));
+    der_encode(0x30, &body)
 }
 
 #[cfg(test)]
@@ -84,5 +161,25 @@ mod tests {
         assert_eq!(bits(&[0x00, 0x80, 0x00]), 16);
         assert_eq!(bits(&[0x01]), 1);
         assert_eq!(bits(&[]), 0);
+    }
+
+    #[test]
+    fn uint_encoding_adds_sign_byte() {
+        assert_eq!(der_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(der_uint(&[0x00, 0x7f]), vec![0x02, 0x01, 0x7f]);
+        assert_eq!(der_uint(&[]), vec![0x02, 0x01, 0x00]);
+        let long = der_encode(0x04, &[0u8; 300]);
+        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
+    }
+
+    #[test]
+    fn ed25519_fills_padded_aws_form_of_the_ssh_digest() {
+        let mut info = KeyInfo::new(crate::finding::Status::Valid, "t", "Ed25519");
+        fill_ssh(&mut info, &ed25519_key([7; 32]));
+        let fp = info.fingerprint.unwrap();
+        let aws = info.aws_fingerprints.sha256.unwrap();
+        assert!(aws.ends_with('='));
+        assert_eq!(fp, format!("SHA256:{}", aws.trim_end_matches('=')));
+        assert!(info.public_key.unwrap().starts_with("ssh-ed25519 AAAA"));
     }
 }

@@ -1,11 +1,12 @@
 //! OpenSSH's own key format. The base64 body is decoded first and the binary
 //! parsed, so bodies rewrapped at any width (64 columns, PuTTYgen) all parse.
 
-use super::fingerprint;
+use super::{der, fingerprint};
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
+use num_bigint::BigUint;
 use ssh_key::private::KeypairData;
-use ssh_key::PrivateKey;
+use ssh_key::{EcdsaCurve, PrivateKey};
 
 const FORMAT: &str = "OpenSSH";
 
@@ -18,21 +19,24 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         Err(e) => return KeyInfo::unverified(FORMAT, "unknown", format!("does not parse: {e}")),
     };
     let public = key.public_key().key_data();
-    let status = if key.is_encrypted() {
-        Status::Encrypted
-    } else {
-        if let Err(why) = consistent(key.key_data()) {
+    let mut info = KeyInfo::new(Status::Encrypted, FORMAT, key_type(public));
+    if !key.is_encrypted() {
+        if let Err(why) = consistent(key.key_data(), &mut info) {
             return KeyInfo::unverified(FORMAT, &key_type(public), why);
         }
-        Status::Valid
-    };
-    let mut info = KeyInfo::new(status, FORMAT, key_type(public));
+        info.status = Status::Valid;
+    }
     fingerprint::fill_ssh(&mut info, public);
     info
 }
 
-/// The private half must give the stored public half.
-fn consistent(data: &KeypairData) -> Result<(), String> {
+fn mpint(m: &ssh_key::Mpint) -> &[u8] {
+    m.as_positive_bytes().unwrap_or_default()
+}
+
+/// The private half must give the stored public half. For RSA, also fill
+/// the AWS SHA-1 form, which needs the PKCS#1 encoding of the whole key.
+fn consistent(data: &KeypairData, info: &mut KeyInfo) -> Result<(), String> {
     match data {
         KeypairData::Ed25519(kp) => {
             let derived = ed25519_dalek::SigningKey::from_bytes(&kp.private.to_bytes())
@@ -43,13 +47,51 @@ fn consistent(data: &KeypairData) -> Result<(), String> {
             }
         }
         KeypairData::Rsa(kp) => {
-            use num_bigint::BigUint;
-            let n = kp.public().n().as_positive_bytes().unwrap_or_default();
-            let p = kp.private().p().as_positive_bytes().unwrap_or_default();
-            let q = kp.private().q().as_positive_bytes().unwrap_or_default();
-            if BigUint::from_bytes_be(p) * BigUint::from_bytes_be(q) != BigUint::from_bytes_be(n) {
-                return Err("RSA modulus is not the product of its primes".into());
+            let (public, private) = (kp.public(), kp.private());
+            let (n, e, d) = (mpint(public.n()), mpint(public.e()), mpint(private.d()));
+            let (p, q, iqmp) = (
+                mpint(private.p()),
+                mpint(private.q()),
+                mpint(private.iqmp()),
+            );
+            der::rsa_check([n, e, d, p, q], [None, None, Some(iqmp)])?;
+            // rsa_check proved p, q > 1.
+            let one = BigUint::from(1u8);
+            let dn = BigUint::from_bytes_be(d);
+            let dp = (&dn % (BigUint::from_bytes_be(p) - &one)).to_bytes_be();
+            let dq = (&dn % (BigUint::from_bytes_be(q) - &one)).to_bytes_be();
+            let pkcs1 = fingerprint::pkcs1_rsa_der([n, e, d, p, q, &dp, &dq, iqmp]);
+            fingerprint::fill_rsa_pkcs8_sha1(info, &pkcs1);
+        }
+        KeypairData::Ecdsa(kp) => {
+            let scalar = kp.private_key_bytes();
+            let stored = kp.public_key_bytes();
+            let same = match kp.curve() {
+                EcdsaCurve::NistP256 => p256::SecretKey::from_slice(scalar)
+                    .ok()
+                    .map(|s| p256::PublicKey::from_sec1_bytes(stored).ok() == Some(s.public_key())),
+                EcdsaCurve::NistP384 => p384::SecretKey::from_slice(scalar)
+                    .ok()
+                    .map(|s| p384::PublicKey::from_sec1_bytes(stored).ok() == Some(s.public_key())),
+                EcdsaCurve::NistP521 => p521::SecretKey::from_slice(scalar)
+                    .ok()
+                    .map(|s| p521::PublicKey::from_sec1_bytes(stored).ok() == Some(s.public_key())),
+            };
+            match same {
+                Some(true) => {}
+                Some(false) => return Err("EC public key does not match the private key".into()),
+                None => return Err("EC private scalar is out of range".into()),
             }
+        }
+        KeypairData::Dsa(kp) => {
+            let public = kp.public();
+            der::dsa_info(
+                mpint(public.p()),
+                mpint(public.q()),
+                mpint(public.g()),
+                Some(mpint(public.y())),
+                kp.private().as_bytes(),
+            )?;
         }
         _ => {}
     }
@@ -65,9 +107,9 @@ pub fn key_type(key: &ssh_key::public::KeyData) -> String {
         ),
         KeyData::Ed25519(_) => "Ed25519".into(),
         KeyData::Ecdsa(k) => match k.curve() {
-            ssh_key::EcdsaCurve::NistP256 => "ECDSA P-256".into(),
-            ssh_key::EcdsaCurve::NistP384 => "ECDSA P-384".into(),
-            ssh_key::EcdsaCurve::NistP521 => "ECDSA P-521".into(),
+            EcdsaCurve::NistP256 => "ECDSA P-256".into(),
+            EcdsaCurve::NistP384 => "ECDSA P-384".into(),
+            EcdsaCurve::NistP521 => "ECDSA P-521".into(),
         },
         KeyData::Dsa(k) => format!(
             "DSA {}",

@@ -21,14 +21,41 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     let Some(der) = armor.decoded() else {
         return KeyInfo::unverified("PEM", family, "body is not valid base64");
     };
-    let parsed = match armor.label.as_str() {
-        "RSA PRIVATE KEY" => der::pkcs1(&der),
-        "EC PRIVATE KEY" => der::sec1(&der),
-        "DSA PRIVATE KEY" => der::dsa(&der),
-        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8(&der),
-        _ => der::pkcs8(&der),
+    let by_label: fn(&[u8]) -> der::Parsed = match armor.label.as_str() {
+        "RSA PRIVATE KEY" => der::pkcs1,
+        "EC PRIVATE KEY" => der::sec1,
+        "DSA PRIVATE KEY" => der::dsa,
+        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8,
+        _ => der::pkcs8,
     };
-    parsed.unwrap_or_else(|why| KeyInfo::unverified("PEM", family, why))
+    match by_label(&der) {
+        Ok(info) => info,
+        Err(why) => {
+            // A key under the wrong label (hand-edited files, `ANY PRIVATE
+            // KEY`) is still a key; only a body no parser accepts is not.
+            let others: [fn(&[u8]) -> der::Parsed; 5] = [
+                der::pkcs8,
+                der::pkcs1,
+                der::sec1,
+                der::dsa,
+                der::encrypted_pkcs8,
+            ];
+            // Only a body that is one whole DER SEQUENCE is worth a retry.
+            let whole = matches!(der::tlv(&der), Some((0x30, _, [])));
+            let found = if whole {
+                others.into_iter().find_map(|parse| parse(&der).ok())
+            } else {
+                None
+            };
+            match found {
+                Some(mut info) => {
+                    info.note = Some(format!("labelled {} but is {}", armor.label, info.format));
+                    info
+                }
+                None => KeyInfo::unverified("PEM", family, why),
+            }
+        }
+    }
 }
 
 /// `Proc-Type: 4,ENCRYPTED` + `DEK-Info: CIPHER,IV`: the body is ciphertext,

@@ -5,6 +5,7 @@
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::{decode_base64, Armor, Line};
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
 
 const FORMAT: &str = "OpenPGP";
 
@@ -40,55 +41,36 @@ fn secret_key(data: &[u8]) -> Option<KeyInfo> {
     }
     let version = *body.first()?;
     let algo = *body.get(5)?;
-    if version != 4 {
-        let status = if version == 5 || version == 6 {
-            Status::Valid
-        } else {
-            return None;
-        };
-        return Some(KeyInfo::new(status, FORMAT, format!("PGP v{version} key")));
-    }
-    let mut pos = 6;
-    let (name, mpis, oid) = match algo {
-        1..=3 => ("RSA", 2, false),
-        16 | 20 => ("Elgamal", 3, false),
-        17 => ("DSA", 4, false),
-        18 => ("ECDH", 1, true),
-        19 => ("ECDSA", 1, true),
-        22 => ("EdDSA", 1, true),
+    // v4: the key material follows the algorithm; v5 and v6 put a 4-octet
+    // length of it first.
+    let (start, declared) = match version {
+        4 => (6, None),
+        5 | 6 => {
+            let len = u32::from_be_bytes(body.get(6..10)?.try_into().ok()?) as usize;
+            (10, Some(len))
+        }
         _ => return None,
     };
-    let mut bits = 0;
-    if oid {
-        let len = *body.get(pos)? as usize;
-        pos += 1 + len;
+    let (len, key_type) = material(algo, body.get(start..)?)?;
+    if declared.is_some_and(|d| d != len) {
+        return None;
     }
-    for i in 0..mpis {
-        let b = u16::from_be_bytes([*body.get(pos)?, *body.get(pos + 1)?]) as usize;
-        if i == 0 {
-            bits = b;
-        }
-        pos += 2 + b.div_ceil(8);
-    }
-    if algo == 18 {
-        let len = *body.get(pos)? as usize;
-        pos += 1 + len;
-    }
-    let public = body.get(..pos)?;
-    let s2k_usage = *body.get(pos)?;
-    let mut hasher = Sha1::new();
-    hasher.update([0x99]);
-    hasher.update((public.len() as u16).to_be_bytes());
-    hasher.update(public);
-    let fp: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
-    let key_type = if oid {
-        format!("PGP {name}")
+    let public = body.get(..start + len)?;
+    let s2k_usage = *body.get(start + len)?;
+    let fingerprint: Vec<u8> = if version == 4 {
+        let len = u16::try_from(public.len()).ok()?;
+        let mut h = Sha1::new();
+        h.update([0x99]);
+        h.update(len.to_be_bytes());
+        h.update(public);
+        h.finalize().to_vec()
     } else {
-        format!("PGP {name} {bits}")
+        let len = u32::try_from(public.len()).ok()?;
+        let mut h = Sha256::new();
+        h.update([if version == 5 { 0x9a } else { 0x9b }]);
+        h.update(len.to_be_bytes());
+        h.update(public);
+        h.finalize().to_vec()
     };
     let status = if s2k_usage == 0 {
         Status::Valid
@@ -96,8 +78,78 @@ fn secret_key(data: &[u8]) -> Option<KeyInfo> {
         Status::Encrypted
     };
     let mut info = KeyInfo::new(status, FORMAT, key_type);
-    info.fingerprint = Some(fp);
+    info.fingerprint = Some(fingerprint.iter().map(|b| format!("{b:02X}")).collect());
     Some(info)
+}
+
+/// The length of the public key material of `algo` at the start of `m`, and
+/// the key type it shows.
+fn material(algo: u8, m: &[u8]) -> Option<(usize, String)> {
+    let mut pos = 0;
+    let mpi = |pos: &mut usize| -> Option<usize> {
+        let bits = u16::from_be_bytes([*m.get(*pos)?, *m.get(*pos + 1)?]) as usize;
+        *pos += 2 + bits.div_ceil(8);
+        m.get(..*pos)?;
+        Some(bits)
+    };
+    let fixed = |name: &str, len: usize| m.get(..len).map(|_| (len, format!("PGP {name}")));
+    let key_type = match algo {
+        1..=3 => {
+            let bits = mpi(&mut pos)?;
+            mpi(&mut pos)?;
+            format!("PGP RSA {bits}")
+        }
+        16 | 20 | 17 => {
+            let bits = mpi(&mut pos)?;
+            let count = if algo == 17 { 3 } else { 2 };
+            for _ in 0..count {
+                mpi(&mut pos)?;
+            }
+            let name = if algo == 17 { "DSA" } else { "Elgamal" };
+            format!("PGP {name} {bits}")
+        }
+        18 | 19 | 22 => {
+            let oid_len = *m.first()? as usize;
+            let oid = m.get(1..1 + oid_len)?;
+            pos = 1 + oid_len;
+            mpi(&mut pos)?;
+            if algo == 18 {
+                let kdf_len = *m.get(pos)? as usize;
+                pos += 1 + kdf_len;
+                m.get(..pos)?;
+            }
+            let name = match algo {
+                18 => "ECDH",
+                19 => "ECDSA",
+                _ => "EdDSA",
+            };
+            format!("PGP {name} ({})", curve(oid))
+        }
+        25 => return fixed("X25519", 32),
+        26 => return fixed("X448", 56),
+        27 => return fixed("Ed25519", 32),
+        28 => return fixed("Ed448", 57),
+        _ => return None,
+    };
+    Some((pos, key_type))
+}
+
+/// The name of an OpenPGP curve OID (DER content bytes).
+fn curve(oid: &[u8]) -> &'static str {
+    match oid {
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => "P-256",
+        [0x2b, 0x81, 0x04, 0x00, 0x22] => "P-384",
+        [0x2b, 0x81, 0x04, 0x00, 0x23] => "P-521",
+        [0x2b, 0x81, 0x04, 0x00, 0x0a] => "secp256k1",
+        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07] => "brainpoolP256r1",
+        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b] => "brainpoolP384r1",
+        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d] => "brainpoolP512r1",
+        [0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x0f, 0x01] => "Ed25519",
+        [0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01] => "Curve25519",
+        [0x2b, 0x65, 0x71] => "Ed448",
+        [0x2b, 0x65, 0x6f] => "X448",
+        _ => "unknown curve",
+    }
 }
 
 /// The first packet: (tag, body), old or new header format.
@@ -161,4 +213,33 @@ fn crc24(data: &[u8]) -> u32 {
         }
     }
     crc & 0x00ff_ffff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc24_of_empty_and_known_input() {
+        assert_eq!(crc24(b""), 0x00b7_04ce);
+        // RFC 4880's CRC-24 of "123456789".
+        assert_eq!(crc24(b"123456789"), 0x0021_cf02);
+    }
+
+    #[test]
+    fn random_and_truncated_packets_never_panic() {
+        let mut seed = 0x9e37_79b9u32;
+        for len in 0..300 {
+            let mut data = vec![0x94 + (len % 3) as u8, (len % 256) as u8, 4];
+            for _ in 0..len {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                data.push((seed >> 16) as u8);
+            }
+            for cut in 0..data.len().min(8) {
+                let _ = secret_key(&data[..data.len() - cut]);
+            }
+            data[0] = 0xc5;
+            let _ = secret_key(&data);
+        }
+    }
 }

@@ -41,11 +41,17 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         }
     };
     let key_type = openssh::key_type(key.key_data());
+    if key.algorithm().as_str() != algorithm {
+        return KeyInfo::unverified(
+            &format,
+            &key_type,
+            "key type in the header differs from the public blob",
+        );
+    }
+    let Some(mac) = armor.header("Private-MAC").map(str::to_ascii_lowercase) else {
+        return KeyInfo::unverified(&format, &key_type, "no Private-MAC");
+    };
     let status = if encryption == "none" {
-        let mac = armor
-            .header("Private-MAC")
-            .unwrap_or("")
-            .to_ascii_lowercase();
         let data = mac_data(&algorithm, &encryption, &comment, &public, &private);
         let expected = match version {
             2 => {

@@ -1,6 +1,8 @@
 //! ssh.com (SSH2) private keys: a magic number, the key type and the cipher
 //! are in clear; the key itself is only readable without a passphrase.
 
+use super::der;
+use super::fingerprint::{self, bits};
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
 
@@ -23,19 +25,62 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         return KeyInfo::unverified(FORMAT, "unknown", "length fields do not match the body");
     }
     let kind = String::from_utf8_lossy(kind);
-    let key_type = if kind.contains("rsa") {
+    let family = if kind.contains("rsa") {
         "RSA"
     } else if kind.contains("dsa") || kind.contains("dss") {
         "DSA"
     } else {
         "unknown"
     };
-    let status = if cipher == b"none" {
-        Status::Valid
-    } else {
-        Status::Encrypted
+    if cipher != b"none" {
+        return KeyInfo::new(Status::Encrypted, FORMAT, family);
+    }
+    // In clear the key is readable: check it and fingerprint it.
+    let mut r = Reader(rest);
+    let Some(inner) = r.string() else {
+        return KeyInfo::unverified(FORMAT, family, "key data is not a string");
     };
-    KeyInfo::new(status, FORMAT, key_type)
+    let parsed = match family {
+        "RSA" => rsa(inner),
+        "DSA" => dsa(inner),
+        _ => return KeyInfo::new(Status::Valid, FORMAT, family),
+    };
+    match parsed {
+        Ok(mut info) => {
+            info.format = FORMAT.into();
+            info
+        }
+        Err(why) => KeyInfo::unverified(FORMAT, family, why),
+    }
+}
+
+/// RSA in clear: e, d, n, u, p, q.
+fn rsa(data: &[u8]) -> der::Parsed {
+    let mut r = Reader(data);
+    let mut parts = [&[][..]; 6];
+    for part in &mut parts {
+        *part = r.mpint().ok_or("RSA key is truncated")?;
+    }
+    let [e, d, n, _u, p, q] = parts;
+    der::rsa_check([n, e, d, p, q], [None; 3])?;
+    let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
+    let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
+    fingerprint::fill_ssh(&mut info, &public);
+    Ok(info)
+}
+
+/// DSA in clear: a zero word (explicit parameters), then p, g, q, y, x.
+fn dsa(data: &[u8]) -> der::Parsed {
+    let mut r = Reader(data);
+    if r.u32() != Some(0) {
+        return Err("DSA key with predefined parameters".into());
+    }
+    let mut parts = [&[][..]; 5];
+    for part in &mut parts {
+        *part = r.mpint().ok_or("DSA key is truncated")?;
+    }
+    let [p, g, q, y, x] = parts;
+    der::dsa_info(p, q, g, Some(y), x)
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -52,5 +97,39 @@ impl<'a> Reader<'a> {
         let s = self.0.get(..len)?;
         self.0 = &self.0[len..];
         Some(s)
+    }
+
+    /// ssh.com's integer: a bit count, then that many bits, big-endian.
+    fn mpint(&mut self) -> Option<&'a [u8]> {
+        let bits = self.u32()? as usize;
+        let len = bits.div_ceil(8);
+        let s = self.0.get(..len)?;
+        self.0 = &self.0[len..];
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_blobs_never_panic() {
+        let mut blob = MAGIC.to_be_bytes().to_vec();
+        blob.extend(0u32.to_be_bytes());
+        for s in [&b"if-modn{sign{rsa-pkcs1-sha1}}"[..], b"none"] {
+            blob.extend((s.len() as u32).to_be_bytes());
+            blob.extend(s);
+        }
+        blob.extend(200u32.to_be_bytes());
+        blob.extend(196u32.to_be_bytes());
+        blob.extend([0xffu8; 196]);
+        let total = blob.len() as u32;
+        blob[4..8].copy_from_slice(&total.to_be_bytes());
+        assert!(rsa(&blob[blob.len() - 196..]).is_err());
+        for cut in 0..blob.len() {
+            let _ = dsa(&blob[cut..]);
+            let _ = rsa(&blob[cut..]);
+        }
     }
 }
