@@ -292,12 +292,23 @@ fn hook_fails_closed_when_keyscan_is_gone() {
     let r = Repo::new();
     let copy = r.home.join("keyscan-copy");
     fs::copy(bin(), &copy).unwrap();
-    let out = Command::new(&copy)
-        .arg("install")
-        .current_dir(&r.dir)
-        .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap();
+    // Another test thread forking while the copy was open for writing can
+    // hold its write handle for a moment (ETXTBSY): retry briefly.
+    let mut attempt = 0;
+    let out = loop {
+        match Command::new(&copy)
+            .arg("install")
+            .current_dir(&r.dir)
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+        {
+            Err(e) if e.raw_os_error() == Some(26) && attempt < 50 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     assert!(out.status.success());
     fs::remove_file(&copy).unwrap();
     r.write("a", "a\n");
