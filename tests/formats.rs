@@ -3,6 +3,8 @@
 //! scanner and checked for status, type and fingerprints against those tools.
 //! A missing tool fails the test: CI installs them all.
 
+mod support;
+
 use keyscan::finding::{KeyInfo, Status};
 use keyscan::scan::{Origin, Scanner};
 use std::fs;
@@ -19,18 +21,7 @@ fn scanner() -> Scanner {
 
 /// Run a tool that must exist; its stdout.
 fn run(dir: &Path, prog: &str, args: &[&str]) -> String {
-    let out = Command::new(prog)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("`{prog}` is needed by this test; install it: {e}"));
-    assert!(
-        out.status.success(),
-        "{prog} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&support::tool(prog, args, dir).stdout).into_owned()
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
