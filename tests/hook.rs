@@ -353,3 +353,35 @@ fn errors_exit_2_and_change_nothing() {
         b"garbage, not an index"
     );
 }
+
+#[test]
+fn binary_der_key_is_blocked_and_json_names_the_blob() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.ok(&["add", "a"]);
+    r.ok(&["commit", "-q", "-m", "init"]);
+    fs::create_dir_all(r.dir.join("certs")).unwrap();
+    let der_args = [
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-outform",
+        "DER",
+        "-out",
+        "certs/server.key",
+    ];
+    tool("openssl", &der_args, &r.dir);
+    r.ok(&["add", "certs/server.key"]);
+    let (code, v) = json(&r.dir, &["pre-commit"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let f = &findings(&v)[0];
+    assert_eq!(f["path"], "certs/server.key");
+    assert_eq!(f["key_type"], "ECDSA P-256");
+    let blob = r.ok(&["rev-parse", ":certs/server.key"]);
+    assert_eq!(f["blob"], String::from_utf8_lossy(&blob.stdout).trim());
+    r.install();
+    let (ok, _) = r.commit(&[]);
+    assert!(!ok);
+}
