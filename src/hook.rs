@@ -1,5 +1,9 @@
 //! Installing and removing keyscan's git hooks. A hook keyscan did not write
 //! is never overwritten silently: `--force` keeps it as a backup and chains it.
+//!
+//! The hook is a small POSIX sh script. It runs this keyscan binary by its
+//! absolute path (falling back to `keyscan` on PATH) and fails closed: when
+//! keyscan cannot be found or fails, the commit is blocked.
 
 use anyhow::{anyhow, bail, Context, Result};
 use git2::Repository;
@@ -7,8 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Marks a hook as ours.
-const MARKER: &str = "# installed by keyscan";
-const BACKUP_SUFFIX: &str = ".keyscan-backup";
+pub const MARKER: &str = "# installed by keyscan";
+/// A foreign hook replaced with `--force` is kept under this suffix.
+pub const BACKUP_SUFFIX: &str = ".keyscan-backup";
 
 pub struct InstallOptions {
     /// Which hook: "pre-commit".
@@ -17,23 +22,40 @@ pub struct InstallOptions {
     pub force: bool,
 }
 
+/// The keyscan subcommand a hook runs.
+fn subcommand(hook: &str) -> Result<&'static str> {
+    match hook {
+        "pre-commit" => Ok("pre-commit"),
+        other => bail!("keyscan cannot install a {other} hook (supported: pre-commit)"),
+    }
+}
+
 /// Install the hook into the repository of the current directory; returns
 /// a message for the user.
 pub fn install(opts: &InstallOptions) -> Result<String> {
-    let subcommand = match opts.hook.as_str() {
-        "pre-commit" => "pre-commit",
-        other => bail!("keyscan cannot install a {other} hook (supported: pre-commit)"),
-    };
+    let subcommand = subcommand(&opts.hook)?;
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(&opts.hook);
     let backup = dir.join(format!("{}{BACKUP_SUFFIX}", opts.hook));
     let mut chained = backup.exists();
-    if let Ok(existing) = fs::read_to_string(&path) {
-        if !existing.contains(MARKER) {
+    let existing = match fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("cannot read the existing hook {}: {e}", path.display()),
+    };
+    if let Some(existing) = existing {
+        if !is_ours(&existing) {
             if !opts.force {
                 bail!(
                     "{} already exists and was not written by keyscan; rerun with --force to keep it as {} and run it after keyscan",
+                    path.display(),
+                    backup.display()
+                );
+            }
+            if backup.exists() {
+                bail!(
+                    "{} already exists and so does {}; move one of them away, then rerun",
                     path.display(),
                     backup.display()
                 );
@@ -49,22 +71,35 @@ pub fn install(opts: &InstallOptions) -> Result<String> {
         exe.as_deref(),
         chained.then_some(backup.as_path()),
     );
-    fs::write(&path, script).with_context(|| format!("cannot write {}", path.display()))?;
-    make_executable(&path)?;
+    // Write next to the hook, then rename: a commit running meanwhile sees
+    // the old hook or the new one, never half of one.
+    let tmp = dir.join(format!(".{}.keyscan-tmp", opts.hook));
+    fs::write(&tmp, script).with_context(|| format!("cannot write {}", tmp.display()))?;
+    make_executable(&tmp)?;
+    fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut msg = format!("keyscan: installed {}", path.display());
     if chained {
-        msg.push_str(&format!(" (runs {} after keyscan)", backup.display()));
+        msg.push_str(&format!(
+            " (it runs the previous hook, kept as {}, after keyscan)",
+            backup.display()
+        ));
     }
     Ok(msg)
 }
 
 /// Remove a hook keyscan installed, restoring any backup.
 pub fn uninstall(hook: &str) -> Result<String> {
+    subcommand(hook)?;
     let dir = hooks_dir()?;
     let path = dir.join(hook);
-    let text =
-        fs::read_to_string(&path).map_err(|_| anyhow!("no {hook} hook at {}", path.display()))?;
-    if !text.contains(MARKER) {
+    let text = match fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("no {hook} hook at {}: nothing to uninstall", path.display())
+        }
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
+    };
+    if !is_ours(&text) {
         bail!("{} was not written by keyscan; left alone", path.display());
     }
     fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
@@ -73,47 +108,69 @@ pub fn uninstall(hook: &str) -> Result<String> {
         fs::rename(&backup, &path)
             .with_context(|| format!("cannot restore {}", backup.display()))?;
         return Ok(format!(
-            "keyscan: removed its {hook} hook and restored the previous one"
+            "keyscan: removed its {hook} hook and restored the previous one at {}",
+            path.display()
         ));
     }
     Ok(format!("keyscan: removed {}", path.display()))
 }
 
-/// `core.hooksPath` (relative to the work tree) or the common git dir's hooks.
-fn hooks_dir() -> Result<PathBuf> {
-    let repo =
-        Repository::open_from_env().map_err(|_| anyhow!("not a git repository (or any parent)"))?;
-    let config = repo.config().context("cannot read git config")?;
-    if let Ok(custom) = config.get_path("core.hooksPath") {
-        if custom.is_absolute() {
-            return Ok(custom);
+fn is_ours(text: &[u8]) -> bool {
+    text.windows(MARKER.len()).any(|w| w == MARKER.as_bytes())
+}
+
+/// `core.hooksPath` (relative to the top of the work tree) or the common git
+/// dir's hooks, shared by linked worktrees.
+pub fn hooks_dir() -> Result<PathBuf> {
+    let repo = Repository::open_from_env().map_err(|e| {
+        if e.code() == git2::ErrorCode::NotFound {
+            anyhow!("not a git repository (or any parent): run keyscan install inside a repository")
+        } else {
+            anyhow!("cannot open the git repository: {}", e.message())
         }
-        let base = repo.workdir().unwrap_or(repo.path());
-        return Ok(base.join(custom));
+    })?;
+    let config = repo
+        .config()
+        .map_err(|e| anyhow!("cannot read the git config: {}", e.message()))?;
+    match config.get_path("core.hooksPath") {
+        Ok(custom) if custom.as_os_str().is_empty() => {}
+        Ok(custom) if custom.is_absolute() => return Ok(custom),
+        Ok(custom) => {
+            let base = repo.workdir().unwrap_or(repo.path());
+            return Ok(base.join(custom));
+        }
+        Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+        Err(e) => bail!("cannot read core.hooksPath: {}", e.message()),
     }
     Ok(repo.commondir().join("hooks"))
 }
 
-fn hook_script(subcommand: &str, exe: Option<&Path>, chained: Option<&Path>) -> String {
+/// The hook: run keyscan, pass on its failure, then run the chained hook.
+pub fn hook_script(subcommand: &str, exe: Option<&Path>, chained: Option<&Path>) -> String {
     let exe = exe
         .map(|p| shell_quote(&p.display().to_string()))
         .unwrap_or_else(|| "''".to_string());
     let mut s = format!(
-        "#!/bin/sh\n{MARKER}: blocks commits that add private keys.\n\
-         # Fails closed: if keyscan cannot run, the commit is blocked.\n\
-         keyscan={exe}\n\
+        "#!/bin/sh\n\
+         {MARKER}: blocks commits that add private keys.\n\
+         # Fails closed: if keyscan cannot run or fails, the commit is blocked.\n\
+         # Remove with `keyscan uninstall`; skip once with `git commit --no-verify`.\n\
+         installed={exe}\n\
+         keyscan=\"$installed\"\n\
          if [ ! -x \"$keyscan\" ]; then keyscan=$(command -v keyscan 2>/dev/null); fi\n\
          if [ -z \"$keyscan\" ]; then\n\
-         \x20 echo \"keyscan: the keyscan binary is missing, so this commit is blocked.\" >&2\n\
-         \x20 echo \"keyscan: reinstall it (cargo install keyscan; keyscan install), or remove this hook on purpose.\" >&2\n\
+         \x20 echo \"keyscan: the keyscan binary is missing (not at $installed nor on PATH), so this commit is blocked.\" >&2\n\
+         \x20 echo \"keyscan: reinstall it and rerun 'keyscan install', or bypass on purpose with 'git commit --no-verify'.\" >&2\n\
          \x20 exit 1\n\
          fi\n\
-         \"$keyscan\" {subcommand} || exit 1\n"
+         \"$keyscan\" {subcommand} || exit $?\n",
     );
     if let Some(old) = chained {
+        let old = shell_quote(&old.display().to_string());
+        // git skips a hook that is not executable; so does the chain.
         s.push_str(&format!(
-            "exec {} \"$@\"\n",
-            shell_quote(&old.display().to_string())
+            "# The previous hook, kept by `keyscan install --force`.\n\
+             if [ -x {old} ]; then exec {old} \"$@\"; fi\n"
         ));
     }
     s
@@ -133,4 +190,31 @@ fn make_executable(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn make_executable(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_quotes_paths_and_chains() {
+        let s = hook_script(
+            "pre-commit",
+            Some(Path::new("/opt/it's/keyscan")),
+            Some(Path::new("/r/.git/hooks/pre-commit.keyscan-backup")),
+        );
+        assert!(s.starts_with("#!/bin/sh\n"));
+        assert!(s.contains(MARKER));
+        assert!(s.contains("installed='/opt/it'\\''s/keyscan'\n"));
+        assert!(s.contains("\"$keyscan\" pre-commit || exit $?\n"));
+        assert!(s.contains("exec '/r/.git/hooks/pre-commit.keyscan-backup' \"$@\""));
+        assert!(is_ours(s.as_bytes()));
+        assert!(!is_ours(b"#!/bin/sh\nexit 0\n"));
+    }
+
+    #[test]
+    fn only_pre_commit_is_supported() {
+        assert!(subcommand("pre-commit").is_ok());
+        assert!(subcommand("pre-push").is_err());
+    }
 }

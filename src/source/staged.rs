@@ -1,48 +1,108 @@
 //! The pre-commit source: what is staged in the index, never the working tree.
 //!
-//! git lists the staged changes (`git diff-index --cached`): it uses the
-//! index's cache-tree, so the cost follows the change, not the repository
-//! (libgit2 alone spends ~85 ms loading a 53k-entry index). Blobs are read
-//! with git2. Both honour `GIT_DIR` and `GIT_INDEX_FILE`, which `git commit
-//! -a` and `git commit <path>` point at a temporary index.
+//! Which files changed: `git diff-index --cached` against HEAD (or the whole
+//! index on the first commit). git answers from the index's cache-tree, so
+//! the cost follows the change, not the repository: measured on a
+//! 50,000-file repository, 10 ms, where libgit2's `diff_tree_to_index`
+//! needs ~120 ms (it loads the whole index, then walks every tree of HEAD).
+//! git also understands every index extension (split, sparse). When no `git`
+//! executable can be started, the same list comes from libgit2's
+//! `diff_tree_to_index` instead ([`Lister::Libgit2`]).
+//!
+//! Blobs are read with git2, only those of the staged changes. Both honour
+//! `GIT_DIR` and `GIT_INDEX_FILE`, which `git commit -a` and `git commit
+//! <path>` point at a temporary index, and linked worktrees. Nothing in the
+//! repository is ever written.
+//!
+//! Fail closed: anything that cannot be read is an error, never "no keys".
 
 use crate::finding::Finding;
-use crate::scan::{Origin, Scanner};
+use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{Oid, Repository};
+use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
 use rayon::prelude::*;
-use std::path::PathBuf;
 use std::process::Command;
 
-/// One staged file: its new blob and, for a modification, the old one.
-#[derive(Debug, Clone)]
-struct Change {
-    path: String,
-    old: Option<Oid>,
-    new: Oid,
+/// One staged file: its new blob and, for a modification, rename or copy,
+/// the blob it is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    /// Path in the new tree, relative to the top of the work tree.
+    pub path: String,
+    /// The blob the change starts from; `None` for an added file.
+    pub old: Option<Oid>,
+    /// The staged blob.
+    pub new: Oid,
 }
 
-/// Findings in the staged changes of the repository git points us at,
-/// limited to keys that touch added lines.
+/// How the list of staged files is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lister {
+    /// `git diff-index --cached` (fast: uses the index's cache-tree); falls
+    /// back to libgit2 when no `git` executable can be started.
+    Git,
+    /// libgit2's `diff_tree_to_index`.
+    Libgit2,
+}
+
+/// More staged files than this are scanned in parallel.
+const PARALLEL_FROM: usize = 8;
+
+/// Git LFS pointer files are small, start with this line and hold only
+/// `key value` lines; they hold no content, so they are skipped.
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
+const LFS_POINTER_MAX: usize = 1024;
+
+/// A Git LFS pointer, strictly: anything else in the file (a key pasted
+/// under the pointer) makes it a file to scan.
+fn is_lfs_pointer(data: &[u8]) -> bool {
+    if data.len() >= LFS_POINTER_MAX || !data.starts_with(LFS_POINTER) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let mut oid = false;
+    let mut size = false;
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(' ') else {
+            return false;
+        };
+        let key_ok = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        if !key_ok || value.is_empty() || value.contains(' ') {
+            return false;
+        }
+        oid |= key == "oid";
+        size |= key == "size";
+    }
+    oid && size
+}
+
+/// Findings in the staged changes of the repository git points us at
+/// (`GIT_DIR`, `GIT_INDEX_FILE`, or the current directory), limited to keys
+/// that touch lines this change adds.
 pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
-    let repo = Repository::open_from_env().map_err(|e| {
-        anyhow!(
-            "not a git repository (or any parent): run keyscan pre-commit inside a repository ({})",
-            e.message()
-        )
-    })?;
-    let changes = staged_changes(&repo)?;
-    let git_dir = repo.path().to_path_buf();
-    let results: Vec<Result<Vec<Finding>>> = changes
-        .par_iter()
-        .map_init(
-            || Repository::open(&git_dir),
-            |repo, change| match repo {
-                Ok(repo) => scan_change(repo, scanner, change),
-                Err(e) => Err(anyhow!("cannot open the repository: {}", e.message())),
-            },
-        )
-        .collect();
+    scan_staged_with(scanner, Lister::Git)
+}
+
+/// [`scan_staged`] with a chosen way of listing the staged files.
+pub fn scan_staged_with(scanner: &Scanner, lister: Lister) -> Result<Vec<Finding>> {
+    let repo = open()?;
+    let files = staged_files(&repo, lister)?;
+    let results: Vec<Result<Vec<Finding>>> = if files.len() < PARALLEL_FROM {
+        files.iter().map(|f| scan_file(&repo, scanner, f)).collect()
+    } else {
+        files
+            .par_iter()
+            .map_init(open, |repo, f| match repo {
+                Ok(repo) => scan_file(repo, scanner, f),
+                Err(e) => Err(anyhow!("{e:#}")),
+            })
+            .collect()
+    };
     let mut findings = Vec::new();
     for r in results {
         findings.extend(r?);
@@ -51,47 +111,103 @@ pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-fn staged_changes(repo: &Repository) -> Result<Vec<Change>> {
-    let has_head = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .is_some();
-    let workdir: PathBuf = repo.workdir().unwrap_or(repo.path()).to_path_buf();
+fn open() -> Result<Repository> {
+    Repository::open_from_env().map_err(|e| {
+        if e.code() == ErrorCode::NotFound {
+            anyhow!(
+                "not a git repository (or any parent): run keyscan pre-commit inside a repository"
+            )
+        } else {
+            anyhow!("cannot open the git repository: {}", e.message())
+        }
+    })
+}
+
+/// The staged files whose new side is a regular or executable blob:
+/// additions, modifications, renames, copies and type changes. Deletions,
+/// symlinks and submodules are left out.
+pub fn staged_files(repo: &Repository, lister: Lister) -> Result<Vec<StagedFile>> {
+    let head = head_tree_id(repo)?;
+    if lister == Lister::Git {
+        match git_diff_index(head) {
+            Ok(files) => return Ok(files),
+            Err(GitError::NotFound) => {}
+            Err(GitError::Failed(e)) => return Err(e),
+        }
+    }
+    libgit2_diff(repo, head)
+}
+
+/// HEAD's tree; `None` before the first commit. A HEAD that exists but
+/// cannot be read is an error.
+fn head_tree_id(repo: &Repository) -> Result<Option<Oid>> {
+    let head = match repo.head() {
+        Ok(head) => head,
+        Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
+            return Ok(None)
+        }
+        Err(e) => bail!("cannot read HEAD: {}", e.message()),
+    };
+    let tree = head
+        .peel_to_tree()
+        .map_err(|e| anyhow!("cannot read the tree of HEAD: {}", e.message()))?;
+    Ok(Some(tree.id()))
+}
+
+enum GitError {
+    /// No `git` executable could be started.
+    NotFound,
+    Failed(anyhow::Error),
+}
+
+/// `git diff-index --cached` against HEAD, or `git ls-files --stage` for the
+/// first commit. git runs in our environment and directory, so it sees the
+/// same repository and index as `Repository::open_from_env`.
+fn git_diff_index(head: Option<Oid>) -> std::result::Result<Vec<StagedFile>, GitError> {
     let mut cmd = Command::new("git");
-    cmd.current_dir(&workdir);
-    if has_head {
-        cmd.args([
+    // No lazy fetches or optional locks: this only reads.
+    cmd.env("GIT_NO_LAZY_FETCH", "1")
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    match head {
+        Some(tree) => cmd.args([
             "diff-index",
             "--cached",
             "--raw",
             "-z",
             "-M",
             "--no-abbrev",
-            "HEAD",
+            &tree.to_string(),
             "--",
-        ]);
-    } else {
-        cmd.args(["ls-files", "--stage", "-z"]);
-    }
-    let out = cmd
-        .output()
-        .context("cannot run git to list the staged changes")?;
+        ]),
+        // `:/` is the top of the work tree: the whole index from any directory.
+        None => cmd.args(["ls-files", "--stage", "-z", "--full-name", "--", ":/"]),
+    };
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(GitError::NotFound),
+        Err(e) => {
+            return Err(GitError::Failed(anyhow!(
+                "cannot run git to list the staged changes: {e}"
+            )))
+        }
+    };
     if !out.status.success() {
-        bail!(
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Err(GitError::Failed(anyhow!(
             "git could not list the staged changes: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+            err.trim()
+        )));
     }
-    if has_head {
-        parse_diff_index(&out.stdout)
-    } else {
-        parse_ls_files(&out.stdout)
+    match head {
+        Some(_) => parse_diff_index(&out.stdout),
+        None => parse_ls_files(&out.stdout),
     }
+    .map_err(GitError::Failed)
 }
 
 /// `:old_mode new_mode old_oid new_oid status\0path\0[new_path\0]`
-fn parse_diff_index(raw: &[u8]) -> Result<Vec<Change>> {
+fn parse_diff_index(raw: &[u8]) -> Result<Vec<StagedFile>> {
     let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
     let mut out = Vec::new();
     while let Some(meta) = fields.next() {
@@ -104,21 +220,21 @@ fn parse_diff_index(raw: &[u8]) -> Result<Vec<Change>> {
         if status.starts_with('R') || status.starts_with('C') {
             path = fields.next().context("git diff-index: missing new path")?;
         }
-        if status.starts_with('D') || !is_file_mode(new_mode) {
+        if status.starts_with('D') || status.starts_with('U') || !is_file_mode(new_mode) {
             continue;
         }
-        let old = Oid::from_str(old_oid)?;
-        out.push(Change {
+        let old = Oid::from_str(old_oid).context("git diff-index: bad object id")?;
+        out.push(StagedFile {
             path: String::from_utf8_lossy(path).into_owned(),
-            old: (!old.is_zero() && !status.starts_with('C')).then_some(old),
-            new: Oid::from_str(new_oid)?,
+            old: (!old.is_zero()).then_some(old),
+            new: Oid::from_str(new_oid).context("git diff-index: bad object id")?,
         });
     }
     Ok(out)
 }
 
 /// `mode oid stage\tpath\0`, for the first commit: everything is added.
-fn parse_ls_files(raw: &[u8]) -> Result<Vec<Change>> {
+fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
     let mut out = Vec::new();
     for entry in raw.split(|b| *b == 0).filter(|f| !f.is_empty()) {
         let tab = entry
@@ -133,10 +249,10 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<Change>> {
         if !is_file_mode(mode) {
             continue;
         }
-        out.push(Change {
+        out.push(StagedFile {
             path: String::from_utf8_lossy(&entry[tab + 1..]).into_owned(),
             old: None,
-            new: Oid::from_str(oid)?,
+            new: Oid::from_str(oid).context("git ls-files: bad object id")?,
         });
     }
     Ok(out)
@@ -147,46 +263,113 @@ fn is_file_mode(mode: &str) -> bool {
     mode == "100644" || mode == "100755"
 }
 
-const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+/// The same list from libgit2: HEAD's tree (or the empty tree) against the
+/// index, with rename detection.
+fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>> {
+    // libgit2 does not read split or sparse indexes; refuse rather than
+    // miss entries.
+    if let Ok(config) = repo.config() {
+        for key in ["core.splitIndex", "index.sparse"] {
+            if config.get_bool(key).unwrap_or(false) {
+                bail!("{key} is set and no git executable was found: put git on PATH so keyscan can read the index");
+            }
+        }
+    }
+    let index = repo
+        .index()
+        .map_err(|e| anyhow!("cannot read the index: {}", e.message()))?;
+    let tree = head
+        .map(|id| repo.find_tree(id))
+        .transpose()
+        .map_err(|e| anyhow!("cannot read the tree of HEAD: {}", e.message()))?;
+    let mut opts = git2::DiffOptions::new();
+    opts.skip_binary_check(true)
+        .ignore_submodules(true)
+        .include_typechange(true);
+    let mut diff = repo
+        .diff_tree_to_index(tree.as_ref(), Some(&index), Some(&mut opts))
+        .map_err(|e| anyhow!("cannot compare the index with HEAD: {}", e.message()))?;
+    // Similarity reads only the blobs of added and deleted files.
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))
+        .map_err(|e| anyhow!("cannot detect renames: {}", e.message()))?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let old = match delta.status() {
+            Delta::Added => None,
+            Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange => {
+                Some(delta.old_file().id())
+            }
+            _ => continue,
+        };
+        let new = delta.new_file();
+        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+            continue;
+        }
+        let path = new
+            .path_bytes()
+            .context("libgit2 diff: a staged file without a path")?;
+        out.push(StagedFile {
+            path: String::from_utf8_lossy(path).into_owned(),
+            old: old.filter(|id| !id.is_zero()),
+            new: new.id(),
+        });
+    }
+    Ok(out)
+}
 
-fn scan_change(repo: &Repository, scanner: &Scanner, change: &Change) -> Result<Vec<Finding>> {
-    let blob = repo.find_blob(change.new).map_err(|e| {
+/// Findings for one staged file: the whole blob is scanned, and a key is
+/// kept when one of its lines is added by this change.
+fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<Vec<Finding>> {
+    if file.old == Some(file.new) {
+        // Only the mode changed: no content is added.
+        return Ok(Vec::new());
+    }
+    let blob = repo.find_blob(file.new).map_err(|e| {
         anyhow!(
             "cannot read the staged blob for {} ({}): {}",
-            change.path,
-            change.new,
+            file.path,
+            file.new,
             e.message()
         )
     })?;
     let data = blob.content();
-    if data.len() < 1024 && data.starts_with(LFS_POINTER) {
+    if is_lfs_pointer(data) {
         return Ok(Vec::new());
     }
-    let origin = Origin {
-        path: change.path.clone(),
-        blob: Some(change.new.to_string()),
-        commit: None,
-    };
     let hits = scanner.hits(data);
     if hits.is_empty() {
         return Ok(Vec::new());
     }
-    let added = match change.old {
+    let added = match file.old {
         None => None,
-        Some(old) => added_lines(repo, old, &blob, &change.path)?,
+        Some(old) => added_lines(repo, old, &blob, &file.path)?,
+    };
+    let origin = Origin {
+        path: file.path.clone(),
+        blob: Some(file.new.to_string()),
+        commit: None,
     };
     Ok(hits
         .into_iter()
-        .filter(|h| match &added {
-            None => true,
-            Some(lines) => lines.iter().any(|l| (h.line..=h.end_line).contains(l)),
-        })
+        .filter(|h| touches_added(h, added.as_deref()))
         .map(|h| scanner.finding(h, &origin))
         .collect())
 }
 
-/// Line numbers (new side) added by the change; `None` means "all of it"
-/// (a binary blob that changed).
+/// Whether a hit's lines meet an added line; `None` means all lines are new.
+fn touches_added(hit: &Hit, added: Option<&[usize]>) -> bool {
+    match added {
+        None => true,
+        Some(lines) => {
+            // `lines` is sorted: find the first added line at or after the start.
+            let i = lines.partition_point(|&l| l < hit.line);
+            lines.get(i).is_some_and(|&l| l <= hit.end_line)
+        }
+    }
+}
+
+/// Line numbers (new side, sorted) added by the change; `None` means "all
+/// of it" (a binary blob that changed).
 fn added_lines(
     repo: &Repository,
     old: Oid,
@@ -225,7 +408,11 @@ fn added_lines(
         }),
     )
     .map_err(|e| anyhow!("cannot diff {path}: {}", e.message()))?;
-    Ok(if binary { None } else { Some(added) })
+    if binary {
+        return Ok(None);
+    }
+    added.sort_unstable();
+    Ok(Some(added))
 }
 
 #[cfg(test)]
@@ -237,22 +424,77 @@ mod tests {
         let z = "0".repeat(40);
         let a = "a".repeat(40);
         let b = "b".repeat(40);
+        let c = "c".repeat(40);
         let raw = format!(
-            ":000000 100644 {z} {a} A\0new.pem\0:100644 100644 {a} {b} M\0mod.txt\0:100644 000000 {a} {z} D\0gone\0:100644 100644 {a} {b} R090\0old name\0new name\0:000000 120000 {z} {a} A\0link\0:000000 160000 {z} {a} A\0sub\0"
+            ":000000 100644 {z} {a} A\0new.pem\0\
+             :100644 100644 {a} {b} M\0mod.txt\0\
+             :100644 000000 {a} {z} D\0gone\0\
+             :100644 100644 {a} {b} R090\0old name\0new name\0\
+             :100644 100755 {b} {c} C075\0src\0copy\0\
+             :000000 120000 {z} {a} A\0link\0\
+             :000000 160000 {z} {a} A\0sub\0\
+             :120000 100644 {a} {b} T\0was-link\0\
+             :000000 000000 {z} {z} U\0conflict\0"
         );
         let c = parse_diff_index(raw.as_bytes()).unwrap();
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(paths, ["new.pem", "mod.txt", "new name"]);
+        assert_eq!(
+            paths,
+            ["new.pem", "mod.txt", "new name", "copy", "was-link"]
+        );
         assert!(c[0].old.is_none());
         assert_eq!(c[1].old.unwrap().to_string(), a);
+        assert_eq!(c[3].old.unwrap().to_string(), "b".repeat(40));
+    }
+
+    #[test]
+    fn rejects_garbled_diff_index_output() {
+        assert!(parse_diff_index(b":100644 100644 xyz\0p\0").is_err());
+        assert!(parse_diff_index(b":100644 100644 aa bb M\0").is_err());
     }
 
     #[test]
     fn parses_ls_files_records() {
         let a = "a".repeat(40);
-        let raw = format!("100644 {a} 0\tdir/k.pem\0120000 {a} 0\tlink\0100755 {a} 0\trun.sh\0");
+        let raw = format!("100644 {a} 0\tdir/k.pem\0120000 {a} 0\tlink\0100755 {a} 0\trun.sh\0160000 {a} 0\tsub\0");
         let c = parse_ls_files(raw.as_bytes()).unwrap();
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].path, "dir/k.pem");
+        let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["dir/k.pem", "run.sh"]);
+    }
+
+    #[test]
+    fn lfs_pointers_strictly() {
+        let p = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+        assert!(is_lfs_pointer(p.as_bytes()));
+        let ext = p.replace("oid", "ext-0-foo sha256:00\noid");
+        assert!(is_lfs_pointer(ext.as_bytes()));
+        let with_key =
+            format!("{p}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n");
+        assert!(!is_lfs_pointer(with_key.as_bytes()));
+        assert!(!is_lfs_pointer(
+            b"version https://git-lfs.github.com/spec/v1\nsize 1\n"
+        ));
+        assert!(!is_lfs_pointer(b"oid sha256:00\nsize 1\n"));
+    }
+
+    #[test]
+    fn a_hit_counts_when_one_of_its_lines_is_added() {
+        let hit = |line, end_line| Hit {
+            start: 0,
+            end: 0,
+            line,
+            end_line,
+            rule: String::new(),
+            info: crate::finding::KeyInfo::new(crate::finding::Status::Valid, "", ""),
+            redacted: String::new(),
+        };
+        let added = [2, 9, 20];
+        assert!(touches_added(&hit(1, 5), None));
+        assert!(touches_added(&hit(1, 2), Some(&added)));
+        assert!(touches_added(&hit(5, 9), Some(&added)));
+        assert!(touches_added(&hit(9, 9), Some(&added)));
+        assert!(!touches_added(&hit(3, 8), Some(&added)));
+        assert!(!touches_added(&hit(21, 30), Some(&added)));
+        assert!(!touches_added(&hit(1, 5), Some(&[])));
     }
 }
