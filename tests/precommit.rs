@@ -2,13 +2,12 @@
 //! the real binary and real `git commit` runs. Keys are generated at test
 //! time with ssh-keygen and openssl; none is ever stored in this repository.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_keyscan")
-}
+use support::{bin, tool};
 
 /// Variables git sets for hooks; a test run from inside a hook must not
 /// inherit them.
@@ -33,22 +32,6 @@ fn clean(cmd: &mut Command, home: &Path) {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
-}
-
-/// Run a tool that must exist and succeed.
-fn tool(name: &str, args: &[&str], dir: &Path) -> Output {
-    let out = Command::new(name)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{name} is needed by this test (install it): {e}"));
-    assert!(
-        out.status.success(),
-        "{name} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn text(out: &Output) -> String {
