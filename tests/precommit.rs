@@ -200,21 +200,7 @@ impl Repo {
         let path = self.home.join("gen_ed25519");
         let _ = fs::remove_file(&path);
         let _ = fs::remove_file(path.with_extension("pub"));
-        tool(
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "test",
-                "-f",
-                path.to_str().unwrap(),
-            ],
-            &self.home,
-        );
+        support::ed25519(&self.home, "gen_ed25519");
         let key = fs::read_to_string(&path).unwrap();
         fs::remove_file(&path).unwrap();
         fs::remove_file(path.with_extension("pub")).unwrap();
