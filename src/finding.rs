@@ -92,14 +92,23 @@ impl KeyInfo {
     }
 }
 
-/// Git context of a finding, in git sources.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Git context of a finding, in git sources: the commit that brought the
+/// blob in at this path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommitInfo {
     pub id: String,
+    /// Author name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Author date, RFC 3339 (`2019-03-01T12:00:00+01:00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The ref the push or scan reached this commit through, when one is known
+    /// (pre-receive, pre-push).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#ref: Option<String>,
 }
 
 /// One private key found somewhere.
@@ -121,6 +130,10 @@ pub struct Finding {
     /// The git blob id, in git sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
+    /// History: the refs whose tip still holds this blob (empty when it was
+    /// deleted everywhere). Absent in other modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub still_in: Option<Vec<String>>,
     /// A redacted one-line picture of the match: the marker, never the body.
     pub redacted: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -125,6 +125,7 @@ impl Scanner {
             public_key: info.public_key,
             commit: origin.commit.clone(),
             blob: origin.blob.clone(),
+            still_in: None,
             redacted: hit.redacted,
             note: info.note,
         }

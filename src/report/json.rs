@@ -37,6 +37,7 @@ mod tests {
                 public_key: Some("ssh-rsa AAAA".into()),
                 commit: None,
                 blob: None,
+                still_in: None,
                 redacted: "-----BEGIN RSA PRIVATE KEY----- [7 lines redacted]".into(),
                 note: None,
             }],
