@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod finding;
+pub mod git;
 pub mod hook;
 pub mod report;
 pub mod rules;

@@ -6,7 +6,7 @@ use keyscan::config::Config;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
 use keyscan::scan::Scanner;
-use keyscan::source::{files, staged};
+use keyscan::source::{files, history, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +52,22 @@ enum Command {
     },
     /// Scan the staged changes (what the pre-commit hook runs).
     PreCommit,
+    /// Scan every blob reachable from every ref of a repository, each once,
+    /// and say which commit brought each key in.
+    History {
+        /// The repository (work tree, .git directory or bare); defaults to here.
+        path: Option<PathBuf>,
+        /// Only this ref (full name, or a branch, tag or remote-tracking ref's
+        /// short name). Repeatable.
+        #[arg(long = "ref", value_name = "REF")]
+        refs: Vec<String>,
+        /// Leave out commits reachable from REV (scan REV..refs).
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+        /// Also scan objects no ref reaches (dangling commits after a force-push).
+        #[arg(long)]
+        all_objects: bool,
+    },
     /// Install keyscan's git hook into this repository (honours core.hooksPath).
     Install {
         #[arg(long, default_value = "pre-commit")]
@@ -98,7 +114,7 @@ fn run(cli: &Cli) -> Result<u8> {
             return Ok(0);
         }
         Command::Rules { files } => return check_rules(files),
-        Command::Scan { .. } | Command::PreCommit => {}
+        Command::Scan { .. } | Command::PreCommit | Command::History { .. } => {}
     }
     let config = Config::discover(cli.config.as_deref())?;
     let scanner = Scanner::new(Engine::new(rules::builtin()?)?, config.policy());
@@ -128,6 +144,42 @@ fn run(cli: &Cli) -> Result<u8> {
             scanned: "the staged changes".to_string(),
             ..Report::default()
         },
+        Command::History {
+            path,
+            refs,
+            since,
+            all_objects,
+        } => {
+            let opts = history::HistoryOptions {
+                refs: refs.clone(),
+                since: since.clone(),
+                all_objects: *all_objects,
+                progress: !cli.quiet,
+            };
+            let path = path.clone().unwrap_or_else(|| PathBuf::from("."));
+            let scan = history::scan_history(&scanner, &path, &opts)?;
+            let mut warnings = scan.notes.clone();
+            for e in &scan.errors {
+                eprintln!("keyscan: error: {e}");
+                warnings.push(format!("error: {e}"));
+            }
+            let scanned = scan.summary();
+            let report = Report {
+                findings: scan.findings,
+                warnings,
+                scanned,
+            };
+            emit(cli, &report)?;
+            if !scan.errors.is_empty() {
+                eprintln!(
+                    "keyscan: {} object{} could not be read: the history was not fully scanned",
+                    scan.errors.len(),
+                    if scan.errors.len() == 1 { "" } else { "s" }
+                );
+                return Ok(2);
+            }
+            return Ok(if report.blocking() > 0 { 1 } else { 0 });
+        }
         _ => unreachable!("handled above"),
     };
     emit(cli, &report)?;

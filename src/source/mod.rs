@@ -2,4 +2,5 @@
 //! the filesystem; nothing after them does.
 
 pub mod files;
+pub mod history;
 pub mod staged;

@@ -1,0 +1,584 @@
+//! The history source: every blob reachable from every ref, each scanned
+//! once, each finding tied to the commit and path that brought it in.
+//!
+//! Two passes, so that a key-free blob costs little more than inflating it:
+//! 1. every blob of the object stores, in pack order, on all cores, through
+//!    the rules and validators ([`crate::git::packs`]). Only blobs that hold
+//!    a key are remembered;
+//! 2. one walk of the commit graph from every ref, diffing each commit's
+//!    tree against its parents' and skipping equal subtrees
+//!    ([`crate::git::introduced`]). It says which commit first brought each
+//!    key blob in at each path, finds blobs a partial clone lacks, and tells
+//!    reachable blobs from dangling ones. Then each location is looked up in
+//!    every ref's tip tree: `still_in`.
+
+use crate::finding::{CommitInfo, Finding};
+use crate::git::introduced::{self, read_commit, read_tree, EntryKind};
+use crate::git::packs::{Counters, Stores};
+use crate::git::repo::{RefTip, Repo};
+use crate::git::{ObjectId, ObjectReader};
+use crate::scan::{Hit, Origin, Scanner};
+use anyhow::{anyhow, Result};
+use gix::objs::Kind;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default, Clone)]
+pub struct HistoryOptions {
+    /// Only these refs (full names, or short names under refs/heads,
+    /// refs/tags, refs/remotes).
+    pub refs: Vec<String>,
+    /// Leave out commits reachable from this revision.
+    pub since: Option<String>,
+    /// Also scan objects no ref reaches (dangling commits, lost blobs).
+    pub all_objects: bool,
+    /// Show progress on standard error (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// What a history scan found and what it could not read.
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    pub findings: Vec<Finding>,
+    /// Worth knowing, not findings: shallow boundary, refs left out, submodules.
+    pub notes: Vec<String>,
+    /// What could not be read (missing or corrupt objects): exit 2.
+    pub errors: Vec<String>,
+    pub refs: usize,
+    pub commits: usize,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+impl HistoryScan {
+    /// The summary line: refs, commits, distinct blobs, bytes, seconds.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ref{}, {} commit{}, {} distinct blob{} ({}) in {:.1} s",
+            self.refs,
+            plural(self.refs),
+            self.commits,
+            plural(self.commits),
+            self.blobs,
+            plural(self.blobs as usize),
+            human_bytes(self.bytes),
+            self.seconds
+        )
+    }
+}
+
+/// A blob that holds a key, at one path, brought in by one commit.
+#[derive(Debug, Clone)]
+struct Location {
+    commit: Option<ObjectId>,
+    time: i64,
+}
+
+pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryScan> {
+    let started = Instant::now();
+    let repo = Repo::discover(path)?;
+    let mut out = HistoryScan::default();
+
+    // Which refs, and which commits to leave out.
+    let all_refs = repo.refs()?;
+    let tips: Vec<RefTip> = if opts.refs.is_empty() {
+        all_refs.clone()
+    } else {
+        let chosen: Vec<RefTip> = all_refs
+            .iter()
+            .filter(|r| opts.refs.iter().any(|want| ref_matches(&r.name, want)))
+            .cloned()
+            .collect();
+        for want in &opts.refs {
+            if !all_refs.iter().any(|r| ref_matches(&r.name, want)) {
+                anyhow::bail!("no ref named {want}");
+            }
+        }
+        out.notes.push(format!(
+            "scanned {} of {} refs (--ref); the others were left out",
+            chosen.len(),
+            all_refs.len()
+        ));
+        chosen
+    };
+    out.refs = tips.len();
+    let excluded = match &opts.since {
+        Some(rev) => {
+            let id = repo
+                .repo
+                .rev_parse_single(rev.as_str())
+                .map_err(|e| anyhow!("--since {rev}: {e}"))?
+                .detach();
+            let mut seen = HashSet::new();
+            let commits = ancestry(&repo.repo, &[id], &mut seen, &repo.shallow)?;
+            out.notes.push(format!(
+                "left out {} commit{} reachable from {rev} (--since)",
+                commits,
+                plural(commits)
+            ));
+            seen
+        }
+        None => HashSet::new(),
+    };
+    if !repo.shallow.is_empty() {
+        out.notes.push(format!(
+            "shallow clone: history before {} boundary commit{} is not in this repository and was not scanned",
+            repo.shallow.len(),
+            plural(repo.shallow.len())
+        ));
+    }
+
+    // Pass 1: every blob once.
+    let stores = Stores::open(&repo.objects_dir)?;
+    let mut counters = Counters::default();
+    let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
+    if opts.all_objects {
+        counters.commits = Some(Mutex::new(Vec::new()));
+    }
+    let read_errors = with_progress(opts.progress, &counters, stores.packed_objects, || {
+        stores.for_each_blob(&repo.repo, &counters, &|id, data| {
+            let found = scanner.hits(data);
+            if !found.is_empty() {
+                hits.lock().unwrap().insert(id, found);
+            }
+        })
+    });
+    out.errors.extend(read_errors);
+    let timing = std::env::var_os("KEYSCAN_TIMING").is_some();
+    if timing {
+        eprintln!(
+            "timing: blobs read and scanned at {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    out.blobs = counters.blobs.load(Ordering::Relaxed);
+    out.bytes = counters.bytes.load(Ordering::Relaxed);
+    let hits = hits.into_inner().unwrap();
+
+    // Pass 2: where each key blob came in; missing blobs.
+    let mut walk = Walk {
+        reader: &repo.repo,
+        hits: &hits,
+        check_missing: repo.partial,
+        locations: BTreeMap::new(),
+        missing: BTreeMap::new(),
+        submodules: 0,
+        commits: 0,
+        excluded: &excluded,
+        shallow: repo.shallow.iter().copied().collect(),
+        seen: HashSet::new(),
+        errors: Vec::new(),
+    };
+    let mut roots = Vec::new();
+    for tip in &tips {
+        walk.tip(tip, &mut roots);
+    }
+    walk.commits_from(&roots);
+    if opts.all_objects {
+        let stored = counters.commits.take().map(|m| m.into_inner().unwrap());
+        walk.dangling(stored.unwrap_or_default());
+    }
+    out.commits = walk.commits;
+    if walk.submodules > 0 {
+        out.notes.push(format!(
+            "{} submodule entr{} skipped (scan each submodule's own repository)",
+            walk.submodules,
+            if walk.submodules == 1 { "y" } else { "ies" }
+        ));
+    }
+    out.errors.append(&mut walk.errors);
+    for (blob, path) in &walk.missing {
+        out.errors.push(format!(
+            "blob {blob} ({path}) is missing (partial clone or damaged repository); not fetched, not scanned"
+        ));
+    }
+    let locations = std::mem::take(&mut walk.locations);
+    drop(walk);
+    if timing {
+        eprintln!(
+            "timing: commit walk done at {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    // Which tips still hold each location.
+    let mut tip_trees: Vec<(String, ObjectId)> = Vec::new();
+    {
+        let mut buf = Vec::new();
+        for tip in &tips {
+            if let Ok(Some(tree)) = peel_to_tree(&repo.repo, tip.id, &mut buf) {
+                tip_trees.push((tip.name.clone(), tree));
+            }
+        }
+    }
+    let mut lookup = PathLookup::new(&repo.repo);
+    let mut located: HashSet<ObjectId> = HashSet::new();
+    let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
+    for ((blob, path), loc) in &locations {
+        located.insert(*blob);
+        let still_in: Vec<String> = tip_trees
+            .iter()
+            .filter(|(_, tree)| lookup.blob_at(tree, path) == Some(*blob))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let commit = loc.commit.map(|id| {
+            authors
+                .entry(id)
+                .or_insert_with(|| commit_info(&repo.repo, &id))
+                .clone()
+        });
+        let origin = Origin {
+            path: String::from_utf8_lossy(path).into_owned(),
+            blob: Some(blob.to_string()),
+            commit,
+        };
+        for hit in &hits[blob] {
+            let mut f = scanner.finding(hit.clone(), &origin);
+            f.still_in = Some(still_in.clone());
+            out.findings.push(f);
+        }
+    }
+    if opts.all_objects {
+        // Blobs no commit holds at any path: lost blobs, stashes dropped long ago.
+        for (blob, found) in &hits {
+            if located.contains(blob) {
+                continue;
+            }
+            let origin = Origin {
+                path: format!("(unreachable blob {blob})"),
+                blob: Some(blob.to_string()),
+                commit: None,
+            };
+            for hit in found {
+                let mut f = scanner.finding(hit.clone(), &origin);
+                f.still_in = Some(Vec::new());
+                out.findings.push(f);
+            }
+        }
+    }
+    out.findings.sort_by(|a, b| {
+        let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
+        (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
+    });
+    out.seconds = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+/// `want` names `name`: exactly, or as a short name of a branch, tag or remote-tracking ref.
+fn ref_matches(name: &str, want: &str) -> bool {
+    name == want
+        || ["refs/heads/", "refs/tags/", "refs/remotes/", "refs/"]
+            .iter()
+            .any(|p| name.strip_prefix(p) == Some(want))
+}
+
+struct Walk<'a> {
+    reader: &'a gix::Repository,
+    hits: &'a HashMap<ObjectId, Vec<Hit>>,
+    check_missing: bool,
+    /// (blob, path) -> the first commit that brought it in.
+    locations: BTreeMap<(ObjectId, Vec<u8>), Location>,
+    missing: BTreeMap<ObjectId, String>,
+    submodules: usize,
+    commits: usize,
+    excluded: &'a HashSet<ObjectId>,
+    shallow: HashSet<ObjectId>,
+    seen: HashSet<ObjectId>,
+    errors: Vec<String>,
+}
+
+impl Walk<'_> {
+    /// Peels a ref's tip through annotated tags. Commits go to `roots`;
+    /// a tag on a tree or a blob is attributed here, to the ref.
+    fn tip(&mut self, tip: &RefTip, roots: &mut Vec<ObjectId>) {
+        let mut id = tip.id;
+        let mut buf = Vec::new();
+        for _ in 0..64 {
+            match self.reader.read(&id, &mut buf) {
+                Ok(Some(Kind::Commit)) => {
+                    roots.push(id);
+                    return;
+                }
+                Ok(Some(Kind::Tag)) => {
+                    match gix::objs::TagRefIter::from_bytes(&buf, id.kind()).target_id() {
+                        Ok(target) => id = target,
+                        Err(e) => {
+                            self.errors
+                                .push(format!("{}: tag {id} is corrupt: {e}", tip.name));
+                            return;
+                        }
+                    }
+                }
+                Ok(Some(Kind::Tree)) => {
+                    let tree = id;
+                    if let Err(e) =
+                        introduced::introduced(self.reader, tree, &[], &mut |path, blob, kind| {
+                            self.visit(path, blob, kind, None, 0);
+                            Ok(())
+                        })
+                    {
+                        self.errors.push(format!("{}: {e:#}", tip.name));
+                    }
+                    return;
+                }
+                Ok(Some(Kind::Blob)) => {
+                    let name = tip.name.clone();
+                    self.visit(name.as_bytes(), id, EntryKind::File, None, 0);
+                    return;
+                }
+                Ok(None) => {
+                    self.errors
+                        .push(format!("{}: object {id} is missing", tip.name));
+                    return;
+                }
+                Err(e) => {
+                    self.errors.push(format!("{}: {e:#}", tip.name));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn visit(
+        &mut self,
+        path: &[u8],
+        blob: ObjectId,
+        kind: EntryKind,
+        commit: Option<ObjectId>,
+        time: i64,
+    ) {
+        if kind == EntryKind::Submodule {
+            self.submodules += 1;
+            return;
+        }
+        if self.hits.contains_key(&blob) {
+            let loc = self
+                .locations
+                .entry((blob, path.to_vec()))
+                .or_insert(Location { commit, time });
+            if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
+                *loc = Location { commit, time };
+            }
+        } else if self.check_missing
+            && !self.missing.contains_key(&blob)
+            && !gix::objs::Exists::exists(&self.reader.objects, &blob)
+        {
+            self.missing
+                .insert(blob, String::from_utf8_lossy(path).into_owned());
+        }
+    }
+
+    /// Every commit reachable from `roots` (minus the excluded ones), each
+    /// diffed against its parents once.
+    fn commits_from(&mut self, roots: &[ObjectId]) {
+        let mut stack: Vec<ObjectId> = roots
+            .iter()
+            .filter(|id| !self.excluded.contains(*id))
+            .copied()
+            .collect();
+        let mut buf = Vec::new();
+        let mut parent_buf = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !self.seen.insert(id) {
+                continue;
+            }
+            let commit = match read_commit(self.reader, &id, &mut buf) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.errors.push(format!("{e:#}"));
+                    continue;
+                }
+            };
+            self.commits += 1;
+            let is_boundary = self.shallow.contains(&id);
+            let mut parent_trees = Vec::with_capacity(commit.parents.len());
+            if !is_boundary {
+                for p in &commit.parents {
+                    match read_commit(self.reader, p, &mut parent_buf) {
+                        Ok(pc) => parent_trees.push(pc.tree),
+                        Err(e) => self.errors.push(format!("{e:#}")),
+                    }
+                    if !self.excluded.contains(p) && !self.seen.contains(p) {
+                        stack.push(*p);
+                    }
+                }
+            }
+            let reader = self.reader;
+            let result = introduced::introduced(
+                reader,
+                commit.tree,
+                &parent_trees,
+                &mut |path, blob, kind| {
+                    self.visit(path, blob, kind, Some(id), commit.time);
+                    Ok(())
+                },
+            );
+            if let Err(e) = result {
+                self.errors.push(format!("commit {id}: {e:#}"));
+            }
+        }
+    }
+
+    /// Commits no ref reaches: those in the stores that the walk did not see.
+    fn dangling(&mut self, stored: Vec<ObjectId>) {
+        let unseen: Vec<ObjectId> = stored
+            .into_iter()
+            .filter(|id| !self.seen.contains(id))
+            .collect();
+        self.commits_from(&unseen);
+    }
+}
+
+/// Commits reachable from `from`, added to `seen`; returns how many.
+fn ancestry(
+    reader: &dyn ObjectReader,
+    from: &[ObjectId],
+    seen: &mut HashSet<ObjectId>,
+    shallow: &[ObjectId],
+) -> Result<usize> {
+    let mut stack = from.to_vec();
+    let mut buf = Vec::new();
+    let mut n = 0;
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        n += 1;
+        let commit = read_commit(reader, &id, &mut buf)?;
+        if !shallow.contains(&id) {
+            stack.extend(commit.parents.iter().filter(|p| !seen.contains(*p)));
+        }
+    }
+    Ok(n)
+}
+
+/// The tree a ref's tip leads to, through tags and commits.
+fn peel_to_tree(
+    reader: &dyn ObjectReader,
+    mut id: ObjectId,
+    buf: &mut Vec<u8>,
+) -> Result<Option<ObjectId>> {
+    for _ in 0..64 {
+        match reader.read(&id, buf)? {
+            Some(Kind::Commit) => return Ok(Some(read_commit(reader, &id, buf)?.tree)),
+            Some(Kind::Tag) => {
+                id = gix::objs::TagRefIter::from_bytes(buf, id.kind())
+                    .target_id()
+                    .map_err(|e| anyhow!("tag {id} is corrupt: {e}"))?
+            }
+            Some(Kind::Tree) => return Ok(Some(id)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Looks up paths in trees, remembering every tree it read (tips share most
+/// of their subtrees).
+struct PathLookup<'a> {
+    reader: &'a gix::Repository,
+    trees: HashMap<ObjectId, HashMap<Vec<u8>, ObjectId>>,
+}
+
+impl<'a> PathLookup<'a> {
+    fn new(reader: &'a gix::Repository) -> Self {
+        PathLookup {
+            reader,
+            trees: HashMap::new(),
+        }
+    }
+
+    fn blob_at(&mut self, root: &ObjectId, path: &[u8]) -> Option<ObjectId> {
+        let mut id = *root;
+        for part in path.split(|&b| b == b'/') {
+            if !self.trees.contains_key(&id) {
+                let mut buf = Vec::new();
+                let entries = read_tree(self.reader, &id, &mut buf).ok()?;
+                let map = entries.into_iter().map(|e| (e.name, e.id)).collect();
+                self.trees.insert(id, map);
+            }
+            id = *self.trees[&id].get(part)?;
+        }
+        Some(id)
+    }
+}
+
+fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
+    match introduced::commit_author(reader, id) {
+        Ok((author, email, date)) => CommitInfo {
+            id: id.to_string(),
+            author: Some(author),
+            email: Some(email),
+            date: Some(date),
+            r#ref: None,
+        },
+        Err(_) => CommitInfo {
+            id: id.to_string(),
+            ..CommitInfo::default()
+        },
+    }
+}
+
+/// Runs `work` with objects and bytes scanned, rate and ETA on standard
+/// error, when it is a terminal.
+fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl FnOnce() -> T) -> T {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} objects, {msg} [{elapsed_precise}, ETA {eta}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                let bytes = counters.bytes.load(Ordering::Relaxed);
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                bar.set_position(counters.objects.load(Ordering::Relaxed));
+                bar.set_message(format!(
+                    "{} of blobs, {}/s",
+                    human_bytes(bytes),
+                    human_bytes((bytes as f64 / secs) as u64)
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        let result = work();
+        stop.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
