@@ -6,6 +6,8 @@
 //! key) -> `scan` (policy, findings) -> `report` (human, JSON, SARIF) and an
 //! exit code. `config` holds `.keyscan.toml`; `hook` installs git hooks.
 
+pub mod allowlist;
+pub mod baseline;
 pub mod config;
 pub mod finding;
 pub mod hook;

@@ -5,7 +5,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keyscan::config::Config;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
-use keyscan::scan::Scanner;
 use keyscan::source::{files, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,6 +48,9 @@ enum Command {
         /// Also scan files that .gitignore, .ignore and git excludes would skip.
         #[arg(long)]
         no_ignore: bool,
+        /// Also list allowlist entries that matched nothing (exit 1 if any).
+        #[arg(long)]
+        check_config: bool,
     },
     /// Scan the staged changes (what the pre-commit hook runs).
     PreCommit,
@@ -100,10 +102,11 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Rules { files } => return check_rules(files),
         Command::Scan { .. } | Command::PreCommit => {}
     }
-    let config = Config::discover(cli.config.as_deref())?;
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, config.policy());
+    let scanner = Config::discover(cli.config.as_deref())?.scanner();
     let report = match &cli.command {
-        Command::Scan { paths, no_ignore } => {
+        Command::Scan {
+            paths, no_ignore, ..
+        } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
@@ -130,8 +133,25 @@ fn run(cli: &Cli) -> Result<u8> {
         },
         _ => unreachable!("handled above"),
     };
+    let mut report = report;
+    report.warnings.extend(scanner.policy.warnings());
+    let mut unused = Vec::new();
+    if let Command::Scan {
+        check_config: true, ..
+    } = &cli.command
+    {
+        unused = scanner.policy.allowlist.unused();
+        report.warnings.extend(unused.iter().cloned());
+    }
+    if let Some(skipped) = scanner.policy.skip_summary() {
+        report.scanned = format!("{} ({skipped})", report.scanned);
+    }
     emit(cli, &report)?;
-    Ok(if report.blocking() > 0 { 1 } else { 0 })
+    Ok(if report.blocking() > 0 || !unused.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 fn emit(cli: &Cli, report: &Report) -> Result<()> {

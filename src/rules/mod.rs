@@ -46,9 +46,10 @@ struct RuleFile {
     rule: Vec<RuleSpec>,
 }
 
+/// A rule as written in TOML (rule files, `[[rules]]` in `.keyscan.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleSpec {
+pub struct RuleSpec {
     id: String,
     description: String,
     #[serde(default)]
@@ -102,7 +103,8 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
         .collect()
 }
 
-fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
+/// Compile one rule; `origin` names where it is written in errors.
+pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
     let start = Regex::new(&spec.start).with_context(|| {
         format!(
             "rule {} in {origin}: bad regex in `start` ({})",

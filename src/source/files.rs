@@ -43,7 +43,9 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
             };
             out.files += 1;
             out.bytes += data.len() as u64;
-            out.findings.extend(scanner.scan(&data, &origin));
+            if scanner.policy.admit_content(&data) {
+                out.findings.extend(scanner.scan(&data, &origin));
+            }
             continue;
         }
         let meta =
@@ -53,6 +55,13 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
         } else {
             files.push(path.clone());
         }
+    }
+    if scanner.policy.allowlist.has_paths() {
+        let root = match &scanner.policy.config_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().context("cannot find the current directory")?,
+        };
+        files.retain(|p| scanner.policy.admit_path(&relative_to(&root, p)));
     }
     let results: Vec<FileResult> = files.par_iter().map(|p| scan_file(scanner, p)).collect();
     for r in results {
@@ -103,14 +112,14 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
         path: shown.clone(),
         ..Origin::default()
     };
-    match read(path) {
-        Ok(Content::Owned(data)) => {
+    match read(path, |len| scanner.policy.admit_size(&shown, len)) {
+        Ok(Content::Skipped) => {}
+        Ok(content) => {
+            let data = content.bytes();
             result.bytes = data.len() as u64;
-            result.findings = scanner.scan(&data, &origin);
-        }
-        Ok(Content::Mapped(map)) => {
-            result.bytes = map.len() as u64;
-            result.findings = scanner.scan(&map, &origin);
+            if scanner.policy.admit_content(data) {
+                result.findings = scanner.scan(data, &origin);
+            }
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
     }
@@ -127,13 +136,41 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
 enum Content {
     Owned(Vec<u8>),
     Mapped(memmap2::Mmap),
+    /// The policy turned it down by size.
+    Skipped,
 }
 
-fn read(path: &Path) -> Result<Content> {
+impl Content {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Content::Owned(v) => v,
+            Content::Mapped(m) => m,
+            Content::Skipped => &[],
+        }
+    }
+}
+
+/// A path as the allowlist sees it: relative to `root` with `/`
+/// separators when under it, else as given (without a leading `./`).
+fn relative_to(root: &Path, path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rel = abs.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+fn read(path: &Path, admit_size: impl Fn(u64) -> bool) -> Result<Content> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         bail!("not a regular file");
+    }
+    if !admit_size(meta.len()) {
+        return Ok(Content::Skipped);
     }
     if meta.len() >= MMAP_THRESHOLD {
         // SAFETY: the map is read-only and dropped before we return findings;
