@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
+use keyscan::baseline::BaselineArgs;
 use keyscan::config::Config;
+use keyscan::outcome;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
 use keyscan::source::{files, staged};
@@ -51,9 +53,17 @@ enum Command {
         /// Also list allowlist entries that matched nothing (exit 1 if any).
         #[arg(long)]
         check_config: bool,
+        /// Record every key found in this baseline file (sorted JSON, no key material).
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
+        #[command(flatten)]
+        baseline: BaselineArgs,
     },
     /// Scan the staged changes (what the pre-commit hook runs).
-    PreCommit,
+    PreCommit {
+        #[command(flatten)]
+        baseline: BaselineArgs,
+    },
     /// Install keyscan's git hook into this repository (honours core.hooksPath).
     Install {
         #[arg(long, default_value = "pre-commit")]
@@ -100,10 +110,22 @@ fn run(cli: &Cli) -> Result<u8> {
             return Ok(0);
         }
         Command::Rules { files } => return check_rules(files),
-        Command::Scan { .. } | Command::PreCommit => {}
+        Command::Scan { .. } | Command::PreCommit { .. } => {}
     }
-    let scanner = Config::discover(cli.config.as_deref())?.scanner();
-    let report = match &cli.command {
+    let config = Config::discover(cli.config.as_deref())?;
+    let (baseline_args, write_baseline, check_config) = match &cli.command {
+        Command::Scan {
+            baseline,
+            write_baseline,
+            check_config,
+            ..
+        } => (baseline, write_baseline.as_deref(), *check_config),
+        Command::PreCommit { baseline } => (baseline, None, false),
+        _ => unreachable!("handled above"),
+    };
+    let baseline = baseline_args.load()?;
+    let scanner = config.scanner();
+    let mut report = match &cli.command {
         Command::Scan {
             paths, no_ignore, ..
         } => {
@@ -126,32 +148,25 @@ fn run(cli: &Cli) -> Result<u8> {
                 ),
             }
         }
-        Command::PreCommit => Report {
+        Command::PreCommit { .. } => Report {
             findings: staged::scan_staged(&scanner)?,
             scanned: "the staged changes".to_string(),
             ..Report::default()
         },
         _ => unreachable!("handled above"),
     };
-    let mut report = report;
-    report.warnings.extend(scanner.policy.warnings());
-    let mut unused = Vec::new();
-    if let Command::Scan {
-        check_config: true, ..
-    } = &cli.command
-    {
-        unused = scanner.policy.allowlist.unused();
-        report.warnings.extend(unused.iter().cloned());
-    }
-    if let Some(skipped) = scanner.policy.skip_summary() {
-        report.scanned = format!("{} ({skipped})", report.scanned);
+    let finish = outcome::Finish {
+        baseline: baseline.as_ref(),
+        baseline_strict: baseline_args.baseline_strict,
+        write_baseline,
+        check_config,
+    };
+    let done = outcome::finish(&scanner.policy, &mut report, &finish)?;
+    for note in &done.notes {
+        eprintln!("{note}");
     }
     emit(cli, &report)?;
-    Ok(if report.blocking() > 0 || !unused.is_empty() {
-        1
-    } else {
-        0
-    })
+    Ok(done.exit_code(&report))
 }
 
 fn emit(cli: &Cli, report: &Report) -> Result<()> {
