@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod config;
 pub mod finding;
 pub mod hook;
+pub mod inspect;
 pub mod outcome;
 pub mod report;
 pub mod rules;

@@ -4,9 +4,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use keyscan::baseline::BaselineArgs;
 use keyscan::config::Config;
+use keyscan::inspect;
 use keyscan::outcome;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
+use keyscan::scan::{Policy, Scanner};
 use keyscan::source::{files, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -77,6 +79,12 @@ enum Command {
         #[arg(long, default_value = "pre-commit")]
         hook: String,
     },
+    /// Print every fingerprint of every key in the files (`-` for standard input):
+    /// SHA256 and MD5 as ssh-keygen -l prints them, the AWS forms, OpenPGP, the public key.
+    Fingerprint {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Check rule files: that they compile and that their examples hold.
     Rules {
         /// Extra rule files to check; the built-in rules are always checked.
@@ -110,6 +118,7 @@ fn run(cli: &Cli) -> Result<u8> {
             return Ok(0);
         }
         Command::Rules { files } => return check_rules(files),
+        Command::Fingerprint { files } => return fingerprint(cli, files),
         Command::Scan { .. } | Command::PreCommit { .. } => {}
     }
     let config = Config::discover(cli.config.as_deref())?;
@@ -186,6 +195,37 @@ fn emit(cli: &Cli, report: &Report) -> Result<()> {
     report::render(report, cli.format, &style, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+fn fingerprint(cli: &Cli, files: &[PathBuf]) -> Result<u8> {
+    // Built-in rules and no allowlist: an allowed key has fingerprints too.
+    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, Policy::default());
+    let mut keys = Vec::new();
+    for path in files {
+        let (shown, data) = if path.as_os_str() == "-" {
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut data)
+                .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+            ("<stdin>".to_string(), data)
+        } else {
+            let data = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            (path.display().to_string(), data)
+        };
+        keys.extend(inspect::fingerprints(&scanner, &shown, &data));
+    }
+    let mut out = std::io::stdout().lock();
+    match cli.format {
+        Format::Json => inspect::render_json(&keys, &mut out)?,
+        Format::Human => inspect::render_human(&keys, &mut out)?,
+        other => anyhow::bail!("keyscan fingerprint prints human or json, not {other:?}"),
+    }
+    out.flush()?;
+    if keys.is_empty() {
+        eprintln!("keyscan: no key found");
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn check_rules(extra: &[PathBuf]) -> Result<u8> {
