@@ -12,6 +12,7 @@ pub mod config;
 pub mod finding;
 pub mod hook;
 pub mod inspect;
+pub mod manpage;
 pub mod outcome;
 pub mod report;
 pub mod rules;

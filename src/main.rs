@@ -1,7 +1,7 @@
 //! The command line: clap definitions and dispatch only.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use keyscan::baseline::BaselineArgs;
 use keyscan::config::Config;
 use keyscan::inspect;
@@ -79,11 +79,24 @@ enum Command {
         #[arg(long, default_value = "pre-commit")]
         hook: String,
     },
-    /// Print every fingerprint of every key in the files (`-` for standard input):
-    /// SHA256 and MD5 as ssh-keygen -l prints them, the AWS forms, OpenPGP, the public key.
+    /// Print every fingerprint of every key in the files (`-` for standard input).
+    ///
+    /// SHA256 and MD5 as `ssh-keygen -l` prints them, the AWS forms, OpenPGP
+    /// and the public key line; private keys in any format keyscan reads, and
+    /// OpenSSH public-key lines. Exit 1 when no key is found.
     Fingerprint {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// For example `keyscan completions bash > /etc/bash_completion.d/keyscan`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man {
+        /// Write keyscan.1 and one keyscan-SUBCOMMAND.1 page per subcommand here instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// Check rule files: that they compile and that their examples hold.
     Rules {
@@ -119,6 +132,16 @@ fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Rules { files } => return check_rules(files),
         Command::Fingerprint { files } => return fingerprint(cli, files),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(*shell, &mut Cli::command(), "keyscan", &mut out);
+            out.flush()?;
+            return Ok(0);
+        }
+        Command::Man { out_dir } => {
+            keyscan::manpage::write(Cli::command(), out_dir.as_deref())?;
+            return Ok(0);
+        }
         Command::Scan { .. } | Command::PreCommit { .. } => {}
     }
     let config = Config::discover(cli.config.as_deref())?;
