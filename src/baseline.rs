@@ -247,6 +247,7 @@ mod tests {
             }),
             blob: None,
             still_in: None,
+            permissions: None,
             redacted: "x".into(),
             note: None,
         }

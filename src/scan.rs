@@ -217,6 +217,7 @@ impl Scanner {
             commit: origin.commit.clone(),
             blob: origin.blob.clone(),
             still_in: None,
+            permissions: None,
             redacted: hit.redacted,
             note: info.note,
         }

@@ -2,7 +2,7 @@
 //! told not to; hidden files are scanned, since `.ssh/`-like folders are
 //! exactly where keys live.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 use crate::scan::{Origin, Scanner};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -15,8 +15,8 @@ const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct FileScan {
     pub findings: Vec<Finding>,
-    /// Things the user should know that are not findings: skipped files,
-    /// key files readable by others.
+    /// Things the user should know that are not findings: files that could
+    /// not be read.
     pub warnings: Vec<String>,
     pub files: usize,
     pub bytes: u64,
@@ -123,11 +123,15 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
     }
-    if !result.findings.is_empty() {
-        if let Some(mode) = readable_by_others(path) {
-            result.warnings.push(format!(
-                "{shown} holds a private key and is readable by others (mode {mode:o}): chmod 600 it"
-            ));
+    let real_key = result
+        .findings
+        .iter()
+        .any(|f| matches!(f.status, Status::Valid | Status::Encrypted));
+    if real_key {
+        if let Some(risk) = placement_risk(path, &scanner.policy.shared_folders) {
+            for f in &mut result.findings {
+                f.permissions = Some(risk.clone());
+            }
         }
     }
     result
@@ -183,14 +187,67 @@ fn read(path: &Path, admit_size: impl Fn(u64) -> bool) -> Result<Content> {
     Ok(Content::Owned(data))
 }
 
+/// What is risky about where a key file sits: loose mode bits (outside
+/// git work trees, or in files git ignores: git checks everything out
+/// 0644, so there the mode says nothing) and a synced or shared folder.
+fn placement_risk(path: &Path, shared_folders: &[PathBuf]) -> Option<String> {
+    let mut risks = Vec::new();
+    if let Some(mode) = loose_mode(path) {
+        if !tracked_by_git(path) {
+            risks.push(describe_mode(mode));
+        }
+    }
+    if !shared_folders.is_empty() {
+        let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(folder) = shared_folders.iter().find(|f| real.starts_with(f)) {
+            risks.push(format!(
+                "in shared folder {}: its copies leave this machine; move the key out and rotate it",
+                folder.display()
+            ));
+        }
+    }
+    (!risks.is_empty()).then(|| risks.join("; "))
+}
+
+/// "0644: readable by group and others; chmod 600".
+fn describe_mode(mode: u32) -> String {
+    let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (true, true) => "group and others",
+        (true, false) => "group",
+        _ => "others",
+    };
+    format!("{mode:04o}: readable by {who}; chmod 600")
+}
+
+/// In a git work tree and not ignored there.
+fn tracked_by_git(path: &Path) -> bool {
+    let Ok(abs) = path.canonicalize() else {
+        return false;
+    };
+    let Some(parent) = abs.parent() else {
+        return false;
+    };
+    let Ok(repo) = git2::Repository::discover(parent) else {
+        return false;
+    };
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return false;
+    };
+    match abs.strip_prefix(&workdir) {
+        Ok(rel) => !repo.is_path_ignored(rel).unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// The permission bits when group or others may read the file.
 #[cfg(unix)]
-fn readable_by_others(path: &Path) -> Option<u32> {
+fn loose_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o044 != 0).then_some(mode)
 }
 
 #[cfg(not(unix))]
-fn readable_by_others(_path: &Path) -> Option<u32> {
+fn loose_mode(_path: &Path) -> Option<u32> {
     None
 }
