@@ -243,8 +243,13 @@ fn build_engine(
     let mut custom_ids = Vec::new();
     for spec in custom {
         let at = spec.span().start;
-        let rule = rules::compile(&src.at(at), spec.into_inner())
-            .map_err(|e| anyhow!("config: {}", one_line(&format!("{e:#}"))))?;
+        let id = spec.get_ref().id.clone();
+        let rule = rules::compile(&src.name, spec.into_inner()).map_err(|e| {
+            let msg = format!("{e:#}");
+            let prefix = format!("rule {id} in {}: ", src.name);
+            let reason = msg.strip_prefix(&prefix).unwrap_or(&msg);
+            src.error(at, format!("rule {id}: {reason}"))
+        })?;
         if all.iter().any(|r| r.id == rule.id) {
             return Err(src.error(at, format!("rule id {} is already taken", rule.id)));
         }
@@ -358,9 +363,23 @@ fn shared_folder(folder: &str, config_dir: &Path) -> PathBuf {
     path.canonicalize().unwrap_or(path)
 }
 
-/// Error text on one line (regex errors draw carets over several).
+/// Error text on one line: regex and TOML errors span several (with
+/// carets under the culprit, which mean nothing on one line).
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::new();
+    for line in s.lines().map(str::trim) {
+        if !line
+            .chars()
+            .any(|c| !matches!(c, '^' | '~' | '-' | '|' | ' '))
+        {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { ": " });
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 fn default_path() -> Option<PathBuf> {

@@ -273,6 +273,7 @@ fn a_bad_config_is_one_line_with_file_and_line_and_fails_closed() {
         ("[allowlist]\nfingerprints = [\n  { fingerprint = \"SHA256:x\", expires = \"soon\" },\n]\n", 3, "`expires` must be a date"),
         ("\ndisable = [\"no-such-rule\"]\n", 2, "unknown rule id no-such-rule"),
         ("[allowlist]\npaths = [\"a/[\"]\n", 2, "bad glob"),
+        ("\n[[rules]]\nid = \"x\"\ndescription = \"d\"\nkeywords = [\"k\"]\nstart = \"(k\"\nvalidator = \"pem\"\n", 2, "rule x: bad regex in `start` ((k): regex parse error: (k: error: unclosed group"),
         ("[policy\n", 1, ""),
     ] {
         write_config(d, config);
@@ -332,4 +333,40 @@ fn a_bad_config_is_one_line_with_file_and_line_and_fails_closed() {
         "a commit went through a bad config"
     );
     assert!(String::from_utf8_lossy(&commit.stderr).contains(".keyscan.toml:1"));
+}
+
+#[test]
+fn pre_commit_applies_the_path_allowlist_and_size_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let git = |args: &[&str]| tool("git", args, d);
+    git(&["init", "-q"]);
+    fs::create_dir_all(d.join("vendor/dep")).unwrap();
+    ed25519(d, "vendor/dep/test_key");
+    write_config(
+        d,
+        "[allowlist]\npaths = [\"vendor/**\"]\n[policy]\nmax_file_size = 1000\n",
+    );
+    git(&["add", "vendor/dep/test_key", ".keyscan.toml"]);
+    let out = keyscan(d, &["pre-commit"], None);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("(1 file skipped by allowlist)"), "{all}");
+
+    // A key outside vendor/ blocks, unless the file is over the size limit.
+    let (key, _) = ed25519(d, "deploy_key");
+    git(&["add", "deploy_key"]);
+    assert_eq!(keyscan(d, &["pre-commit"], None).status.code(), Some(1));
+    let mut big = fs::read(&key).unwrap();
+    big.extend(std::iter::repeat_n(b'\n', 1000));
+    fs::write(&key, big).unwrap();
+    git(&["add", "deploy_key"]);
+    let out = keyscan(d, &["pre-commit"], None);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("warning: skipped deploy_key: ")
+            && all.contains("over max_file_size (1000 bytes)"),
+        "{all}"
+    );
 }

@@ -50,7 +50,7 @@ struct RuleFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    id: String,
+    pub id: String,
     description: String,
     #[serde(default)]
     keywords: Vec<String>,
