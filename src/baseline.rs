@@ -62,10 +62,14 @@ pub struct BaselineArgs {
 }
 
 impl BaselineArgs {
-    /// Read the baseline, if one was given (early, so a bad file fails
-    /// before the scan).
-    pub fn load(&self) -> Result<Option<Baseline>> {
-        self.baseline.as_deref().map(Baseline::load).transpose()
+    /// The baseline to apply and whether strictly: the flags, else the
+    /// config's `[baseline]`. Read early, so a bad file fails before the scan.
+    pub fn resolve(&self, config: &crate::config::Config) -> Result<(Option<Baseline>, bool)> {
+        let (path, strict) = match &self.baseline {
+            Some(path) => (Some(path.as_path()), self.baseline_strict),
+            None => (config.baseline.as_deref(), config.baseline_strict),
+        };
+        Ok((path.map(Baseline::load).transpose()?, strict))
     }
 }
 

@@ -25,6 +25,18 @@ struct RawConfig {
     allowlist: RawAllowlist,
     #[serde(default)]
     rules: Vec<Spanned<RuleSpec>>,
+    #[serde(default)]
+    baseline: RawBaseline,
+}
+
+/// `[baseline]`: what `--baseline` / `--baseline-strict` give, for hooks
+/// that run keyscan without flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    file: Option<String>,
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +77,9 @@ pub struct Config {
     pub policy: Policy,
     /// Built-in rules minus `disable`, plus `[[rules]]`.
     pub engine: Engine,
+    /// `[baseline] file`, relative to the config's directory.
+    pub baseline: Option<PathBuf>,
+    pub baseline_strict: bool,
 }
 
 /// Positions in the config text, for errors.
@@ -143,6 +158,8 @@ impl Config {
             path: Some(origin.to_path_buf()),
             policy,
             engine,
+            baseline: raw.baseline.file.map(|f| config_relative(origin, &f)),
+            baseline_strict: raw.baseline.strict,
         })
     }
 
@@ -158,6 +175,8 @@ impl Config {
             path: None,
             policy: Policy::default(),
             engine: Engine::new(rules::builtin()?)?,
+            baseline: None,
+            baseline_strict: false,
         })
     }
 
@@ -361,6 +380,15 @@ fn shared_folder(folder: &str, config_dir: &Path) -> PathBuf {
         _ => config_dir.join(folder),
     };
     path.canonicalize().unwrap_or(path)
+}
+
+/// A path written in the config, relative to the config file's directory
+/// (kept short when that is the current directory).
+fn config_relative(origin: &Path, path: &str) -> PathBuf {
+    match origin.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
+        _ => PathBuf::from(path),
+    }
 }
 
 /// Error text on one line: regex and TOML errors span several (with

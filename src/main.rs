@@ -155,7 +155,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::PreCommit { baseline } => (baseline, None, false),
         _ => unreachable!("handled above"),
     };
-    let baseline = baseline_args.load()?;
+    let (baseline, baseline_strict) = baseline_args.resolve(&config)?;
     let scanner = config.scanner();
     let mut report = match &cli.command {
         Command::Scan {
@@ -189,7 +189,7 @@ fn run(cli: &Cli) -> Result<u8> {
     };
     let finish = outcome::Finish {
         baseline: baseline.as_ref(),
-        baseline_strict: baseline_args.baseline_strict,
+        baseline_strict,
         write_baseline,
         check_config,
     };

@@ -127,6 +127,26 @@ fn pre_commit_honours_the_baseline() {
     let strict = [&base[..], &["--baseline-strict"]].concat();
     assert_eq!(keyscan(d, &strict, None).status.code(), Some(1));
 
+    // The same from the config, for hooks that pass no flags; from a
+    // subdirectory too (the file is relative to the config).
+    fs::write(
+        d.join(".keyscan.toml"),
+        "[baseline]\nfile = \".keyscan-baseline.json\"\n",
+    )
+    .unwrap();
+    assert_eq!(keyscan(d, &["pre-commit"], None).status.code(), Some(0));
+    assert_eq!(
+        keyscan(&d.join("ci"), &["pre-commit"], None).status.code(),
+        Some(0)
+    );
+    fs::write(
+        d.join(".keyscan.toml"),
+        "[baseline]\nfile = \".keyscan-baseline.json\"\nstrict = true\n",
+    )
+    .unwrap();
+    assert_eq!(keyscan(d, &["pre-commit"], None).status.code(), Some(1));
+    fs::remove_file(d.join(".keyscan.toml")).unwrap();
+
     // A new key blocks.
     git(d, &["rm", "-q", "--cached", "ci/deploy_key"]);
     ed25519(d, "another");
