@@ -7,12 +7,16 @@
 //! fingerprints and the public half only.
 
 use crate::finding::AwsFingerprints;
-use crate::scan::Scanner;
+use crate::rules::{self, Engine};
+use crate::scan::{Policy, Scanner};
 use crate::validate::fingerprint::{bits, ssh_md5};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::PublicKey;
+use std::io::Read;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// One key's fingerprints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,6 +47,28 @@ pub struct KeyPrints {
     pub public_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// Every key in the files (`-` is standard input), with the built-in rules
+/// and no allowlist: an allowed key has fingerprints too.
+pub fn fingerprint_files(files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
+    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, Policy::default());
+    let mut keys = Vec::new();
+    for path in files {
+        let (shown, data) = if path.as_os_str() == "-" {
+            let mut data = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut data)
+                .map_err(|e| anyhow!("cannot read standard input: {e}"))?;
+            ("<stdin>".to_string(), data)
+        } else {
+            let data =
+                std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+            (path.display().to_string(), data)
+        };
+        keys.extend(fingerprints(&scanner, &shown, &data));
+    }
+    Ok(keys)
 }
 
 /// Every key in `data` (shown as `path`): private keys through the

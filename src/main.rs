@@ -8,7 +8,6 @@ use keyscan::inspect;
 use keyscan::outcome;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
-use keyscan::scan::{Policy, Scanner};
 use keyscan::source::{files, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -221,22 +220,7 @@ fn emit(cli: &Cli, report: &Report) -> Result<()> {
 }
 
 fn fingerprint(cli: &Cli, files: &[PathBuf]) -> Result<u8> {
-    // Built-in rules and no allowlist: an allowed key has fingerprints too.
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, Policy::default());
-    let mut keys = Vec::new();
-    for path in files {
-        let (shown, data) = if path.as_os_str() == "-" {
-            let mut data = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut data)
-                .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
-            ("<stdin>".to_string(), data)
-        } else {
-            let data = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            (path.display().to_string(), data)
-        };
-        keys.extend(inspect::fingerprints(&scanner, &shown, &data));
-    }
+    let keys = inspect::fingerprint_files(files)?;
     let mut out = std::io::stdout().lock();
     match cli.format {
         Format::Json => inspect::render_json(&keys, &mut out)?,
