@@ -53,7 +53,7 @@ pub fn finish(policy: &Policy, report: &mut Report, opts: &Finish) -> Result<Fin
         );
         if without > 0 {
             note.push_str(&format!(
-                "; {without} finding{} without a fingerprint cannot be baselined and keep blocking",
+                "; {without} finding{} without a fingerprint cannot be recorded and will still be reported",
                 if without == 1 { "" } else { "s" }
             ));
         }

@@ -174,7 +174,12 @@ impl Scanner {
                 let mut info = validate::validate(c)?;
                 match self.policy.verdict(&info) {
                     Verdict::Allowed => return None,
-                    Verdict::Expired(why) => info.note = Some(why),
+                    Verdict::Expired(why) => {
+                        info.note = Some(match info.note.take() {
+                            Some(note) => format!("{note}; {why}"),
+                            None => why,
+                        })
+                    }
                     Verdict::NotListed => {}
                 }
                 let line = lines.line_of(c.span.start);

@@ -173,3 +173,38 @@ fn a_bad_baseline_is_an_error() {
     let out = keyscan(d, &["scan", "--baseline-strict", "."], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn keys_without_a_fingerprint_are_said_and_still_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ed25519(d, "id");
+    // Encrypted PKCS#8 hides the public half too: no fingerprint to record.
+    tool(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes-256-cbc",
+            "-pass",
+            "pass:pw",
+            "-out",
+            "enc.pem",
+        ],
+        d,
+    );
+    let out = keyscan(d, &["scan", "--write-baseline", "b.json", "."], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(1 key); 1 finding without a fingerprint cannot be recorded"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let (code, v) = json(d, &["scan", "--baseline", "b.json", "."], None);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["status"], "encrypted");
+    assert!(f[0]["fingerprint"].is_null());
+}
