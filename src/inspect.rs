@@ -223,6 +223,11 @@ pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
         }
         if let Some(v) = &k.note {
             row("note", v)?;
+        } else if k.sha256.is_none() && k.openpgp.is_none() {
+            row(
+                "note",
+                "no fingerprint: this format encrypts the public half too",
+            )?;
         }
     }
     Ok(())
