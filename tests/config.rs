@@ -370,3 +370,55 @@ fn pre_commit_applies_the_path_allowlist_and_size_limit() {
         "{all}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_openpgp_fingerprint_as_gpg_prints_it_allows_the_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = d.join("gnupg");
+    fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    let home = home.to_str().unwrap().to_string();
+    let gpg = |args: &[&str]| {
+        let base = ["--homedir", &home, "--batch", "--pinentry-mode", "loopback"];
+        let out = tool("gpg", &[&base[..], args].concat(), d);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let uid = "Fixture <f@example.com>";
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "default",
+        "never",
+    ]);
+    let key = gpg(&["--passphrase", "", "--armor", "--export-secret-keys", uid]);
+    fs::write(d.join("signing.asc"), key).unwrap();
+    // `gpg --fingerprint` groups the hex in fours: "7036 E755 ... C026 FAE8".
+    let listing = gpg(&["--fingerprint", uid]);
+    let grouped = listing
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() >= 50 && l.chars().all(|c| c.is_ascii_hexdigit() || c == ' '))
+        .expect("gpg prints a fingerprint line")
+        .to_string();
+    let _ = std::process::Command::new("gpgconf")
+        .args(["--homedir", &home, "--kill", "gpg-agent"])
+        .output();
+    fs::remove_dir_all(d.join("gnupg")).unwrap();
+
+    assert_eq!(keyscan(d, &["scan", "."], None).status.code(), Some(1));
+    write_config(
+        d,
+        &format!(
+            "[allowlist]\nfingerprints = [\"{}\"]\n",
+            grouped.to_lowercase()
+        ),
+    );
+    let out = keyscan(d, &["scan", "--check-config", "."], None);
+    assert_eq!(out.status.code(), Some(0), "{grouped}: {}", text(&out));
+}
