@@ -1,54 +1,183 @@
-//! `.keyscan.toml`: policy and the fingerprint allowlist.
-//!
-//! ```toml
-//! [policy]
-//! block_unverified = false   # placeholders that look real, corrupted keys
-//!
-//! [allowlist]
-//! # Test fixtures, by fingerprint only: a path allowlist would let a real key
-//! # hide next to them.
-//! fingerprints = ["SHA256:..."]
-//! ```
+//! `.keyscan.toml`: policy, allowlist, custom and disabled rules. Loading it
+//! checks everything (globs, regexes, rule examples, dates), so a config that
+//! loads is one the scan can use; every error names the file and line.
+//! The README has a complete example.
 
-use crate::scan::Policy;
-use anyhow::{Context, Result};
+use crate::allowlist::{Allowlist, FingerprintEntry};
+use crate::rules::{self, Engine, Rule, RuleSpec};
+use crate::scan::{Policy, Scanner};
+use anyhow::{anyhow, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 pub const FILE_NAME: &str = ".keyscan.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// Rule ids to switch off (built-in or custom).
+    #[serde(default)]
+    disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    allowlist: RawAllowlist,
+    #[serde(default)]
+    rules: Vec<Spanned<RuleSpec>>,
+    #[serde(default)]
+    baseline: RawBaseline,
+}
+
+/// `[baseline]`: what `--baseline` / `--baseline-strict` give, for hooks
+/// that run keyscan without flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    file: Option<String>,
+    #[serde(default)]
+    strict: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    block_unverified: bool,
+    /// Bytes, or a string such as "10MB".
+    max_file_size: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    binaries: Binaries,
+    #[serde(default)]
+    shared_folders: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Binaries {
+    #[default]
+    Scan,
+    Skip,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllowlist {
+    /// Each a fingerprint string or a table with fingerprint, reason, expires.
+    #[serde(default)]
+    fingerprints: Vec<Spanned<toml::Value>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+}
+
+/// A loaded, checked configuration.
 pub struct Config {
-    #[serde(default)]
-    pub policy: PolicySection,
-    #[serde(default)]
-    pub allowlist: Allowlist,
+    /// The file it came from; `None` for the defaults.
+    pub path: Option<PathBuf>,
+    pub policy: Policy,
+    /// Built-in rules minus `disable`, plus `[[rules]]`.
+    pub engine: Engine,
+    /// `[baseline] file`, relative to the config's directory.
+    pub baseline: Option<PathBuf>,
+    pub baseline_strict: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicySection {
-    #[serde(default)]
-    pub block_unverified: bool,
+/// Positions in the config text, for errors.
+struct Source<'a> {
+    name: String,
+    text: &'a str,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Allowlist {
-    #[serde(default)]
-    pub fingerprints: Vec<String>,
+impl Source<'_> {
+    fn at(&self, offset: usize) -> String {
+        let line = 1 + self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        format!("{}:{line}", self.name)
+    }
+
+    fn error(&self, offset: usize, reason: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!(
+            "config {}: {}",
+            self.at(offset),
+            one_line(&reason.to_string())
+        )
+    }
 }
 
 impl Config {
+    /// Parse and check a config. `origin` is the file (it names errors and
+    /// anchors relative paths).
     pub fn parse(origin: &Path, text: &str) -> Result<Self> {
-        toml::from_str(text).with_context(|| format!("config {} is not valid", origin.display()))
+        let src = Source {
+            name: origin.display().to_string(),
+            text,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| match e.span() {
+            Some(span) => src.error(span.start, e.message()),
+            None => anyhow!("config {}: {}", src.name, one_line(e.message())),
+        })?;
+        let dir = origin
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+
+        let today = today();
+        let mut entries = Vec::new();
+        for value in &raw.allowlist.fingerprints {
+            entries.push(fingerprint_entry(&src, value, today)?);
+        }
+        let globs: Vec<String> = raw
+            .allowlist
+            .paths
+            .iter()
+            .map(|p| p.get_ref().clone())
+            .collect();
+        let allowlist = Allowlist::new(entries, globs).map_err(|e| {
+            let at = raw.allowlist.paths.first().map_or(0, |p| p.span().start);
+            src.error(at, format!("{e:#}"))
+        })?;
+
+        let max_file_size = match &raw.policy.max_file_size {
+            Some(v) => Some(parse_size(v.get_ref()).map_err(|e| src.error(v.span().start, e))?),
+            None => None,
+        };
+        let mut policy = Policy::default();
+        policy.block_unverified = raw.policy.block_unverified;
+        policy.allowlist = allowlist;
+        policy.max_file_size = max_file_size;
+        policy.skip_binaries = raw.policy.binaries == Binaries::Skip;
+        policy.shared_folders = (raw.policy.shared_folders.iter())
+            .map(|f| shared_folder(f, &dir))
+            .collect();
+        policy.config_dir = Some(dir);
+        let engine = build_engine(&src, raw.rules, &raw.disable)?;
+        Ok(Config {
+            path: Some(origin.to_path_buf()),
+            policy,
+            engine,
+            baseline: raw.baseline.file.map(|f| config_relative(origin, &f)),
+            baseline_strict: raw.baseline.strict,
+        })
     }
 
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
+            .map_err(|e| anyhow!("cannot read config {}: {e}", path.display()))?;
         Self::parse(path, &text)
+    }
+
+    /// Built-in rules and the default policy.
+    pub fn defaults() -> Result<Self> {
+        Ok(Config {
+            path: None,
+            policy: Policy::default(),
+            engine: Engine::new(rules::builtin()?)?,
+            baseline: None,
+            baseline_strict: false,
+        })
     }
 
     /// The explicit `--config` file, else `.keyscan.toml` at the top of the
@@ -59,16 +188,226 @@ impl Config {
         }
         match default_path() {
             Some(path) => Self::load(&path),
-            None => Ok(Config::default()),
+            None => Self::defaults(),
         }
     }
 
-    pub fn policy(&self) -> Policy {
-        Policy {
-            block_unverified: self.policy.block_unverified,
-            allow_fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
+    pub fn scanner(self) -> Scanner {
+        Scanner::new(self.engine, self.policy)
+    }
+}
+
+fn fingerprint_entry(
+    src: &Source,
+    value: &Spanned<toml::Value>,
+    today: (i64, u32, u32),
+) -> Result<FingerprintEntry> {
+    let at = value.span().start;
+    let origin = src.at(at);
+    let mut entry = FingerprintEntry {
+        fingerprint: String::new(),
+        reason: None,
+        expires: None,
+        expired: false,
+        origin,
+    };
+    match value.get_ref() {
+        toml::Value::String(s) => entry.fingerprint = s.clone(),
+        toml::Value::Table(t) => {
+            for (key, v) in t {
+                match (key.as_str(), v) {
+                    ("fingerprint", toml::Value::String(s)) => entry.fingerprint = s.clone(),
+                    ("reason", toml::Value::String(s)) => entry.reason = Some(s.clone()),
+                    ("expires", v) => {
+                        let date = parse_date(v).ok_or_else(|| {
+                            src.error(at, "`expires` must be a date such as 2027-06-30")
+                        })?;
+                        entry.expired = today > date;
+                        entry.expires =
+                            Some(format!("{:04}-{:02}-{:02}", date.0, date.1, date.2));
+                    }
+                    ("fingerprint" | "reason", _) => {
+                        return Err(src.error(at, format!("`{key}` must be a string")))
+                    }
+                    _ => {
+                        return Err(src.error(
+                            at,
+                            format!("unknown key `{key}` in an allowlist entry (expected fingerprint, reason, expires)"),
+                        ))
+                    }
+                }
+            }
+        }
+        _ => {
+            return Err(src.error(
+                at,
+                "an allowlist fingerprint is a string or { fingerprint = \"...\", reason = \"...\", expires = 2027-06-30 }",
+            ))
         }
     }
+    if entry.fingerprint.trim().is_empty() {
+        return Err(src.error(at, "allowlist entry without a fingerprint"));
+    }
+    Ok(entry)
+}
+
+/// Built-in rules minus `disable`, plus the config's own, whose examples
+/// must hold.
+fn build_engine(
+    src: &Source,
+    custom: Vec<Spanned<RuleSpec>>,
+    disable: &[Spanned<String>],
+) -> Result<Engine> {
+    let mut all: Vec<Rule> = rules::builtin()?;
+    let mut custom_ids = Vec::new();
+    for spec in custom {
+        let at = spec.span().start;
+        let id = spec.get_ref().id.clone();
+        let rule = rules::compile(&src.name, spec.into_inner()).map_err(|e| {
+            let msg = format!("{e:#}");
+            let prefix = format!("rule {id} in {}: ", src.name);
+            let reason = msg.strip_prefix(&prefix).unwrap_or(&msg);
+            src.error(at, format!("rule {id}: {reason}"))
+        })?;
+        if all.iter().any(|r| r.id == rule.id) {
+            return Err(src.error(at, format!("rule id {} is already taken", rule.id)));
+        }
+        custom_ids.push((rule.id.clone(), at));
+        all.push(rule);
+    }
+    for id in disable {
+        if !all.iter().any(|r| &r.id == id.get_ref()) {
+            let known: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+            return Err(src.error(
+                id.span().start,
+                format!(
+                    "disable: unknown rule id {} (known: {})",
+                    id.get_ref(),
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    all.retain(|r| !disable.iter().any(|d| d.get_ref() == &r.id));
+    let engine = Engine::new(all)?;
+    for (id, at) in &custom_ids {
+        let Some(rule) = engine.rules().iter().find(|r| &r.id == id) else {
+            continue; // disabled
+        };
+        for (i, ex) in rule.examples.iter().enumerate() {
+            if !engine.matches_rule(ex.as_bytes(), id) {
+                return Err(src.error(*at, format!("rule {id}: example {} is not matched", i + 1)));
+            }
+        }
+        for (i, ex) in rule.negative_examples.iter().enumerate() {
+            if engine.matches_rule(ex.as_bytes(), id) {
+                return Err(src.error(
+                    *at,
+                    format!("rule {id}: negative example {} is matched", i + 1),
+                ));
+            }
+        }
+    }
+    Ok(engine)
+}
+
+/// Bytes from `10485760` or `"10MB"` (K, M, G: powers of 1024; `KiB` too).
+fn parse_size(v: &toml::Value) -> std::result::Result<u64, String> {
+    let bad = || format!("max_file_size must be bytes or a size such as \"10MB\", not {v}");
+    match v {
+        toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let n: u64 = s[..split].parse().map_err(|_| bad())?;
+            let unit = s[split..].trim().to_ascii_lowercase();
+            let scale: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                _ => return Err(bad()),
+            };
+            n.checked_mul(scale).filter(|n| *n > 0).ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// A TOML date (`2027-06-30`) or a string holding one.
+fn parse_date(v: &toml::Value) -> Option<(i64, u32, u32)> {
+    let text = match v {
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let mut parts = text.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
+/// Today's date (UTC) as (year, month, day), from the days since 1970
+/// (the civil-from-days conversion of the proleptic Gregorian calendar).
+fn today() -> (i64, u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    civil_from_days(secs.div_euclid(86_400))
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `~/Dropbox` under $HOME; relative folders are relative to the config's
+/// directory. Resolved through symlinks when it exists.
+fn shared_folder(folder: &str, config_dir: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let path = match (folder.strip_prefix("~/"), &home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ if folder == "~" && home.is_some() => home.clone().unwrap_or_default(),
+        _ => config_dir.join(folder),
+    };
+    path.canonicalize().unwrap_or(path)
+}
+
+/// A path written in the config, relative to the config file's directory
+/// (kept short when that is the current directory).
+fn config_relative(origin: &Path, path: &str) -> PathBuf {
+    match origin.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Error text on one line: regex and TOML errors span several (with
+/// carets under the culprit, which mean nothing on one line).
+fn one_line(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.lines().map(str::trim) {
+        if !line
+            .chars()
+            .any(|c| !matches!(c, '^' | '~' | '-' | '|' | ' '))
+        {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { ": " });
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -76,7 +415,11 @@ fn default_path() -> Option<PathBuf> {
     for dir in cwd.ancestors() {
         let candidate = dir.join(FILE_NAME);
         if candidate.is_file() {
-            return Some(candidate);
+            // Named as short as it can be, for messages.
+            return Some(match candidate.strip_prefix(&cwd) {
+                Ok(rel) => rel.to_path_buf(),
+                Err(_) => candidate,
+            });
         }
         if dir.join(".git").exists() {
             break;
@@ -89,22 +432,77 @@ fn default_path() -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_policy_and_allowlist() {
-        let c = Config::parse(
-            Path::new("x"),
-            "[policy]\nblock_unverified = true\n[allowlist]\nfingerprints = [\"SHA256:abc\"]\n",
-        )
-        .unwrap();
-        let p = c.policy();
-        assert!(p.block_unverified);
-        assert!(p.allow_fingerprints.contains("SHA256:abc"));
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(Path::new(".keyscan.toml"), text)
+    }
+
+    impl std::fmt::Debug for Config {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "Config({:?})", self.path)
+        }
     }
 
     #[test]
-    fn unknown_keys_are_errors() {
-        let err = Config::parse(Path::new(".keyscan.toml"), "[allowlist]\npaths = [\"x\"]\n")
-            .unwrap_err();
-        assert!(format!("{err:#}").contains(".keyscan.toml"));
+    fn parses_policy_and_allowlist() {
+        let c = parse(
+            "[policy]\nblock_unverified = true\nmax_file_size = \"2MB\"\nbinaries = \"skip\"\n\
+             [allowlist]\nfingerprints = [\"SHA256:abc\", { fingerprint = \"SHA256:def\", reason = \"fixture\", expires = 2000-01-01 }]\n",
+        )
+        .unwrap();
+        let p = &c.policy;
+        assert!(p.block_unverified && p.skip_binaries);
+        assert_eq!(p.max_file_size, Some(2 << 20));
+        let e = p.allowlist.entries();
+        assert_eq!(e.len(), 2);
+        assert!(!e[0].expired && e[1].expired);
+        assert_eq!(e[1].origin, ".keyscan.toml:6");
+        assert_eq!(e[1].reason.as_deref(), Some("fixture"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let err = parse("[policy]\nblock_unverified = true\n\n[allowlist]\npathz = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config .keyscan.toml:5: unknown field `pathz`"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'));
+        let err = parse("disable = [\"nope\"]\n").unwrap_err().to_string();
+        assert!(err.contains(":1: disable: unknown rule id nope"), "{err}");
+        let err = parse("[policy]\nmax_file_size = \"10 parsecs\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: max_file_size"), "{err}");
+    }
+
+    #[test]
+    fn custom_rule_examples_are_checked() {
+        let rule = "[[rules]]\nid = \"acme-key\"\ndescription = \"d\"\nkeywords = [\"ACME KEY\"]\n\
+                    start = '-----BEGIN (?P<label>ACME KEY)-----'\nend = '-----END {label}-----'\nvalidator = \"pem\"\n";
+        let good = format!(
+            "{rule}examples = [\"-----BEGIN ACME KEY-----\\nAAAA\\n-----END ACME KEY-----\"]\n"
+        );
+        let c = parse(&good).unwrap();
+        assert!(c.engine.rules().iter().any(|r| r.id == "acme-key"));
+        let bad = format!("\n{rule}examples = [\"no key here\"]\n");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains(".keyscan.toml:2: rule acme-key: example 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sizes_and_dates() {
+        let s = |t: &str| parse_size(&toml::Value::String(t.into()));
+        assert_eq!(s("10MB"), Ok(10 << 20));
+        assert_eq!(s("512 KiB"), Ok(512 << 10));
+        assert_eq!(s("100"), Ok(100));
+        assert!(s("lots").is_err() && s("0").is_err());
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 }

@@ -134,6 +134,12 @@ pub struct Finding {
     /// deleted everywhere). Absent in other modes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub still_in: Option<Vec<String>>,
+    /// Files on disk: why where the key file sits is a risk of its own, e.g.
+    /// "0644: readable by group and others; chmod 600" or a synced folder.
+    /// Only for real keys (valid, encrypted) outside git work trees or in
+    /// files git ignores (git checks every file out 0644).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<String>,
     /// A redacted one-line picture of the match: the marker, never the body.
     pub redacted: String,
     #[serde(skip_serializing_if = "Option::is_none")]

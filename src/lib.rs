@@ -6,10 +6,15 @@
 //! key) -> `scan` (policy, findings) -> `report` (human, JSON, SARIF) and an
 //! exit code. `config` holds `.keyscan.toml`; `hook` installs git hooks.
 
+pub mod allowlist;
+pub mod baseline;
 pub mod config;
 pub mod finding;
 pub mod git;
 pub mod hook;
+pub mod inspect;
+pub mod manpage;
+pub mod outcome;
 pub mod report;
 pub mod rules;
 pub mod scan;

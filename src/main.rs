@@ -1,11 +1,13 @@
 //! The command line: clap definitions and dispatch only.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use keyscan::baseline::BaselineArgs;
 use keyscan::config::Config;
+use keyscan::inspect;
+use keyscan::outcome;
 use keyscan::report::{self, Format, Report, Style};
 use keyscan::rules::{self, Engine};
-use keyscan::scan::Scanner;
 use keyscan::source::{files, history, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,9 +51,20 @@ enum Command {
         /// Also scan files that .gitignore, .ignore and git excludes would skip.
         #[arg(long)]
         no_ignore: bool,
+        /// Also list allowlist entries that matched nothing (exit 1 if any).
+        #[arg(long)]
+        check_config: bool,
+        /// Record every key found in this baseline file (sorted JSON, no key material).
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
+        #[command(flatten)]
+        baseline: BaselineArgs,
     },
     /// Scan the staged changes (what the pre-commit hook runs).
-    PreCommit,
+    PreCommit {
+        #[command(flatten)]
+        baseline: BaselineArgs,
+    },
     /// Scan every blob reachable from every ref of a repository, each once,
     /// and say which commit brought each key in.
     History {
@@ -67,6 +80,14 @@ enum Command {
         /// Also scan objects no ref reaches (dangling commits after a force-push).
         #[arg(long)]
         all_objects: bool,
+        /// List allowlist entries that matched nothing (exit 1 if any).
+        #[arg(long)]
+        check_config: bool,
+        /// Record every key found in this baseline file (sorted JSON, no key material).
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
+        #[command(flatten)]
+        baseline: BaselineArgs,
     },
     /// Install keyscan's git hook into this repository (honours core.hooksPath).
     Install {
@@ -80,6 +101,25 @@ enum Command {
     Uninstall {
         #[arg(long, default_value = "pre-commit")]
         hook: String,
+    },
+    /// Print every fingerprint of every key in the files (`-` for standard input).
+    ///
+    /// SHA256 and MD5 as `ssh-keygen -l` prints them, the AWS forms, OpenPGP
+    /// and the public key line; private keys in any format keyscan reads, and
+    /// OpenSSH public-key lines. Exit 1 when no key is found.
+    Fingerprint {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// For example `keyscan completions bash > /etc/bash_completion.d/keyscan`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man {
+        /// Write keyscan.1 and one keyscan-SUBCOMMAND.1 page per subcommand here instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// Check rule files: that they compile and that their examples hold.
     Rules {
@@ -114,12 +154,43 @@ fn run(cli: &Cli) -> Result<u8> {
             return Ok(0);
         }
         Command::Rules { files } => return check_rules(files),
-        Command::Scan { .. } | Command::PreCommit | Command::History { .. } => {}
+        Command::Fingerprint { files } => return fingerprint(cli, files),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(*shell, &mut Cli::command(), "keyscan", &mut out);
+            out.flush()?;
+            return Ok(0);
+        }
+        Command::Man { out_dir } => {
+            keyscan::manpage::write(Cli::command(), out_dir.as_deref())?;
+            return Ok(0);
+        }
+        Command::Scan { .. } | Command::PreCommit { .. } | Command::History { .. } => {}
     }
     let config = Config::discover(cli.config.as_deref())?;
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, config.policy());
-    let report = match &cli.command {
-        Command::Scan { paths, no_ignore } => {
+    let (baseline_args, write_baseline, check_config) = match &cli.command {
+        Command::Scan {
+            baseline,
+            write_baseline,
+            check_config,
+            ..
+        } => (baseline, write_baseline.as_deref(), *check_config),
+        Command::PreCommit { baseline } => (baseline, None, false),
+        Command::History {
+            baseline,
+            write_baseline,
+            check_config,
+            ..
+        } => (baseline, write_baseline.as_deref(), *check_config),
+        _ => unreachable!("handled above"),
+    };
+    let (baseline, baseline_strict) = baseline_args.resolve(&config)?;
+    let scanner = config.scanner();
+    let mut read_errors = 0;
+    let mut report = match &cli.command {
+        Command::Scan {
+            paths, no_ignore, ..
+        } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
@@ -139,7 +210,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 ),
             }
         }
-        Command::PreCommit => Report {
+        Command::PreCommit { .. } => Report {
             findings: staged::scan_staged(&scanner)?,
             scanned: "the staged changes".to_string(),
             ..Report::default()
@@ -149,6 +220,7 @@ fn run(cli: &Cli) -> Result<u8> {
             refs,
             since,
             all_objects,
+            ..
         } => {
             let opts = history::HistoryOptions {
                 refs: refs.clone(),
@@ -163,27 +235,35 @@ fn run(cli: &Cli) -> Result<u8> {
                 eprintln!("keyscan: error: {e}");
                 warnings.push(format!("error: {e}"));
             }
-            let scanned = scan.summary();
-            let report = Report {
+            read_errors = scan.errors.len();
+            Report {
+                scanned: scan.summary(),
                 findings: scan.findings,
                 warnings,
-                scanned,
-            };
-            emit(cli, &report)?;
-            if !scan.errors.is_empty() {
-                eprintln!(
-                    "keyscan: {} object{} could not be read: the history was not fully scanned",
-                    scan.errors.len(),
-                    if scan.errors.len() == 1 { "" } else { "s" }
-                );
-                return Ok(2);
+                ..Report::default()
             }
-            return Ok(if report.blocking() > 0 { 1 } else { 0 });
         }
         _ => unreachable!("handled above"),
     };
+    let finish = outcome::Finish {
+        baseline: baseline.as_ref(),
+        baseline_strict,
+        write_baseline,
+        check_config,
+    };
+    let done = outcome::finish(&scanner.policy, &mut report, &finish)?;
+    for note in &done.notes {
+        eprintln!("{note}");
+    }
     emit(cli, &report)?;
-    Ok(if report.blocking() > 0 { 1 } else { 0 })
+    if read_errors > 0 {
+        eprintln!(
+            "keyscan: {read_errors} object{} could not be read: not everything was scanned",
+            if read_errors == 1 { "" } else { "s" }
+        );
+        return Ok(2);
+    }
+    Ok(done.exit_code(&report))
 }
 
 fn emit(cli: &Cli, report: &Report) -> Result<()> {
@@ -203,6 +283,22 @@ fn emit(cli: &Cli, report: &Report) -> Result<()> {
     report::render(report, cli.format, &style, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+fn fingerprint(cli: &Cli, files: &[PathBuf]) -> Result<u8> {
+    let keys = inspect::fingerprint_files(files)?;
+    let mut out = std::io::stdout().lock();
+    match cli.format {
+        Format::Json => inspect::render_json(&keys, &mut out)?,
+        Format::Human => inspect::render_human(&keys, &mut out)?,
+        other => anyhow::bail!("keyscan fingerprint prints human or json, not {other:?}"),
+    }
+    out.flush()?;
+    if keys.is_empty() {
+        eprintln!("keyscan: no key found");
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn check_rules(extra: &[PathBuf]) -> Result<u8> {

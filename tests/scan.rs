@@ -314,27 +314,6 @@ fn sarif_is_well_formed() {
     assert!(r["message"]["text"].as_str().unwrap().contains(&fp));
 }
 
-#[cfg(unix)]
-#[test]
-fn loose_permissions_are_warned_about() {
-    use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let (path, _) = ed25519(dir, "id");
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-    let (_, v) = json(dir, &["scan", "id"], None);
-    let warnings = v["warnings"].as_array().unwrap();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("readable by others")),
-        "{v:#}"
-    );
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-    let (_, v) = json(dir, &["scan", "id"], None);
-    assert!(v["warnings"].as_array().unwrap().is_empty());
-}
-
 #[test]
 fn bad_input_gets_clear_errors_not_panics() {
     let tmp = tempfile::tempdir().unwrap();

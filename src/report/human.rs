@@ -129,6 +129,9 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     if let Some(note) = &f.note {
         row("note", note)?;
     }
+    if let Some(p) = &f.permissions {
+        row("permissions", p)?;
+    }
     row("match", &f.redacted)?;
     writeln!(out)
 }

@@ -38,6 +38,7 @@ mod tests {
                 commit: None,
                 blob: None,
                 still_in: None,
+                permissions: None,
                 redacted: "-----BEGIN RSA PRIVATE KEY----- [7 lines redacted]".into(),
                 note: None,
             }],

@@ -46,10 +46,11 @@ struct RuleFile {
     rule: Vec<RuleSpec>,
 }
 
+/// A rule as written in TOML (rule files, `[[rules]]` in `.keyscan.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleSpec {
-    id: String,
+pub struct RuleSpec {
+    pub id: String,
     description: String,
     #[serde(default)]
     keywords: Vec<String>,
@@ -102,7 +103,8 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
         .collect()
 }
 
-fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
+/// Compile one rule; `origin` names where it is written in errors.
+pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
     let start = Regex::new(&spec.start).with_context(|| {
         format!(
             "rule {} in {origin}: bad regex in `start` ({})",

@@ -2,7 +2,7 @@
 //! told not to; hidden files are scanned, since `.ssh/`-like folders are
 //! exactly where keys live.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 use crate::scan::{Origin, Scanner};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -15,8 +15,8 @@ const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct FileScan {
     pub findings: Vec<Finding>,
-    /// Things the user should know that are not findings: skipped files,
-    /// key files readable by others.
+    /// Things the user should know that are not findings: files that could
+    /// not be read.
     pub warnings: Vec<String>,
     pub files: usize,
     pub bytes: u64,
@@ -43,7 +43,9 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
             };
             out.files += 1;
             out.bytes += data.len() as u64;
-            out.findings.extend(scanner.scan(&data, &origin));
+            if scanner.policy.admit_content(&data) {
+                out.findings.extend(scanner.scan(&data, &origin));
+            }
             continue;
         }
         let meta =
@@ -53,6 +55,13 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
         } else {
             files.push(path.clone());
         }
+    }
+    if scanner.policy.allowlist.has_paths() {
+        let root = match &scanner.policy.config_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().context("cannot find the current directory")?,
+        };
+        files.retain(|p| scanner.policy.admit_path(&relative_to(&root, p)));
     }
     let results: Vec<FileResult> = files.par_iter().map(|p| scan_file(scanner, p)).collect();
     for r in results {
@@ -103,22 +112,26 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
         path: shown.clone(),
         ..Origin::default()
     };
-    match read(path) {
-        Ok(Content::Owned(data)) => {
+    match read(path, |len| scanner.policy.admit_size(&shown, len)) {
+        Ok(Content::Skipped) => {}
+        Ok(content) => {
+            let data = content.bytes();
             result.bytes = data.len() as u64;
-            result.findings = scanner.scan(&data, &origin);
-        }
-        Ok(Content::Mapped(map)) => {
-            result.bytes = map.len() as u64;
-            result.findings = scanner.scan(&map, &origin);
+            if scanner.policy.admit_content(data) {
+                result.findings = scanner.scan(data, &origin);
+            }
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
     }
-    if !result.findings.is_empty() {
-        if let Some(mode) = readable_by_others(path) {
-            result.warnings.push(format!(
-                "{shown} holds a private key and is readable by others (mode {mode:o}): chmod 600 it"
-            ));
+    let real_key = result
+        .findings
+        .iter()
+        .any(|f| matches!(f.status, Status::Valid | Status::Encrypted));
+    if real_key {
+        if let Some(risk) = placement_risk(path, &scanner.policy.shared_folders) {
+            for f in &mut result.findings {
+                f.permissions = Some(risk.clone());
+            }
         }
     }
     result
@@ -127,13 +140,41 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
 enum Content {
     Owned(Vec<u8>),
     Mapped(memmap2::Mmap),
+    /// The policy turned it down by size.
+    Skipped,
 }
 
-fn read(path: &Path) -> Result<Content> {
+impl Content {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Content::Owned(v) => v,
+            Content::Mapped(m) => m,
+            Content::Skipped => &[],
+        }
+    }
+}
+
+/// A path as the allowlist sees it: relative to `root` with `/`
+/// separators when under it, else as given (without a leading `./`).
+fn relative_to(root: &Path, path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rel = abs.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+fn read(path: &Path, admit_size: impl Fn(u64) -> bool) -> Result<Content> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         bail!("not a regular file");
+    }
+    if !admit_size(meta.len()) {
+        return Ok(Content::Skipped);
     }
     if meta.len() >= MMAP_THRESHOLD {
         // SAFETY: the map is read-only and dropped before we return findings;
@@ -146,14 +187,67 @@ fn read(path: &Path) -> Result<Content> {
     Ok(Content::Owned(data))
 }
 
+/// What is risky about where a key file sits: loose mode bits (outside
+/// git work trees, or in files git ignores: git checks everything out
+/// 0644, so there the mode says nothing) and a synced or shared folder.
+fn placement_risk(path: &Path, shared_folders: &[PathBuf]) -> Option<String> {
+    let mut risks = Vec::new();
+    if let Some(mode) = loose_mode(path) {
+        if !tracked_by_git(path) {
+            risks.push(describe_mode(mode));
+        }
+    }
+    if !shared_folders.is_empty() {
+        let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(folder) = shared_folders.iter().find(|f| real.starts_with(f)) {
+            risks.push(format!(
+                "in shared folder {}: its copies leave this machine; move the key out and rotate it",
+                folder.display()
+            ));
+        }
+    }
+    (!risks.is_empty()).then(|| risks.join("; "))
+}
+
+/// "0644: readable by group and others; chmod 600".
+fn describe_mode(mode: u32) -> String {
+    let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (true, true) => "group and others",
+        (true, false) => "group",
+        _ => "others",
+    };
+    format!("{mode:04o}: readable by {who}; chmod 600")
+}
+
+/// In a git work tree and not ignored there.
+fn tracked_by_git(path: &Path) -> bool {
+    let Ok(abs) = path.canonicalize() else {
+        return false;
+    };
+    let Some(parent) = abs.parent() else {
+        return false;
+    };
+    let Ok(repo) = git2::Repository::discover(parent) else {
+        return false;
+    };
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return false;
+    };
+    match abs.strip_prefix(&workdir) {
+        Ok(rel) => !repo.is_path_ignored(rel).unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// The permission bits when group or others may read the file.
 #[cfg(unix)]
-fn readable_by_others(path: &Path) -> Option<u32> {
+fn loose_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o044 != 0).then_some(mode)
 }
 
 #[cfg(not(unix))]
-fn readable_by_others(_path: &Path) -> Option<u32> {
+fn loose_mode(_path: &Path) -> Option<u32> {
     None
 }

@@ -324,6 +324,9 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
         // Only the mode changed: no content is added.
         return Ok(Vec::new());
     }
+    if !scanner.policy.admit_path(&file.path) {
+        return Ok(Vec::new());
+    }
     let blob = repo.find_blob(file.new).map_err(|e| {
         anyhow!(
             "cannot read the staged blob for {} ({}): {}",
@@ -333,6 +336,11 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
         )
     })?;
     let data = blob.content();
+    if !scanner.policy.admit_size(&file.path, data.len() as u64)
+        || !scanner.policy.admit_content(data)
+    {
+        return Ok(Vec::new());
+    }
     if is_lfs_pointer(data) {
         return Ok(Vec::new());
     }

@@ -43,6 +43,13 @@ pub fn md5_spki(n: &[u8], e: &[u8]) -> String {
     colon_hex(&md5::Md5::digest(spki_rsa_der(n, e)))
 }
 
+/// `MD5:aa:bb:...` of an OpenSSH public-key line, as `ssh-keygen -E md5 -l`
+/// prints it (the form older tools and GitHub's UI show).
+pub fn ssh_md5(public_line: &str) -> Option<String> {
+    let blob = PublicKey::from_openssh(public_line).ok()?.to_bytes().ok()?;
+    Some(format!("MD5:{}", colon_hex(&md5::Md5::digest(blob))))
+}
+
 pub fn colon_hex(bytes: &[u8]) -> String {
     bytes
         .iter()

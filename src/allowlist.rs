@@ -1,0 +1,238 @@
+//! The `[allowlist]` of `.keyscan.toml`: keys allowed by fingerprint (in any
+//! form keyscan prints) and vendored trees skipped by path glob.
+//!
+//! Each entry counts what it matched, so `--check-config` can name the
+//! entries that matched nothing once a scan is done.
+
+use crate::finding::KeyInfo;
+use crate::validate::fingerprint::ssh_md5;
+use anyhow::{Context, Result};
+use globset::{GlobSet, GlobSetBuilder};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// One `fingerprints` entry, as written in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FingerprintEntry {
+    pub fingerprint: String,
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`; the entry allows until the end of that day.
+    pub expires: Option<String>,
+    pub expired: bool,
+    /// Where it is written, e.g. `.keyscan.toml:7`.
+    pub origin: String,
+}
+
+impl FingerprintEntry {
+    /// How a warning names the entry.
+    pub fn describe(&self) -> String {
+        let mut s = format!("allowlist entry {} ({})", self.fingerprint, self.origin);
+        if let Some(r) = &self.reason {
+            s.push_str(&format!(" \"{r}\""));
+        }
+        s
+    }
+}
+
+/// What the allowlist says about one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// Only an expired entry names this key: it blocks again, and says why.
+    Expired(String),
+    NotListed,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    entries: Vec<FingerprintEntry>,
+    /// Normalised fingerprint -> entry index.
+    by_fingerprint: HashMap<String, usize>,
+    /// Some entry is a hex form 16 bytes long, which may be an OpenSSH MD5
+    /// fingerprint: only then is the MD5 of each key computed.
+    wants_md5: bool,
+    globs: Vec<String>,
+    glob_set: GlobSet,
+    entry_hits: Arc<Vec<AtomicUsize>>,
+    glob_hits: Arc<Vec<AtomicUsize>>,
+    files_skipped: Arc<AtomicUsize>,
+}
+
+impl Allowlist {
+    pub fn new(entries: Vec<FingerprintEntry>, globs: Vec<String>) -> Result<Self> {
+        let mut by_fingerprint = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_fingerprint.entry(normalize(&e.fingerprint)).or_insert(i);
+        }
+        let wants_md5 = by_fingerprint
+            .keys()
+            .any(|k| k.strip_prefix("hex:").is_some_and(|h| h.len() == 32));
+        let mut builder = GlobSetBuilder::new();
+        for g in &globs {
+            let glob = globset::GlobBuilder::new(g.trim_start_matches("./"))
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("bad glob in [allowlist] paths: {g}"))?;
+            builder.add(glob);
+        }
+        let glob_set = builder.build().context("building the [allowlist] paths")?;
+        Ok(Allowlist {
+            entry_hits: Arc::new(entries.iter().map(|_| AtomicUsize::new(0)).collect()),
+            glob_hits: Arc::new(globs.iter().map(|_| AtomicUsize::new(0)).collect()),
+            files_skipped: Arc::new(AtomicUsize::new(0)),
+            entries,
+            by_fingerprint,
+            wants_md5,
+            globs,
+            glob_set,
+        })
+    }
+
+    pub fn entries(&self) -> &[FingerprintEntry] {
+        &self.entries
+    }
+
+    pub fn has_paths(&self) -> bool {
+        !self.globs.is_empty()
+    }
+
+    /// Whether a key is allowed; counts the entry that matched.
+    pub fn verdict(&self, info: &KeyInfo) -> Verdict {
+        let aws = &info.aws_fingerprints;
+        let md5 = if self.wants_md5 {
+            info.public_key.as_deref().and_then(ssh_md5)
+        } else {
+            None
+        };
+        let forms = [
+            info.fingerprint.as_ref(),
+            aws.sha1_pkcs8.as_ref(),
+            aws.md5_spki.as_ref(),
+            aws.sha256.as_ref(),
+            md5.as_ref(),
+        ];
+        let mut expired = None;
+        for form in forms.into_iter().flatten() {
+            let Some(&i) = self.by_fingerprint.get(&normalize(form)) else {
+                continue;
+            };
+            let entry = &self.entries[i];
+            if entry.expired {
+                expired = Some(entry);
+                continue;
+            }
+            self.entry_hits[i].fetch_add(1, Ordering::Relaxed);
+            return Verdict::Allowed;
+        }
+        match expired {
+            Some(e) => Verdict::Expired(format!(
+                "{} expired on {}, so this key blocks again",
+                e.describe(),
+                e.expires.as_deref().unwrap_or("?")
+            )),
+            None => Verdict::NotListed,
+        }
+    }
+
+    /// Whether a file (path relative to the config's directory, `/`
+    /// separators) is skipped; counts it.
+    pub fn skips_path(&self, rel: &str) -> bool {
+        if self.globs.is_empty() {
+            return false;
+        }
+        let matched = self.glob_set.matches(rel.trim_start_matches("./"));
+        if matched.is_empty() {
+            return false;
+        }
+        for i in matched {
+            self.glob_hits[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.files_skipped.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    pub fn files_skipped(&self) -> usize {
+        self.files_skipped.load(Ordering::Relaxed)
+    }
+
+    /// Entries (fingerprints and path globs) that matched nothing so far,
+    /// one line each. Meaningful after a scan that covered what they are for.
+    pub fn unused(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (e, hits) in self.entries.iter().zip(self.entry_hits.iter()) {
+            if !e.expired && hits.load(Ordering::Relaxed) == 0 {
+                out.push(format!("{} matched no key", e.describe()));
+            }
+        }
+        for (g, hits) in self.globs.iter().zip(self.glob_hits.iter()) {
+            if hits.load(Ordering::Relaxed) == 0 {
+                out.push(format!("allowlist path {g} matched no file"));
+            }
+        }
+        out
+    }
+
+    /// One warning per expired entry.
+    pub fn expired_warnings(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.expired)
+            .map(|e| {
+                format!(
+                    "{} expired on {} and no longer allows that key",
+                    e.describe(),
+                    e.expires.as_deref().unwrap_or("?")
+                )
+            })
+            .collect()
+    }
+}
+
+/// One spelling per key digest: `SHA256:abc` and AWS's padded `abc=` are the
+/// same digest (`b64:abc`); hex forms (AWS, OpenPGP, `MD5:`) compare without
+/// case, colons or spaces (`hex:0a1b...`).
+pub fn normalize(fingerprint: &str) -> String {
+    let fp = fingerprint.trim();
+    let lower = fp.to_ascii_lowercase();
+    if lower.starts_with("sha256:") {
+        return format!("b64:{}", fp[7..].trim_end_matches('='));
+    }
+    let rest = if lower.starts_with("md5:") {
+        &fp[4..]
+    } else {
+        fp
+    };
+    let hex: String = rest
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect();
+    if !hex.is_empty() && hex.len() % 2 == 0 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return format!("hex:{}", hex.to_ascii_lowercase());
+    }
+    format!("b64:{}", fp.trim_end_matches('='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_forms_normalise_to_one_spelling() {
+        assert_eq!(normalize("SHA256:abcD"), normalize("abcD="));
+        assert_eq!(normalize("sha256:abcD"), "b64:abcD");
+        assert_ne!(normalize("SHA256:abcd"), normalize("SHA256:abcD"));
+        assert_eq!(normalize("MD5:0A:1b"), normalize("0a1B"));
+        assert_eq!(normalize("AB12 CD34"), "hex:ab12cd34");
+    }
+
+    #[test]
+    fn path_globs_count_and_report_unused() {
+        let a = Allowlist::new(Vec::new(), vec!["vendor/**".into(), "x/*.pem".into()]).unwrap();
+        assert!(a.skips_path("vendor/a/b.pem"));
+        assert!(a.skips_path("./vendor/c"));
+        assert!(!a.skips_path("src/vendor/c"));
+        assert_eq!(a.files_skipped(), 2);
+        assert_eq!(a.unused(), vec!["allowlist path x/*.pem matched no file"]);
+    }
+}
