@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use keyscan::config::Config;
-use keyscan::report::{self, Format, Report, Style};
+use keyscan::report::{self, Format, Mode, Report, Style};
 use keyscan::rules::{self, Engine};
 use keyscan::scan::Scanner;
 use keyscan::source::{files, staged};
@@ -100,6 +100,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Rules { files } => return check_rules(files),
         Command::Scan { .. } | Command::PreCommit => {}
     }
+    let started = std::time::SystemTime::now();
     let config = Config::discover(cli.config.as_deref())?;
     let scanner = Scanner::new(Engine::new(rules::builtin()?)?, config.policy());
     let report = match &cli.command {
@@ -121,11 +122,19 @@ fn run(cli: &Cli) -> Result<u8> {
                     scan.files,
                     if scan.files == 1 { "" } else { "s" }
                 ),
+                started: Some(started),
+                ..Report::default()
             }
         }
         Command::PreCommit => Report {
             findings: staged::scan_staged(&scanner)?,
             scanned: "the staged changes".to_string(),
+            mode: Mode::PreCommit,
+            // Staged paths are relative to the top of the work tree.
+            root: git2::Repository::discover(".")
+                .ok()
+                .and_then(|r| r.workdir().map(PathBuf::from)),
+            started: Some(started),
             ..Report::default()
         },
         _ => unreachable!("handled above"),
