@@ -66,6 +66,9 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
                     (_, false) => writeln!(out, "     {line}")?,
                 }
             }
+            if step.contains('\n') {
+                writeln!(out)?;
+            }
         }
     } else if !style.quiet {
         let unverified = report.findings.len();
