@@ -95,6 +95,8 @@ fn the_hook_manifest_is_valid_for_pre_commit() {
         "language: rust",
         "language: system",
         "stages: [pre-commit, pre-push]",
+        "pass_filenames: false",
+        "always_run: true",
         "exec keyscan pre-push",
         "exec keyscan pre-commit",
     ] {
