@@ -109,6 +109,8 @@ fn sarif_problems(pkg: &Path, doc: &Value) -> Vec<String> {
         .args(["--level", "Error;Warning;Note", "--rule-kind", "Gh;Sarif"])
         .args(["--log", "ForceOverwrite"])
         .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        // No ICU needed on a minimal machine.
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
         .output()
         .expect("run Sarif.Multitool");
     assert!(
@@ -367,6 +369,11 @@ fn the_validator_rejects_what_keyscan_used_to_write() {
         problems.iter().any(|p| p.contains("SARIF1004")),
         "{problems:#?}"
     );
+    // And the schema check catches a level SARIF does not have.
+    let mut bad_level = doc.clone();
+    bad_level["runs"][0]["results"][0]["level"] = json!("blocking");
+    let schema = read_json(&pkg.join("sarif-2.1.0.json"));
+    assert!(!schema_errors(&schema, &bad_level).is_empty());
 }
 
 #[test]

@@ -80,7 +80,8 @@ pub fn steps(mode: Mode, findings: &[&Finding]) -> Vec<String> {
     let pgp = findings.iter().find(|f| is_pgp(f));
     let other = findings.iter().any(|f| !is_pgp(f));
     let mut steps = Vec::new();
-    let hook = matches!(mode, Mode::PreCommit | Mode::PrePush);
+    // In a hook the key has not landed yet: taking it out comes first.
+    let hook = matches!(mode, Mode::PreCommit | Mode::PrePush | Mode::PreReceive);
     if hook {
         let paths = unique_paths(findings);
         steps.push(match mode {
@@ -89,8 +90,8 @@ pub fn steps(mode: Mode, findings: &[&Finding]) -> Vec<String> {
 and add it to .gitignore."
             ),
             _ => format!(
-                "Take it out of the commits you are pushing (amend or rebase them without {paths}), \
-and add it to .gitignore."
+                "Take it out of the commits you are pushing (`git commit --amend` for the last one, \
+`git rebase -i` for older ones) so that no commit holds {paths}, and add it to .gitignore."
             ),
         });
         steps.extend(allowlist(findings));

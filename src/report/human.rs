@@ -162,3 +162,72 @@ fn scanned(report: &Report) -> String {
         format!(" in {}", report.scanned)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{AwsFingerprints, CommitInfo};
+
+    fn report(mode: Mode, scanned: &str) -> Report {
+        Report {
+            findings: vec![Finding {
+                path: "deploy/k.pem".into(),
+                line: 1,
+                end_line: 7,
+                rule: "openssh-private-key".into(),
+                format: "OpenSSH".into(),
+                key_type: "Ed25519".into(),
+                status: Status::Valid,
+                blocking: true,
+                fingerprint: Some("SHA256:abc".into()),
+                aws_fingerprints: AwsFingerprints::default(),
+                public_key: None,
+                commit: Some(CommitInfo {
+                    id: "0123abcd".into(),
+                    ..CommitInfo::default()
+                }),
+                blob: None,
+                still_in: None,
+                redacted: "-----BEGIN OPENSSH PRIVATE KEY----- [5 lines redacted]".into(),
+                note: None,
+            }],
+            scanned: scanned.into(),
+            mode,
+            ..Report::default()
+        }
+    }
+
+    fn shown(r: &Report) -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            quiet: false,
+        };
+        render(r, &style, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_blocked_push_says_so_first_and_how_to_rewrite_the_commits() {
+        for mode in [Mode::PrePush, Mode::PreReceive] {
+            let text = shown(&report(mode, "2 commits"));
+            assert!(
+                text.starts_with("keyscan: push blocked: 1 private key in 2 commits\n"),
+                "{text}"
+            );
+            assert!(text.contains("git rebase -i"), "{text}");
+            assert!(text.contains("commit       0123abcd"), "{text}");
+            assert!(!text.contains("git rm --cached"), "{text}");
+        }
+    }
+
+    #[test]
+    fn history_ends_with_a_summary_and_rotation_first() {
+        let text = shown(&report(Mode::History, "40 commits"));
+        assert!(text.starts_with("deploy/k.pem:1-7 private key\n"), "{text}");
+        assert!(
+            text.contains("keyscan: 1 private key found in 40 commits\nWhat to do:\n  1. Rotate"),
+            "{text}"
+        );
+    }
+}
