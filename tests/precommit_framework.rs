@@ -132,3 +132,45 @@ fn try_repo_blocks_a_staged_key_and_passes_a_clean_commit() {
     assert!(out.status.success(), "a clean commit should pass: {shown}");
     assert!(shown.contains("Passed"), "{shown}");
 }
+
+/// The `language: rust` hook: pre-commit runs `cargo install` on this
+/// repository (a release build: minutes on a small machine, so opt-in). Set
+/// CARGO_TARGET_DIR to an already built target dir to make it quick.
+#[test]
+#[ignore = "builds keyscan in release with cargo install; run with --ignored"]
+fn the_rust_hook_builds_keyscan_and_blocks_a_staged_key() {
+    let Some(exe) = pre_commit() else { return };
+    let r = TempRepo::new();
+    let (key, fp) = ed25519(&r.home, "gen");
+    std::fs::copy(&key, r.dir.join("server.pem")).unwrap();
+    r.ok(&["add", "server.pem"]);
+    // keyscan is not on this PATH: the hook must use the one it built.
+    let out = r
+        .command(exe, &r.dir)
+        .args(["try-repo", env!("CARGO_MANIFEST_DIR"), "keyscan"])
+        .env("PRE_COMMIT_HOME", r.home.join("pre-commit-cache"))
+        // cargo and rustup keep their homes when HOME moves.
+        .env("CARGO_HOME", cargo_home())
+        .env("RUSTUP_HOME", rustup_home())
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(!out.status.success(), "the key should be blocked: {shown}");
+    assert!(
+        shown.contains("keyscan: commit blocked: 1 private key in the staged changes")
+            && shown.contains(&fp),
+        "{shown}"
+    );
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"))
+}
+
+fn rustup_home() -> PathBuf {
+    std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".rustup"))
+}
