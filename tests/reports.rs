@@ -41,7 +41,7 @@ fn multitool() -> Option<&'static Path> {
         let prefix = tools_dir().join("npm");
         let pkg = prefix.join("node_modules/@microsoft/sarif-multitool-linux");
         if !pkg.join("Sarif.Multitool").is_file() {
-            fs::create_dir_all(&prefix).unwrap();
+            let _ = fs::create_dir_all(&prefix);
             let installed = Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&prefix)
