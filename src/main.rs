@@ -6,7 +6,7 @@ use keyscan::baseline::BaselineArgs;
 use keyscan::config::Config;
 use keyscan::inspect;
 use keyscan::outcome;
-use keyscan::report::{self, Format, Report, Style};
+use keyscan::report::{self, Format, Mode, Report, Style};
 use keyscan::rules::{self, Engine};
 use keyscan::source::{files, history, staged};
 use std::io::{IsTerminal, Write};
@@ -167,6 +167,7 @@ fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Scan { .. } | Command::PreCommit { .. } | Command::History { .. } => {}
     }
+    let started = std::time::SystemTime::now();
     let config = Config::discover(cli.config.as_deref())?;
     let (baseline_args, write_baseline, check_config) = match &cli.command {
         Command::Scan {
@@ -208,11 +209,19 @@ fn run(cli: &Cli) -> Result<u8> {
                     scan.files,
                     if scan.files == 1 { "" } else { "s" }
                 ),
+                started: Some(started),
+                ..Report::default()
             }
         }
         Command::PreCommit { .. } => Report {
             findings: staged::scan_staged(&scanner)?,
             scanned: "the staged changes".to_string(),
+            mode: Mode::PreCommit,
+            // Staged paths are relative to the top of the work tree.
+            root: git2::Repository::discover(".")
+                .ok()
+                .and_then(|r| r.workdir().map(PathBuf::from)),
+            started: Some(started),
             ..Report::default()
         },
         Command::History {
@@ -240,7 +249,14 @@ fn run(cli: &Cli) -> Result<u8> {
                 scanned: scan.summary(),
                 findings: scan.findings,
                 warnings,
-                ..Report::default()
+                mode: Mode::History,
+                // History paths are relative to the top of the repository.
+                root: git2::Repository::discover(&path).ok().map(|r| {
+                    r.workdir()
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| r.path().to_path_buf())
+                }),
+                started: Some(started),
             }
         }
         _ => unreachable!("handled above"),

@@ -937,20 +937,3 @@ fn without_git_on_path_libgit2_gives_the_same_verdicts() {
     r.ok(&["add", "-A"]);
     assert_eq!(run(&r), 1);
 }
-
-#[test]
-fn the_pre_commit_framework_manifest() {
-    let text =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"))
-            .unwrap();
-    for line in [
-        "- id: keyscan",
-        "entry: keyscan pre-commit",
-        "language: rust",
-        "pass_filenames: false",
-        "always_run: true",
-        "stages: [pre-commit]",
-    ] {
-        assert!(text.contains(line), "missing {line:?}:\n{text}");
-    }
-}

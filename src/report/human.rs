@@ -1,16 +1,8 @@
 //! Text for people: where the key is, what it is, how to revoke it.
 
-use super::{Report, Style};
+use super::{advice, Mode, Report, Style};
 use crate::finding::{Finding, Status};
 use std::io::{self, Write};
-
-/// What to do about a leaked key, in order.
-pub const ADVICE: &[&str] = &[
-    "Rotate the key: it cannot be un-leaked once pushed, so make a new key pair.",
-    "Remove its public half from every authorized_keys (grep for the public key or fingerprint).",
-    "If it is an EC2 key pair, find it by the AWS fingerprint in `aws ec2 describe-key-pairs` and delete it.",
-    "Take the file out of the commit (`git rm --cached FILE`) and add it to .gitignore.",
-];
 
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[33m";
@@ -32,12 +24,26 @@ impl Paint {
 
 pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint(style.color);
-    let shown: Vec<&Finding> = report
+    let blocking: Vec<&Finding> = report.findings.iter().filter(|f| f.blocking).collect();
+    // A hook's first line is what git shows first: say it blocked, and why.
+    let hook = match report.mode {
+        Mode::PreCommit => Some("commit"),
+        Mode::PrePush | Mode::PreReceive => Some("push"),
+        Mode::Scan | Mode::History => None,
+    };
+    let count = format!("{} private key{}", blocking.len(), plural(blocking.len()));
+    if let (Some(what), false) = (hook, blocking.is_empty()) {
+        let headline = match report.scanned.as_str() {
+            "" => format!("keyscan: {what} blocked: {count} found"),
+            scanned => format!("keyscan: {what} blocked: {count} in {scanned}"),
+        };
+        writeln!(out, "{}\n", paint.on(RED, &headline))?;
+    }
+    for f in report
         .findings
         .iter()
         .filter(|f| f.blocking || !style.quiet)
-        .collect();
-    for f in &shown {
+    {
         finding(f, &paint, out)?;
     }
     if !style.quiet {
@@ -45,23 +51,24 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
             writeln!(out, "{} {w}", paint.on(YELLOW, "warning:"))?;
         }
     }
-    let blocking = report.blocking();
-    if blocking > 0 {
-        writeln!(
-            out,
-            "{}",
-            paint.on(
-                RED,
-                &format!(
-                    "keyscan: {blocking} private key{} found{}",
-                    plural(blocking),
-                    scanned(report)
-                )
-            )
-        )?;
+    if !blocking.is_empty() {
+        if hook.is_none() {
+            let summary = format!("keyscan: {count} found{}", scanned(report));
+            writeln!(out, "{}", paint.on(RED, &summary))?;
+        }
         writeln!(out, "What to do:")?;
-        for (i, step) in ADVICE.iter().enumerate() {
-            writeln!(out, "  {}. {step}", i + 1)?;
+        for (i, step) in advice::steps(report.mode, &blocking).iter().enumerate() {
+            // Multi-line steps (a config snippet) stay indented under their number.
+            for (n, line) in step.lines().enumerate() {
+                match (n, line.is_empty()) {
+                    (0, _) => writeln!(out, "  {}. {line}", i + 1)?,
+                    (_, true) => writeln!(out)?,
+                    (_, false) => writeln!(out, "     {line}")?,
+                }
+            }
+            if step.contains('\n') {
+                writeln!(out)?;
+            }
         }
     } else if !style.quiet {
         let unverified = report.findings.len();
@@ -156,5 +163,74 @@ fn scanned(report: &Report) -> String {
         String::new()
     } else {
         format!(" in {}", report.scanned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{AwsFingerprints, CommitInfo};
+
+    fn report(mode: Mode, scanned: &str) -> Report {
+        Report {
+            findings: vec![Finding {
+                path: "deploy/k.pem".into(),
+                line: 1,
+                end_line: 7,
+                rule: "openssh-private-key".into(),
+                format: "OpenSSH".into(),
+                key_type: "Ed25519".into(),
+                status: Status::Valid,
+                blocking: true,
+                fingerprint: Some("SHA256:abc".into()),
+                aws_fingerprints: AwsFingerprints::default(),
+                public_key: None,
+                commit: Some(CommitInfo {
+                    id: "0123abcd".into(),
+                    ..CommitInfo::default()
+                }),
+                blob: None,
+                still_in: None,
+                redacted: "-----BEGIN OPENSSH PRIVATE KEY----- [5 lines redacted]".into(),
+                note: None,
+            }],
+            scanned: scanned.into(),
+            mode,
+            ..Report::default()
+        }
+    }
+
+    fn shown(r: &Report) -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            quiet: false,
+        };
+        render(r, &style, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_blocked_push_says_so_first_and_how_to_rewrite_the_commits() {
+        for mode in [Mode::PrePush, Mode::PreReceive] {
+            let text = shown(&report(mode, "2 commits"));
+            assert!(
+                text.starts_with("keyscan: push blocked: 1 private key in 2 commits\n"),
+                "{text}"
+            );
+            assert!(text.contains("git rebase -i"), "{text}");
+            assert!(text.contains("commit       0123abcd"), "{text}");
+            assert!(!text.contains("git rm --cached"), "{text}");
+        }
+    }
+
+    #[test]
+    fn history_ends_with_a_summary_and_rotation_first() {
+        let text = shown(&report(Mode::History, "40 commits"));
+        assert!(text.starts_with("deploy/k.pem:1-7 private key\n"), "{text}");
+        assert!(
+            text.contains("keyscan: 1 private key found in 40 commits\nWhat to do:\n  1. Rotate"),
+            "{text}"
+        );
     }
 }

@@ -1,18 +1,39 @@
 //! Reporters render what a scan found. They only see `Finding`s, which carry
 //! no key material, so redaction cannot be forgotten here.
 
+mod advice;
+mod gitlab;
 mod human;
 mod json;
+mod location;
 mod sarif;
+mod time;
 
 use crate::finding::Finding;
 use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
+    Gitlab,
+}
+
+/// Which command produced the report: it decides the headline ("commit
+/// blocked", "push blocked") and which advice comes first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Scan,
+    PreCommit,
+    History,
+    PrePush,
+    PreReceive,
 }
 
 /// Everything one run has to say.
@@ -23,11 +44,27 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// What was scanned, for the summary line ("3 files", "5 staged files").
     pub scanned: String,
+    pub mode: Mode,
+    /// The directory that relative finding paths are relative to (the work
+    /// tree's top in git modes). `None`: the current directory.
+    pub root: Option<PathBuf>,
+    /// When the scan started, for reports that record it (GitLab). `None`:
+    /// when the report is rendered.
+    pub started: Option<SystemTime>,
 }
 
 impl Report {
     pub fn blocking(&self) -> usize {
         self.findings.iter().filter(|f| f.blocking).count()
+    }
+
+    /// `root` made absolute, falling back to the current directory.
+    fn root_dir(&self) -> PathBuf {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        match &self.root {
+            Some(root) => cwd.join(root),
+            None => cwd,
+        }
     }
 }
 
@@ -47,5 +84,6 @@ pub fn render(
         Format::Human => human::render(report, style, out),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::Gitlab => gitlab::render(report, out),
     }
 }
