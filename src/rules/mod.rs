@@ -35,8 +35,23 @@ pub enum Validator {
     Sshcom,
     /// Decode base64 and scan the result again with every rule.
     Base64,
+    /// Decode a percent- or form-encoded run and scan it again.
+    Percent,
+    /// Decode the whole blob as UTF-16 (LE or BE, as the match's alignment
+    /// says) and scan it again.
+    Utf16,
+    /// Decode the quoted-printable text after a MIME header and scan it again.
+    #[serde(rename = "quoted-printable")]
+    QuotedPrintable,
     /// A whole blob of binary DER (PKCS#8/PKCS#1/SEC1/DSA) or PKCS#12.
     Der,
+}
+
+impl Validator {
+    /// Decoders that turn a whole blob into new text, once per blob.
+    pub fn decodes_whole_blob(self) -> bool {
+        matches!(self, Validator::Utf16 | Validator::QuotedPrintable)
+    }
 }
 
 #[derive(Debug, Deserialize)]

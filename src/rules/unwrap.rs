@@ -1,10 +1,13 @@
 //! Strip the disguises a key wears in real files, so validators always see
-//! clean armor: CRLF, indentation, `\n` escapes inside JSON/Go/JS/Python
-//! strings, one string literal per line joined by `+`, comment markers.
+//! clean armor: CRLF, indentation, line prefixes repeated on every line
+//! (diffs, quoted mail, comments), string literals joined in code, escapes
+//! (JSON/C at any depth, `\uXXXX`), XML/HTML entities, `<br>`, percent
+//! and quoted-printable encoding.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// One line of armor after unwrapping.
@@ -73,22 +76,282 @@ impl Armor {
 /// The smallest private key encoding there is (Ed25519 PKCS#8 DER) is 48 bytes.
 pub const MIN_KEY_BYTES: usize = 48;
 
-/// Escaped newlines inside string literals, including doubly escaped ones.
-static ESCAPES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\\+r)?\\+n|\\+r").expect("valid regex"));
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$").expect("valid regex"));
+
+/// Escapes and encodings nest (a JSON string in a JSON string, entities in
+/// JSON); each round peels one layer, and this many rounds are enough.
+const MAX_LAYERS: usize = 8;
 
 /// Unwrap the body of a key block (the bytes between its markers, or a whole
 /// PPK file) into armor lines.
 pub fn armor(label: &str, body: &[u8]) -> Armor {
+    armor_in(label, body, b"")
+}
+
+/// Like [`armor`], knowing `prefix`: what precedes the key's first marker on
+/// its line. A comment or diff marker there (`+`, `> `, `# `, ` * `) is
+/// repeated on every line and is stripped; an open quote there means the
+/// body is code whose string literals hold the key.
+pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
+    let prefix = String::from_utf8_lossy(prefix);
+    let (marker, rest) = split_line_marker(&prefix);
     let text = String::from_utf8_lossy(body);
-    let text = ESCAPES.replace_all(&text, "\n");
+    let text = strip_line_marker(&text, marker);
+    let text = match open_quote(rest) {
+        Some(quote) => Cow::Owned(literal_contents(&text, quote)),
+        None => text,
+    };
+    let text = peel_layers(text);
     let lines = text.split('\n').filter_map(classify).collect();
     Armor {
         label: label.to_string(),
         lines,
     }
+}
+
+/// Characters that make up a line marker: diff `+`/`-`, quoted mail `>`,
+/// comments `#`, `//`, `--`, `;`, `*`, `%`, `!`, and the spaces between.
+fn is_marker_char(c: char) -> bool {
+    matches!(c, '+' | '-' | '>' | '#' | '/' | '*' | ';' | '%' | '!' | '|') || c.is_whitespace()
+}
+
+/// The leading line marker of a prefix, and what follows it.
+fn split_line_marker(prefix: &str) -> (&str, &str) {
+    let at = prefix
+        .find(|c: char| !is_marker_char(c))
+        .unwrap_or(prefix.len());
+    prefix.split_at(at)
+}
+
+/// Remove `marker` (ignoring spaces, so `> >` also strips `>>`) from the
+/// start of every line that carries it.
+fn strip_line_marker<'a>(text: &'a str, marker: &str) -> Cow<'a, str> {
+    let core: Vec<char> = marker.chars().filter(|c| !c.is_whitespace()).collect();
+    if core.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(strip_marker(line, &core).unwrap_or(line));
+    }
+    Cow::Owned(out)
+}
+
+fn strip_marker<'a>(line: &'a str, core: &[char]) -> Option<&'a str> {
+    let mut rest = line;
+    for &c in core {
+        rest = rest.trim_start().strip_prefix(c)?;
+    }
+    Some(rest)
+}
+
+/// The quote left open at the end of `code`, if any: the key starts inside
+/// a string literal.
+fn open_quote(code: &str) -> Option<char> {
+    let mut open: Option<char> = None;
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match open {
+            Some(_) if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => open = None,
+            None if matches!(c, '"' | '\'' | '`') => open = Some(c),
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The contents of the string literals in `code`, which starts inside one
+/// opened by `quote`: joins by `+`, `.`, `&`, `\`, adjacency, `concat!`
+/// and the like all fall away. Escapes are kept for [`peel_layers`].
+fn literal_contents(code: &str, quote: char) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut open = Some(quote);
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match open {
+            Some(_) if c == '\\' => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            Some(q) if c == q => open = None,
+            Some(_) => out.push(c),
+            None if matches!(c, '"' | '\'' | '`') => open = Some(c),
+            None => {}
+        }
+    }
+    out
+}
+
+static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos|sol|plus|equals|NewLine));")
+        .expect("valid regex")
+});
+static BREAK_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)</?br\s*/?>").expect("valid regex"));
+/// Percent-encoded line breaks or base64 characters.
+static PERCENT_HINT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"%(?:0[AaDd]|2[BbFf]|3[Dd])").expect("valid regex"));
+/// Quoted-printable: encoded `=`, line breaks, or a soft break inside a
+/// base64 run (real base64 has `=` only at its very end).
+static QP_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)=(?:3[Dd]|0[AaDd])|=\r?\n[A-Za-z0-9+/]+=*\r?$").expect("valid regex")
+});
+
+/// Undo escapes and encodings, one layer per round, until nothing changes.
+fn peel_layers(text: Cow<'_, str>) -> String {
+    let mut text = text.into_owned();
+    for _ in 0..MAX_LAYERS {
+        let next = peel_once(&text);
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    text
+}
+
+fn peel_once(text: &str) -> String {
+    let mut out = if text.contains('\\') {
+        unescape(text)
+    } else {
+        text.to_string()
+    };
+    if out.contains('&') {
+        out = ENTITY
+            .replace_all(&out, |caps: &regex::Captures| {
+                let code = match (caps.get(1), caps.get(2), caps.get(3)) {
+                    (Some(d), _, _) => d.as_str().parse().ok(),
+                    (_, Some(h), _) => u32::from_str_radix(h.as_str(), 16).ok(),
+                    (_, _, Some(name)) => Some(match name.as_str() {
+                        "amp" => u32::from(b'&'),
+                        "lt" => u32::from(b'<'),
+                        "gt" => u32::from(b'>'),
+                        "quot" => u32::from(b'"'),
+                        "apos" => u32::from(b'\''),
+                        "sol" => u32::from(b'/'),
+                        "plus" => u32::from(b'+'),
+                        "equals" => u32::from(b'='),
+                        _ => u32::from(b'\n'),
+                    }),
+                    _ => None,
+                };
+                code.and_then(char::from_u32)
+                    .map(String::from)
+                    .unwrap_or_else(|| caps[0].to_string())
+            })
+            .into_owned();
+    }
+    if out.contains('<') {
+        out = BREAK_TAG.replace_all(&out, "\n").into_owned();
+    }
+    if PERCENT_HINT.is_match(&out) {
+        out = decode_hex_escapes(&out, b'%', false);
+    }
+    if QP_HINT.is_match(&out) {
+        out = decode_hex_escapes(&out, b'=', true);
+    }
+    out
+}
+
+/// One layer of backslash escapes as JSON, C, Java, .NET, Go, JS and Python
+/// write them: `\n`, `\r`, `\t`, `\/`, `\"`, `\\`, `\uXXXX`, `\xHH`, and a
+/// backslash before a line break (a continued line). Others stay as they are.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(e @ ('/' | '"' | '\'' | '\\' | '`')) => out.push(e),
+            Some('\n') => {}
+            Some(u @ ('u' | 'x')) => {
+                let digits = if u == 'u' { 4 } else { 2 };
+                let hex: String = chars.clone().skip(1).take(digits).collect();
+                match parse_hex(&hex).filter(|_| hex.len() == digits) {
+                    Some(code) => {
+                        out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                        for _ in 0..digits {
+                            chars.next();
+                        }
+                    }
+                    None => {
+                        out.push(c);
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                out.push(c);
+                continue;
+            }
+        }
+        chars.next();
+    }
+    out
+}
+
+/// Hex digits only (`from_str_radix` alone would accept a sign).
+fn parse_hex(hex: &str) -> Option<u32> {
+    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// Decode `%XX` (percent) or `=XX` (quoted-printable, where `=` at the end of
+/// a line is a soft break that joins it to the next).
+fn decode_hex_escapes(text: &str, escape: u8, soft_breaks: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == escape {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(parse_hex);
+            if let Some(b) = hex {
+                out.push(b as u8);
+                i += 3;
+                continue;
+            }
+            if soft_breaks {
+                match bytes.get(i + 1..i + 3) {
+                    Some(b"\r\n") => {
+                        i += 3;
+                        continue;
+                    }
+                    Some([b'\n', _]) => {
+                        i += 2;
+                        continue;
+                    }
+                    None if bytes.get(i + 1) == Some(&b'\n') => {
+                        i += 2;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn classify(line: &str) -> Option<Line> {
@@ -122,7 +385,8 @@ fn classify(line: &str) -> Option<Line> {
 
 /// Tokens that join or introduce string literals and comments, never key data.
 const OPERATORS: &[&str] = &[
-    "+", ".", "..", "&", "-", "#", "//", "*", "|", "|-", ">", ">-", "<<", ",", "\\", ":", "=",
+    "+", ".", "..", "&", "-", "--", "#", "//", "*", "|", "|-", ">", ">-", "<<", ",", "\\", ":",
+    "=", ";", "%", "!",
 ];
 
 /// The string literal's content if the token is (part of) one; else the token
@@ -184,6 +448,88 @@ pub fn decode_base64_prefix(run: &[u8]) -> Vec<u8> {
         clean.pop();
     }
     LENIENT.decode(&clean).unwrap_or_default()
+}
+
+/// Decode a percent-encoded run (a URL, a query string, a log line). Form
+/// encoding (`+` for a space) is recognised by the `+` in the first marker.
+pub fn decode_percent_run(run: &[u8]) -> Vec<u8> {
+    let head = &run[..run.len().min(32)];
+    let form = memchr::memmem::find(head, b"BEGIN+").is_some()
+        || memchr::memmem::find(head, b"%3A+").is_some()
+        || memchr::memmem::find(head, b"%3a+").is_some();
+    let mut out = Vec::with_capacity(run.len());
+    let mut i = 0;
+    while i < run.len() {
+        let hex = (run[i] == b'%')
+            .then(|| run.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(parse_hex);
+        match (run[i], hex) {
+            (_, Some(b)) => {
+                out.push(b as u8);
+                i += 3;
+                continue;
+            }
+            (b'+', None) if form => out.push(b' '),
+            (b, None) => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Decode quoted-printable text: `=XX` is a byte, `=` at the end of a line
+/// a soft break. Also returns, per decoded byte (and one more for the end),
+/// its offset in `text`.
+pub fn decode_quoted_printable(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'=' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(parse_hex);
+            if let Some(b) = hex {
+                out.push(b as u8);
+                offsets.push(i);
+                i += 3;
+                continue;
+            }
+            let soft = match text.get(i + 1..) {
+                Some([b'\r', b'\n', ..]) => 3,
+                Some([b'\n', ..]) => 2,
+                _ => 0,
+            };
+            if soft > 0 {
+                i += soft;
+                continue;
+            }
+        }
+        out.push(text[i]);
+        offsets.push(i);
+        i += 1;
+    }
+    offsets.push(text.len());
+    (out, offsets)
+}
+
+/// UTF-16 text as one byte per code unit: ASCII stays, anything else
+/// becomes 0x80 (never part of a key). Offsets in the result are half those
+/// in `data`, and its newlines are the text's.
+pub fn utf16_to_ascii(data: &[u8], big_endian: bool) -> Vec<u8> {
+    data.chunks_exact(2)
+        .map(|pair| {
+            let unit = if big_endian {
+                u16::from_be_bytes([pair[0], pair[1]])
+            } else {
+                u16::from_le_bytes([pair[0], pair[1]])
+            };
+            u8::try_from(unit).ok().filter(u8::is_ascii).unwrap_or(0x80)
+        })
+        .collect()
 }
 
 #[cfg(test)]
