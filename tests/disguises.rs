@@ -115,14 +115,18 @@ fn assert_all_found(dir: &Path, key: &Key, cases: &[Case]) {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    // No line of the key's private part may show: lines that the public
-    // key also holds are not secret.
+    // No base64 line of the key may show, save those the public key holds.
     let output = v.to_string();
     let public = findings(&v)[0]["public_key"].as_str().unwrap_or("");
     let leaked: Vec<&str> = key
         .text
         .lines()
-        .filter(|l| l.len() >= 16 && !l.contains("-----") && !public.contains(*l))
+        .filter(|l| {
+            l.len() >= 16
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        })
+        .filter(|l| !public.contains(*l))
         .filter(|l| output.contains(*l))
         .collect();
     assert!(
@@ -266,6 +270,58 @@ fn percent_and_form_encoding() {
         ];
         assert_all_found(dir, k, &cases);
     }
+    // The finding says how the key was hidden.
+    let (_, v) = json(dir, &["scan", "cases-rsa-pkcs1/url.txt"], None);
+    let redacted = findings(&v)[0]["redacted"].as_str().unwrap().to_string();
+    assert!(redacted.contains("(percent-encoded)"), "{redacted}");
+}
+
+/// An unencrypted PPK v3 from puttygen; its fingerprint from the OpenSSH
+/// public key puttygen exports.
+fn ppk(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let file = path.to_str().unwrap();
+    tool(
+        "puttygen",
+        &["-t", "ed25519", "--new-passphrase", "/dev/null", "-o", file],
+        dir,
+    );
+    let public = format!("{file}.pub");
+    tool(
+        "puttygen",
+        &[file, "-O", "public-openssh", "-o", &public],
+        dir,
+    );
+    let fp = ssh_fingerprint(Path::new(&public));
+    (path, fp)
+}
+
+#[test]
+fn putty_keys_percent_encoded_and_in_utf16() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let k = key("ppk", ppk(dir, "key.ppk"));
+    let crlf = k.text.replace('\n', "\r\n");
+    let cases = vec![
+        Case::text(
+            "ppk.log",
+            format!("POST /keys?ppk={}\n", percent(&k.text, "-_.", false, false)),
+        ),
+        Case::text(
+            "ppk-form.txt",
+            format!("\nppk={}\n", percent(&k.text, "-_.", true, false)),
+        ),
+        Case {
+            name: "ppk-utf16.txt".to_string(),
+            bytes: utf16(&format!("Key:\r\n{crlf}"), false, true),
+            line: 2,
+        },
+        Case::text(
+            "ppk.patch",
+            format!("@@ -0,0 +1,9 @@\n{}", prefixed(&k.text, "+")),
+        ),
+    ];
+    assert_all_found(dir, &k, &cases);
 }
 
 #[test]

@@ -349,4 +349,78 @@ mod tests {
         let text = "fn main() { println!(\"BEGIN\"); }\n".repeat(1000);
         assert!(e.candidates(text.as_bytes()).is_empty());
     }
+
+    fn wrappers(c: &Candidate) -> Vec<String> {
+        c.wrapped_by.iter().map(|r| r.id.clone()).collect()
+    }
+
+    #[test]
+    fn percent_encoded_key_is_reported_at_its_run() {
+        let e = engine();
+        let pem =
+            format!("-----BEGIN EC PRIVATE KEY-----\n{BODY}+/=\n-----END EC PRIVATE KEY-----\n");
+        let enc = pem
+            .replace(' ', "%20")
+            .replace('\n', "%0A")
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        let text = format!("log line\nGET /?key={enc}&x=1 HTTP/1.1\n");
+        let c = e.candidates(text.as_bytes());
+        assert_eq!(c.len(), 1);
+        assert_eq!(wrappers(&c[0]), vec!["percent-encoded-key"]);
+        assert_eq!(&text[c[0].span.clone()], enc);
+        assert!(c[0].armor.as_ref().unwrap().data().ends_with("+/="));
+    }
+
+    #[test]
+    fn utf16_key_keeps_its_place_and_lines() {
+        let e = engine();
+        let pem = format!("-----BEGIN EC PRIVATE KEY-----\n{BODY}\n-----END EC PRIVATE KEY-----\n");
+        let text = format!("\u{feff}one\ntwo \u{40a}\n{pem}");
+        for big_endian in [false, true] {
+            let bytes: Vec<u8> = text
+                .encode_utf16()
+                .flat_map(|u| {
+                    if big_endian {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    }
+                })
+                .collect();
+            let c = e.candidates(&bytes);
+            assert_eq!(c.len(), 1, "big endian: {big_endian}");
+            assert_eq!(wrappers(&c[0]), vec!["utf16-text"]);
+            assert_eq!(c[0].lines, Some((3, 5)));
+            assert_eq!(
+                c[0].span.start,
+                2 * "\u{feff}one\ntwo \u{40a}\n".chars().count()
+            );
+            assert_eq!(c[0].armor.as_ref().unwrap().data(), BODY);
+        }
+    }
+
+    #[test]
+    fn quoted_printable_mail_is_decoded_once_and_not_reported_twice() {
+        let e = engine();
+        let head = "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+        // A marker cut by a soft break is only found in the decoded text.
+        let split = format!(
+            "{head}-----BEGIN EC PRIVATE KEY-----=0A{BODY}=0A-----END EC PRI=\r\nVATE KEY-----=0A"
+        );
+        let c = e.candidates(split.as_bytes());
+        assert_eq!(c.len(), 1);
+        assert_eq!(wrappers(&c[0]), vec!["quoted-printable-text"]);
+        assert_eq!(c[0].span.start, head.len());
+        assert_eq!(c[0].span.end, split.len() - 3);
+        // In plain sight too: one candidate, the plain one.
+        let plain = format!(
+            "{head}-----BEGIN EC PRIVATE KEY-----\r\n{BODY}=3D\r\n-----END EC PRIVATE KEY-----\r\n"
+        );
+        let c = e.candidates(plain.as_bytes());
+        assert_eq!(c.len(), 1);
+        assert!(c[0].wrapped_by.is_empty());
+        assert!(c[0].armor.as_ref().unwrap().data().ends_with('='));
+    }
 }

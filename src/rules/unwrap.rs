@@ -597,4 +597,78 @@ mod tests {
             b"Hello, world!"
         );
     }
+
+    fn data_in(body: &str, prefix: &str) -> String {
+        armor_in("X", body.as_bytes(), prefix.as_bytes()).data()
+    }
+
+    #[test]
+    fn line_markers_are_stripped_on_every_line() {
+        assert_eq!(data_in("\n+QUJD\n++REVG\n+", "+"), "QUJD+REVG");
+        assert_eq!(data_in("\n-QUJD\n-REVG\n-", "-"), "QUJDREVG");
+        assert_eq!(data_in("\n>> /UJD\n> > REVG\n> >", "> > "), "/UJDREVG");
+        assert_eq!(data_in("\n   * QUJD\n * REVG\n ", " * "), "QUJDREVG");
+        // Text that is not a marker stays.
+        assert_eq!(data_in("\nkQUJD\nkREVG\n", "k"), "kQUJDkREVG");
+    }
+
+    #[test]
+    fn literal_contents_drop_the_code_between_literals() {
+        let vb = "\" & vbCrLf & _\n    \"QUJD\" & vbCrLf & _\n    \"REVG\" & vbCrLf & _\n    \"";
+        assert_eq!(data_in(vb, "key = \""), "QUJDREVG");
+        let cs = "\" + Environment.NewLine +\n \"QUJD\" + Environment.NewLine +\n \"";
+        assert_eq!(data_in(cs, "  \""), "QUJD");
+        // The quote state of the prefix is parsed, escapes included.
+        assert_eq!(open_quote(r#"{"a": "it's", "k": ""#), Some('"'));
+        assert_eq!(open_quote(r#"{"a": "x\"", "k": 1, "#), None);
+        assert_eq!(open_quote(r#"f("a\\", 'b"#), Some('\''));
+    }
+
+    #[test]
+    fn escapes_are_peeled_at_any_depth() {
+        assert_eq!(data_of(r"\u000AQUJD\u002BREVG\u003D\u000A"), "QUJD+REVG=");
+        assert_eq!(data_of(r"\nQU\/JD\n"), "QU/JD");
+        assert_eq!(data_of(r"\\\\nQUJD\\\\u002B\\\\/G\\\\n"), "QUJD+/G");
+        assert_eq!(
+            data_of("&#10;QUJD&#x2B;&#43;&#13;&#10;REVG&#61;&#xA;"),
+            "QUJD++REVG="
+        );
+        assert_eq!(data_of("&amp;#10;QUJD&amp;#10;"), "QUJD");
+        assert_eq!(data_of("<br>QUJD<BR/>REVG<br />"), "QUJDREVG");
+        assert_eq!(data_of("%0AQUJD%2BRE%2FG%3D%0A"), "QUJD+RE/G=");
+        // Unknown escapes and lone signs are left alone, not misread.
+        assert_eq!(unescape(r"\q \u12 \x+1"), r"\q \u12 \x+1");
+        assert_eq!(parse_hex("+1"), None);
+    }
+
+    #[test]
+    fn quoted_printable_only_when_the_body_shows_it() {
+        assert_eq!(data_of("\nQUJD=3D=3D\n"), "QUJD==");
+        assert_eq!(data_of("=0AQUJDREVG=\r\nQUJD=0A"), "QUJDREVGQUJD");
+        // A PGP checksum line (`=AbCd`) after padding is not a soft break.
+        let pgp = armor("X", b"\nQUJDREVG=\n=AbCd\n");
+        assert_eq!(pgp.data(), "QUJDREVG==AbCd");
+        let (text, offsets) = decode_quoted_printable(b"a=3Db=\r\nc");
+        assert_eq!(text, b"a=bc");
+        assert_eq!(offsets, vec![0, 1, 4, 8, 9]);
+    }
+
+    #[test]
+    fn percent_runs_and_utf16() {
+        assert_eq!(
+            decode_percent_run(b"-----BEGIN+EC+KEY-----%0Aab%2B+c"),
+            b"-----BEGIN EC KEY-----\nab+ c"
+        );
+        assert_eq!(
+            decode_percent_run(b"-----BEGIN%20EC%20KEY-----%0aab+c"),
+            b"-----BEGIN EC KEY-----\nab+c"
+        );
+        let le: Vec<u8> = "\u{feff}A\u{40a}\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(utf16_to_ascii(&le, false), b"\x80A\x80\n");
+        let be: Vec<u8> = "A\n".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_to_ascii(&be, true), b"A\n");
+    }
 }
