@@ -522,6 +522,40 @@ fn folded_yaml_spaces_and_double_backslashes() {
 }
 
 #[test]
+fn encrypted_legacy_pem_whose_newlines_became_spaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let path = dir.join("enc.pem");
+    tool(
+        "openssl",
+        &[
+            "genrsa",
+            "-traditional",
+            "-aes128",
+            "-passout",
+            "pass:hunter22",
+            "-out",
+            path.to_str().unwrap(),
+            "2048",
+        ],
+        dir,
+    );
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("Proc-Type: 4,ENCRYPTED"));
+    fs::write(
+        dir.join("one-line.env"),
+        format!("KEY={}\n", text.trim_end().replace('\n', " ")),
+    )
+    .unwrap();
+    let (code, v) = json(dir, &["scan", "one-line.env"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let found = findings(&v);
+    assert_eq!(found.len(), 1, "{v:#}");
+    assert_eq!(found[0]["status"], "encrypted", "{v:#}");
+    assert_eq!(found[0]["format"], "PEM (legacy encryption)", "{v:#}");
+}
+
+#[test]
 fn keys_split_across_string_literals() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -599,6 +633,29 @@ fn keys_split_across_string_literals() {
                 ),
             ),
             Case::text("template.js", format!("const key = `{}`;\n", k.text)),
+            Case::text(
+                "array.js",
+                format!(
+                    "const key = [\n{}\n].join(\"\\n\");\n",
+                    literals("'", "'", ",\n")
+                ),
+            ),
+            Case::text(
+                "join.py",
+                format!(
+                    "KEY = \"\\n\".join([\n{}\n])\n",
+                    literals("\"", "\"", ",\n")
+                ),
+            ),
+            Case::text("triple.py", format!("KEY = \"\"\"{}\"\"\"\n", k.text)),
+            Case::text(
+                "key.m",
+                format!("NSString *key = \n{};\n", literals("@\"", "\\n\"", "\n")),
+            ),
+            Case::text(
+                "main.tf",
+                format!("private_key = <<-EOT\n{}  EOT\n", prefixed(&k.text, "    ")),
+            ),
             Case::text(
                 "literals.c",
                 format!(

@@ -103,12 +103,20 @@ pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
         None => text,
     };
     let text = peel_layers(text);
+    let text = INLINE_PEM_HEADERS.replace_all(&text, "$proc\n$dek\n");
     let lines = text.split('\n').filter_map(classify).collect();
     Armor {
         label: label.to_string(),
         lines,
     }
 }
+
+/// Legacy PEM encryption headers run together on one line, when a key's
+/// newlines became spaces.
+static INLINE_PEM_HEADERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?P<proc>Proc-Type:[ \t]*\S+)[ \t]+(?P<dek>DEK-Info:[ \t]*\S+)[ \t]+")
+        .expect("valid regex")
+});
 
 /// Characters that make up a line marker: diff `+`/`-`, quoted mail `>`,
 /// comments `#`, `//`, `--`, `;`, `*`, `%`, `!`, and the spaces between.
@@ -560,6 +568,17 @@ mod tests {
         assert_eq!(data_of(body), "QUJDRE+G");
         let py = "\\n\"\n    b\"QUJD\\n\"\n    b\"REVG\\n\"\n    b\"";
         assert_eq!(data_of(py), "QUJDREVG");
+    }
+
+    #[test]
+    fn headers_on_one_line_are_split() {
+        let a = armor(
+            "RSA PRIVATE KEY",
+            b" Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,00FF  QUJD REVG ",
+        );
+        assert_eq!(a.header("Proc-Type"), Some("4,ENCRYPTED"));
+        assert_eq!(a.header("DEK-Info"), Some("AES-128-CBC,00FF"));
+        assert_eq!(a.data(), "QUJDREVG");
     }
 
     #[test]
