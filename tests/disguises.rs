@@ -492,7 +492,7 @@ fn entities_line_break_tags_and_quoted_printable() {
 }
 
 #[test]
-fn folded_yaml_spaces_and_double_backslashes() {
+fn layout_and_text_around_the_key() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let keys = [
@@ -512,6 +512,8 @@ fn folded_yaml_spaces_and_double_backslashes() {
                 "spaces.txt",
                 format!("KEY={}\n", k.text.trim_end().replace('\n', " ")),
             ),
+            // Text whose first bytes look like a DER header (0x30, length).
+            Case::text("der-like-start.txt", format!("0 - notes\n{}", k.text)),
             Case::text(
                 "double-backslash.env",
                 format!("KEY=\"{}\"\n", k.text.replace('\n', "\\\\n")),

@@ -86,12 +86,14 @@ impl Engine {
         // A span inside an earlier one is the same key seen twice (e.g. a
         // PEM block inside a PPK comment, or a key both in plain sight and
         // decoded); keep the first. Several keys in one encoded run share
-        // its span, so those all stay.
+        // its span, so those all stay. A whole-blob binary candidate hides
+        // nothing: text that merely starts like DER still gets scanned.
         let mut kept: Vec<Candidate<'r, 'd>> = Vec::with_capacity(out.len());
         for c in out {
             match kept.last() {
                 Some(prev)
                     if c.span.end <= prev.span.end
+                        && !prev.rule.binary
                         && (c.wrapped_by.is_empty() || prev.wrapped_by.is_empty()) => {}
                 _ => kept.push(c),
             }
@@ -216,10 +218,7 @@ impl Engine {
                     let last_byte = c.span.end.saturating_sub(1).max(c.span.start);
                     let last =
                         first + memchr::memchr_iter(b'\n', &text[c.span.start..last_byte]).count();
-                    (
-                        2 * c.span.start..2 * c.span.end,
-                        Some(c.lines.unwrap_or((first, last))),
-                    )
+                    (2 * c.span.start..2 * c.span.end, Some((first, last)))
                 }
                 Mapping::Offsets { from, offsets } => {
                     let at = |i: usize| from + offsets[i.min(offsets.len() - 1)];
@@ -242,7 +241,7 @@ impl Engine {
 
 /// Where candidates found in decoded text are reported.
 enum Mapping<'t> {
-    /// At the encoded run (base64, percent): it is all on one line or two.
+    /// At the encoded run (base64, percent), whatever it holds.
     Run(Range<usize>),
     /// At the same characters: the decoded text has one byte per UTF-16
     /// code unit, so offsets double.
@@ -341,6 +340,18 @@ mod tests {
         let ids: Vec<&str> = c[0].wrapped_by.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, vec!["base64-encoded-pem"]);
         assert_eq!(&text[c[0].span.clone()], enc);
+    }
+
+    #[test]
+    fn text_that_starts_like_der_still_shows_its_keys() {
+        let e = engine();
+        let text = format!(
+            "0 - notes\n-----BEGIN EC PRIVATE KEY-----\n{BODY}\n-----END EC PRIVATE KEY-----\n"
+        );
+        let c = e.candidates(text.as_bytes());
+        assert_eq!(c.len(), 2, "{c:#?}");
+        assert_eq!(c[0].rule.id, "der-private-key");
+        assert_eq!(c[1].rule.id, "pem-private-key");
     }
 
     #[test]
