@@ -276,14 +276,24 @@ fn percent_and_form_encoding() {
     assert!(redacted.contains("(percent-encoded)"), "{redacted}");
 }
 
-/// An unencrypted PPK v3 from puttygen; its fingerprint from the OpenSSH
+/// An unencrypted RSA PPK v3 from puttygen (RSA so that it can be exported
+/// to ssh.com too); its fingerprint from the OpenSSH
 /// public key puttygen exports.
 fn ppk(dir: &Path, name: &str) -> (PathBuf, String) {
     let path = dir.join(name);
     let file = path.to_str().unwrap();
     tool(
         "puttygen",
-        &["-t", "ed25519", "--new-passphrase", "/dev/null", "-o", file],
+        &[
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "--new-passphrase",
+            "/dev/null",
+            "-o",
+            file,
+        ],
         dir,
     );
     let public = format!("{file}.pub");
@@ -297,7 +307,7 @@ fn ppk(dir: &Path, name: &str) -> (PathBuf, String) {
 }
 
 #[test]
-fn putty_keys_percent_encoded_and_in_utf16() {
+fn putty_and_sshcom_keys_percent_encoded_in_utf16_and_quoted() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let k = key("ppk", ppk(dir, "key.ppk"));
@@ -319,6 +329,44 @@ fn putty_keys_percent_encoded_and_in_utf16() {
         Case::text(
             "ppk.patch",
             format!("@@ -0,0 +1,9 @@\n{}", prefixed(&k.text, "+")),
+        ),
+    ];
+    assert_all_found(dir, &k, &cases);
+
+    // The same key exported in the ssh.com format, which has its own markers.
+    let sshcom = dir.join("key.ssh2");
+    tool(
+        "puttygen",
+        &[
+            dir.join("key.ppk").to_str().unwrap(),
+            "-O",
+            "private-sshcom",
+            "-o",
+            sshcom.to_str().unwrap(),
+        ],
+        dir,
+    );
+    let k = Key {
+        text: fs::read_to_string(&sshcom).unwrap(),
+        fp: k.fp,
+        what: "sshcom",
+    };
+    let cases = vec![
+        Case::text(
+            "sshcom.log",
+            format!(
+                "GET /?k={} HTTP/1.1\n",
+                percent(&k.text, "-_.", false, false)
+            ),
+        ),
+        Case {
+            name: "sshcom-utf16be.txt".to_string(),
+            bytes: utf16(&k.text, true, true),
+            line: 1,
+        },
+        Case::text(
+            "sshcom.eml",
+            format!("Alice wrote:\n{}", prefixed(&k.text, "> ")),
         ),
     ];
     assert_all_found(dir, &k, &cases);
