@@ -330,6 +330,10 @@ fn putty_and_sshcom_keys_percent_encoded_in_utf16_and_quoted() {
             "ppk.patch",
             format!("@@ -0,0 +1,9 @@\n{}", prefixed(&k.text, "+")),
         ),
+        Case::text(
+            "ppk-spaces.env",
+            format!("PPK={}\n", k.text.trim_end().replace('\n', " ")),
+        ),
     ];
     assert_all_found(dir, &k, &cases);
 

@@ -103,7 +103,7 @@ pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
         None => text,
     };
     let text = peel_layers(text);
-    let text = INLINE_PEM_HEADERS.replace_all(&text, "$proc\n$dek\n");
+    let text = split_inline_headers(&text);
     let lines = text.split('\n').filter_map(classify).collect();
     Armor {
         label: label.to_string(),
@@ -111,12 +111,38 @@ pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
     }
 }
 
-/// Legacy PEM encryption headers run together on one line, when a key's
-/// newlines became spaces.
+/// Legacy PEM encryption headers run together on one line.
 static INLINE_PEM_HEADERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)(?P<proc>Proc-Type:[ \t]*\S+)[ \t]+(?P<dek>DEK-Info:[ \t]*\S+)[ \t]+")
+    Regex::new(r"(?P<proc>Proc-Type:[ \t]*\S+)[ \t]+(?P<dek>DEK-Info:[ \t]*\S+)[ \t]+")
         .expect("valid regex")
 });
+/// A PPK field that follows another on the same line.
+static INLINE_PPK_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"[ \t]+((?:Encryption|Comment|Public-Lines|Private-Lines|Private-MAC|Key-Derivation|Argon2-Memory|Argon2-Passes|Argon2-Parallelism|Argon2-Salt):)",
+    )
+    .expect("valid regex")
+});
+/// A PPK `*-Lines: N` header with its data lines after it on the same line.
+static INLINE_PPK_LINES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^([ \t]*(?:Public|Private)-Lines:[ \t]*[0-9]+)[ \t]+(\S.*)$")
+        .expect("valid regex")
+});
+
+/// When a key's newlines became spaces, put its header fields (and a PPK's
+/// counted data lines) back on lines of their own.
+fn split_inline_headers(text: &str) -> Cow<'_, str> {
+    let mut text = INLINE_PEM_HEADERS.replace_all(text, "$proc\n$dek\n");
+    if text.contains("-Lines:") {
+        let fields = INLINE_PPK_FIELD.replace_all(&text, "\n$1").into_owned();
+        let lines = INLINE_PPK_LINES.replace_all(&fields, |caps: &regex::Captures| {
+            let data: Vec<&str> = caps[2].split_whitespace().collect();
+            format!("{}\n{}", &caps[1], data.join("\n"))
+        });
+        text = Cow::Owned(lines.into_owned());
+    }
+    text
+}
 
 /// Characters that make up a line marker: diff `+`/`-`, quoted mail `>`,
 /// comments `#`, `//`, `--`, `;`, `*`, `%`, `!`, and the spaces between.
@@ -579,6 +605,26 @@ mod tests {
         assert_eq!(a.header("Proc-Type"), Some("4,ENCRYPTED"));
         assert_eq!(a.header("DEK-Info"), Some("AES-128-CBC,00FF"));
         assert_eq!(a.data(), "QUJDREVG");
+    }
+
+    #[test]
+    fn ppk_fields_on_one_line_are_split() {
+        let one_line = "PuTTY-User-Key-File-3: ssh-ed25519 Encryption: none Comment: my key Public-Lines: 2 QUJD REVG Private-Lines: 1 R0hJ Private-MAC: 00ff";
+        let a = armor("", one_line.as_bytes());
+        assert_eq!(a.header("Comment"), Some("my key"));
+        assert_eq!(a.header("Private-MAC"), Some("00ff"));
+        let expected = [
+            Line::Header("PuTTY-User-Key-File-3".into(), "ssh-ed25519".into()),
+            Line::Header("Encryption".into(), "none".into()),
+            Line::Header("Comment".into(), "my key".into()),
+            Line::Header("Public-Lines".into(), "2".into()),
+            Line::Data("QUJD".into()),
+            Line::Data("REVG".into()),
+            Line::Header("Private-Lines".into(), "1".into()),
+            Line::Data("R0hJ".into()),
+            Line::Header("Private-MAC".into(), "00ff".into()),
+        ];
+        assert_eq!(a.lines, expected);
     }
 
     #[test]
