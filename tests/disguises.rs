@@ -769,7 +769,13 @@ fn look_alikes_in_disguise_stay_quiet() {
             format!("GET /search?q={}&lang=en\n", percent(header_only, "-", false, false)),
         ),
         Case::text("cert.eml", quoted_printable(&cert, false)),
-        Case::text("cert-binary.eml", quoted_printable(&cert, true)),
+        Case::text(
+            "cert-binary.eml",
+            format!(
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n{}",
+                quoted_printable(&cert, true)
+            ),
+        ),
         Case {
             name: "doc-utf16.txt".to_string(),
             bytes: utf16(

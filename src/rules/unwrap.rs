@@ -736,4 +736,29 @@ mod tests {
         let be: Vec<u8> = "A\n".encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(utf16_to_ascii(&be, true), b"A\n");
     }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        // Strings over the characters every decoder reacts to, cut anywhere.
+        const ALPHABET: &[u8] = b"%=&#x;<br/>\\u0Aa\"'`+-\r\n QD3";
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            let len = (seed % 24) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                bytes.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+            }
+            for prefix in [&b""[..], b"+ ", b"x = \"", b"> '"] {
+                let _ = armor_in("X", &bytes, prefix);
+            }
+            let _ = decode_percent_run(&bytes);
+            let (text, offsets) = decode_quoted_printable(&bytes);
+            assert_eq!(offsets.len(), text.len() + 1);
+            assert!(offsets.windows(2).all(|w| w[0] < w[1]));
+            let _ = utf16_to_ascii(&bytes, seed % 2 == 0);
+        }
+    }
 }
