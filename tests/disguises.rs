@@ -687,6 +687,14 @@ fn keys_split_across_string_literals() {
                 ),
             ),
             Case::text("template.js", format!("const key = `{}`;\n", k.text)),
+            // Java properties: escaped newlines, each line continued with `\`.
+            Case::text(
+                "app.properties",
+                format!(
+                    "ssh.key={}\n",
+                    k.text.trim_end().replace('\n', "\\n\\\n    ")
+                ),
+            ),
             Case::text(
                 "array.js",
                 format!(

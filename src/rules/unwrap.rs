@@ -226,7 +226,7 @@ fn literal_contents(code: &str, quote: char) -> String {
 }
 
 static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos|sol|plus|equals|NewLine));")
+    Regex::new(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos|sol|plus|equals|nbsp|NewLine));")
         .expect("valid regex")
 });
 static BREAK_TAG: LazyLock<Regex> =
@@ -274,6 +274,7 @@ fn peel_once(text: &str) -> String {
                         "sol" => u32::from(b'/'),
                         "plus" => u32::from(b'+'),
                         "equals" => u32::from(b'='),
+                        "nbsp" => u32::from(b' '),
                         _ => u32::from(b'\n'),
                     }),
                     _ => None,
@@ -699,6 +700,10 @@ mod tests {
             "QUJD++REVG="
         );
         assert_eq!(data_of("&amp;#10;QUJD&amp;#10;"), "QUJD");
+        assert_eq!(
+            data_of("<br>&nbsp;&nbsp;QUJD<br>&nbsp;&nbsp;REVG"),
+            "QUJDREVG"
+        );
         assert_eq!(data_of("<br>QUJD<BR/>REVG<br />"), "QUJDREVG");
         assert_eq!(data_of("%0AQUJD%2BRE%2FG%3D%0A"), "QUJD+RE/G=");
         // Unknown escapes and lone signs are left alone, not misread.
