@@ -3,6 +3,7 @@
 //! unwrapped. Keys whose very markers are encoded (base64, percent/form
 //! encoding, UTF-16) are decoded and scanned again.
 
+use super::decode;
 use super::unwrap::{self, Armor};
 use super::{Rule, Validator};
 use anyhow::{Context, Result};
@@ -159,20 +160,20 @@ impl Engine {
                         continue;
                     }
                     Validator::Percent => {
-                        let decoded = unwrap::decode_percent_run(&data[span.clone()]);
+                        let decoded = decode::decode_percent_run(&data[span.clone()]);
                         self.expand(rule, &decoded, within, Mapping::Run(span), out);
                         continue;
                     }
                     // One decoding of the whole blob serves every key in it.
                     Validator::Utf16 => {
                         let big_endian = m.start() % 2 == 1;
-                        let decoded = unwrap::utf16_to_ascii(data, big_endian);
+                        let decoded = decode::utf16_to_ascii(data, big_endian);
                         self.expand(rule, &decoded, within, Mapping::Utf16(&decoded), out);
                         break;
                     }
                     Validator::QuotedPrintable => {
                         let from = span.end;
-                        let (decoded, offsets) = unwrap::decode_quoted_printable(&data[from..]);
+                        let (decoded, offsets) = decode::decode_quoted_printable(&data[from..]);
                         let mapping = Mapping::Offsets { from, offsets };
                         self.expand(rule, &decoded, within, mapping, out);
                         break;

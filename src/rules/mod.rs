@@ -4,6 +4,7 @@
 //! any regex runs), a `start` regex, an optional `end` marker bound to the
 //! start's `label`, and the validator that parses what it matched.
 
+pub mod decode;
 mod matcher;
 pub mod unwrap;
 
