@@ -171,6 +171,7 @@ fn redact(c: &Candidate, lines: usize) -> String {
     let via = match c.wrapped_by.first().map(|r| r.validator) {
         Some(Validator::Base64) => " (base64-encoded)",
         Some(Validator::Percent) => " (percent-encoded)",
+        Some(Validator::Escaped) => " (escaped)",
         Some(Validator::Utf16) => " (UTF-16)",
         Some(Validator::QuotedPrintable) => " (quoted-printable)",
         _ => "",

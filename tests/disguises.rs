@@ -440,6 +440,17 @@ fn json_escapes_and_nested_json() {
         let everything = json_u_escaped(&k.text, |c| {
             !matches!(c, '-' | ' ') && !c.is_ascii_uppercase()
         });
+        // Encoders that escape all punctuation hide the markers themselves.
+        let all_punct = json_u_escaped(&k.text, |c| !c.is_ascii_alphanumeric());
+        let all_punct_double = json_string(&format!("{{\"k\": {all_punct}}}"));
+        let js_hex: String = k
+            .text
+            .chars()
+            .map(|c| match c {
+                '-' | ' ' | '\n' | '+' | '/' | '=' => format!("\\x{:02X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
         let inner = format!("{{\"private_key\": {}}}", json_string(&k.text));
         let double = format!("{{\"secret_string\": {}}}\n", json_string(&inner));
         let triple = format!("{{\"event\": {}}}\n", json_string(&double));
@@ -449,6 +460,9 @@ fn json_escapes_and_nested_json() {
             Case::text("dotnet.json", format!("{{\n  \"Key\": {dotnet}\n}}\n")),
             Case::text("java.json", format!("[{java}]\n")),
             Case::text("all-u.json", format!("{{\"k\": {everything}}}\n")),
+            Case::text("all-punct.json", format!("{{\"k\": {all_punct}}}\n")),
+            Case::text("all-punct-double.json", format!("[{all_punct_double}]\n")),
+            Case::text("hex.js", format!("var k = \"{js_hex}\";\n")),
             Case::text("double.json", double),
             Case::text("triple.json", triple),
             Case::text("php-double.json", format!("{{\"payload\":{php_double}}}\n")),
@@ -825,6 +839,13 @@ fn look_alikes_in_disguise_stay_quiet() {
             format!("<c v=\"{}\"/>\n", cert.replace('\n', "&#10;")),
         ),
         Case::text("public.json", format!("{{\"k\": {}}}\n", json_string(&json_string(&public)))),
+        Case::text(
+            "public-escaped.json",
+            format!(
+                "{{\"k\": {}}}\n",
+                json_u_escaped(&public, |c| !c.is_ascii_alphanumeric())
+            ),
+        ),
         Case::text("cert-comment.c", format!("/*\n{} */\n", prefixed(&cert, " * "))),
     ];
     assert_all_quiet(dir, &quiet);

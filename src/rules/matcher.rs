@@ -164,6 +164,12 @@ impl Engine {
                         self.expand(rule, &decoded, within, Mapping::Run(span), out);
                         continue;
                     }
+                    Validator::Escaped => {
+                        let run = String::from_utf8_lossy(&data[span.clone()]);
+                        let decoded = decode::peel_layers(run);
+                        self.expand(rule, decoded.as_bytes(), within, Mapping::Run(span), out);
+                        continue;
+                    }
                     // One decoding of the whole blob serves every key in it.
                     Validator::Utf16 => {
                         let big_endian = m.start() % 2 == 1;

@@ -41,6 +41,9 @@ pub enum Validator {
     /// Decode the whole blob as UTF-16 (LE or BE, as the match's alignment
     /// says) and scan it again.
     Utf16,
+    /// Undo the escapes of a string whose very markers are escaped
+    /// (`\u0020`, `\u002D`) and scan it again.
+    Escaped,
     /// Decode the quoted-printable text after a MIME header and scan it again.
     #[serde(rename = "quoted-printable")]
     QuotedPrintable,
@@ -49,6 +52,18 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// Decoders: the engine decodes what they match and scans it again.
+    pub fn rescans(self) -> bool {
+        matches!(
+            self,
+            Validator::Base64
+                | Validator::Percent
+                | Validator::Escaped
+                | Validator::Utf16
+                | Validator::QuotedPrintable
+        )
+    }
+
     /// Decoders that turn a whole blob into new text, once per blob.
     pub fn decodes_whole_blob(self) -> bool {
         matches!(self, Validator::Utf16 | Validator::QuotedPrintable)

@@ -24,7 +24,8 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
         Validator::Sshcom => Some(sshcom::validate(armor?)),
         Validator::Der => der::validate(&c.bytes),
         // The engine decodes these itself and rescans; none reach a validator.
-        Validator::Base64 | Validator::Percent | Validator::Utf16 | Validator::QuotedPrintable => {
+        decoder => {
+            debug_assert!(decoder.rescans(), "{decoder:?} has no validator");
             None
         }
     }
