@@ -182,8 +182,13 @@ impl Scanner {
                     }
                     Verdict::NotListed => {}
                 }
-                let line = lines.line_of(c.span.start);
-                let end_line = lines.line_of(c.span.end.saturating_sub(1).max(c.span.start));
+                let (line, end_line) = c.lines.unwrap_or_else(|| {
+                    let line = lines.line_of(c.span.start);
+                    (
+                        line,
+                        lines.line_of(c.span.end.saturating_sub(1).max(c.span.start)),
+                    )
+                });
                 Some(Hit {
                     start: c.span.start,
                     end: c.span.end,
@@ -260,10 +265,13 @@ impl<'a> LineIndex<'a> {
 /// A picture of the match that shows what it is, never the body.
 fn redact(c: &Candidate, lines: usize) -> String {
     let label = c.armor.as_ref().map(|a| a.label.as_str()).unwrap_or("");
-    let via = if c.wrapped_by.is_empty() {
-        String::new()
-    } else {
-        " (base64-encoded)".to_string()
+    let via = match c.wrapped_by.first().map(|r| r.validator) {
+        Some(Validator::Base64) => " (base64-encoded)",
+        Some(Validator::Percent) => " (percent-encoded)",
+        Some(Validator::Escaped) => " (escaped)",
+        Some(Validator::Utf16) => " (UTF-16)",
+        Some(Validator::QuotedPrintable) => " (quoted-printable)",
+        _ => "",
     };
     match c.rule.validator {
         Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),

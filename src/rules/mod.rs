@@ -4,6 +4,7 @@
 //! any regex runs), a `start` regex, an optional `end` marker bound to the
 //! start's `label`, and the validator that parses what it matched.
 
+pub mod decode;
 mod matcher;
 pub mod unwrap;
 
@@ -35,8 +36,38 @@ pub enum Validator {
     Sshcom,
     /// Decode base64 and scan the result again with every rule.
     Base64,
+    /// Decode a percent- or form-encoded run and scan it again.
+    Percent,
+    /// Decode the whole blob as UTF-16 (LE or BE, as the match's alignment
+    /// says) and scan it again.
+    Utf16,
+    /// Undo the escapes of a string whose very markers are escaped
+    /// (`\u0020`, `\u002D`) and scan it again.
+    Escaped,
+    /// Decode the quoted-printable text after a MIME header and scan it again.
+    #[serde(rename = "quoted-printable")]
+    QuotedPrintable,
     /// A whole blob of binary DER (PKCS#8/PKCS#1/SEC1/DSA) or PKCS#12.
     Der,
+}
+
+impl Validator {
+    /// Decoders: the engine decodes what they match and scans it again.
+    pub fn rescans(self) -> bool {
+        matches!(
+            self,
+            Validator::Base64
+                | Validator::Percent
+                | Validator::Escaped
+                | Validator::Utf16
+                | Validator::QuotedPrintable
+        )
+    }
+
+    /// Decoders that turn a whole blob into new text, once per blob.
+    pub fn decodes_whole_blob(self) -> bool {
+        matches!(self, Validator::Utf16 | Validator::QuotedPrintable)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,10 +1,13 @@
 //! Strip the disguises a key wears in real files, so validators always see
-//! clean armor: CRLF, indentation, `\n` escapes inside JSON/Go/JS/Python
-//! strings, one string literal per line joined by `+`, comment markers.
+//! clean armor: CRLF, indentation, line prefixes repeated on every line
+//! (diffs, quoted mail, comments), string literals joined in code, then the
+//! escapes and encodings that `decode` peels off.
 
+use super::decode::peel_layers;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// One line of armor after unwrapping.
@@ -73,22 +76,149 @@ impl Armor {
 /// The smallest private key encoding there is (Ed25519 PKCS#8 DER) is 48 bytes.
 pub const MIN_KEY_BYTES: usize = 48;
 
-/// Escaped newlines inside string literals, including doubly escaped ones.
-static ESCAPES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\\+r)?\\+n|\\+r").expect("valid regex"));
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$").expect("valid regex"));
 
 /// Unwrap the body of a key block (the bytes between its markers, or a whole
 /// PPK file) into armor lines.
 pub fn armor(label: &str, body: &[u8]) -> Armor {
+    armor_in(label, body, b"")
+}
+
+/// Like [`armor`], knowing `prefix`: what precedes the key's first marker on
+/// its line. A comment or diff marker there (`+`, `> `, `# `, ` * `) is
+/// repeated on every line and is stripped; an open quote there means the
+/// body is code whose string literals hold the key.
+pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
+    let prefix = String::from_utf8_lossy(prefix);
+    let (marker, rest) = split_line_marker(&prefix);
     let text = String::from_utf8_lossy(body);
-    let text = ESCAPES.replace_all(&text, "\n");
+    let text = strip_line_marker(&text, marker);
+    let text = match open_quote(rest) {
+        Some(quote) => Cow::Owned(literal_contents(&text, quote)),
+        None => text,
+    };
+    let text = peel_layers(text);
+    let text = split_inline_headers(&text);
     let lines = text.split('\n').filter_map(classify).collect();
     Armor {
         label: label.to_string(),
         lines,
     }
+}
+
+/// Legacy PEM encryption headers run together on one line.
+static INLINE_PEM_HEADERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<proc>Proc-Type:[ \t]*\S+)[ \t]+(?P<dek>DEK-Info:[ \t]*\S+)[ \t]+")
+        .expect("valid regex")
+});
+/// A PPK field that follows another on the same line.
+static INLINE_PPK_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"[ \t]+((?:Encryption|Comment|Public-Lines|Private-Lines|Private-MAC|Key-Derivation|Argon2-Memory|Argon2-Passes|Argon2-Parallelism|Argon2-Salt):)",
+    )
+    .expect("valid regex")
+});
+/// A PPK `*-Lines: N` header with its data lines after it on the same line.
+static INLINE_PPK_LINES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^([ \t]*(?:Public|Private)-Lines:[ \t]*[0-9]+)[ \t]+(\S.*)$")
+        .expect("valid regex")
+});
+
+/// When a key's newlines became spaces, put its header fields (and a PPK's
+/// counted data lines) back on lines of their own.
+fn split_inline_headers(text: &str) -> Cow<'_, str> {
+    let mut text = INLINE_PEM_HEADERS.replace_all(text, "$proc\n$dek\n");
+    if text.contains("-Lines:") {
+        let fields = INLINE_PPK_FIELD.replace_all(&text, "\n$1").into_owned();
+        let lines = INLINE_PPK_LINES.replace_all(&fields, |caps: &regex::Captures| {
+            let data: Vec<&str> = caps[2].split_whitespace().collect();
+            format!("{}\n{}", &caps[1], data.join("\n"))
+        });
+        text = Cow::Owned(lines.into_owned());
+    }
+    text
+}
+
+/// Characters that make up a line marker: diff `+`/`-`, quoted mail `>`,
+/// comments `#`, `//`, `--`, `;`, `*`, `%`, `!`, and the spaces between.
+fn is_marker_char(c: char) -> bool {
+    matches!(c, '+' | '-' | '>' | '#' | '/' | '*' | ';' | '%' | '!' | '|') || c.is_whitespace()
+}
+
+/// The leading line marker of a prefix, and what follows it.
+fn split_line_marker(prefix: &str) -> (&str, &str) {
+    let at = prefix
+        .find(|c: char| !is_marker_char(c))
+        .unwrap_or(prefix.len());
+    prefix.split_at(at)
+}
+
+/// Remove `marker` (ignoring spaces, so `> >` also strips `>>`) from the
+/// start of every line that carries it.
+fn strip_line_marker<'a>(text: &'a str, marker: &str) -> Cow<'a, str> {
+    let core: Vec<char> = marker.chars().filter(|c| !c.is_whitespace()).collect();
+    if core.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(strip_marker(line, &core).unwrap_or(line));
+    }
+    Cow::Owned(out)
+}
+
+fn strip_marker<'a>(line: &'a str, core: &[char]) -> Option<&'a str> {
+    let mut rest = line;
+    for &c in core {
+        rest = rest.trim_start().strip_prefix(c)?;
+    }
+    Some(rest)
+}
+
+/// The quote left open at the end of `code`, if any: the key starts inside
+/// a string literal.
+fn open_quote(code: &str) -> Option<char> {
+    let mut open: Option<char> = None;
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match open {
+            Some(_) if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => open = None,
+            None if matches!(c, '"' | '\'' | '`') => open = Some(c),
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The contents of the string literals in `code`, which starts inside one
+/// opened by `quote`: joins by `+`, `.`, `&`, `\`, adjacency, `concat!`
+/// and the like all fall away. Escapes are kept for [`peel_layers`].
+fn literal_contents(code: &str, quote: char) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut open = Some(quote);
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match open {
+            Some(_) if c == '\\' => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            Some(q) if c == q => open = None,
+            Some(_) => out.push(c),
+            None if matches!(c, '"' | '\'' | '`') => open = Some(c),
+            None => {}
+        }
+    }
+    out
 }
 
 fn classify(line: &str) -> Option<Line> {
@@ -122,7 +252,8 @@ fn classify(line: &str) -> Option<Line> {
 
 /// Tokens that join or introduce string literals and comments, never key data.
 const OPERATORS: &[&str] = &[
-    "+", ".", "..", "&", "-", "#", "//", "*", "|", "|-", ">", ">-", "<<", ",", "\\", ":", "=",
+    "+", ".", "..", "&", "-", "--", "#", "//", "*", "|", "|-", ">", ">-", "<<", ",", "\\", ":",
+    "=", ";", "%", "!",
 ];
 
 /// The string literal's content if the token is (part of) one; else the token
@@ -217,6 +348,37 @@ mod tests {
     }
 
     #[test]
+    fn headers_on_one_line_are_split() {
+        let a = armor(
+            "RSA PRIVATE KEY",
+            b" Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,00FF  QUJD REVG ",
+        );
+        assert_eq!(a.header("Proc-Type"), Some("4,ENCRYPTED"));
+        assert_eq!(a.header("DEK-Info"), Some("AES-128-CBC,00FF"));
+        assert_eq!(a.data(), "QUJDREVG");
+    }
+
+    #[test]
+    fn ppk_fields_on_one_line_are_split() {
+        let one_line = "PuTTY-User-Key-File-3: ssh-ed25519 Encryption: none Comment: my key Public-Lines: 2 QUJD REVG Private-Lines: 1 R0hJ Private-MAC: 00ff";
+        let a = armor("", one_line.as_bytes());
+        assert_eq!(a.header("Comment"), Some("my key"));
+        assert_eq!(a.header("Private-MAC"), Some("00ff"));
+        let expected = [
+            Line::Header("PuTTY-User-Key-File-3".into(), "ssh-ed25519".into()),
+            Line::Header("Encryption".into(), "none".into()),
+            Line::Header("Comment".into(), "my key".into()),
+            Line::Header("Public-Lines".into(), "2".into()),
+            Line::Data("QUJD".into()),
+            Line::Data("REVG".into()),
+            Line::Header("Private-Lines".into(), "1".into()),
+            Line::Data("R0hJ".into()),
+            Line::Header("Private-MAC".into(), "00ff".into()),
+        ];
+        assert_eq!(a.lines, expected);
+    }
+
+    #[test]
     fn headers_are_kept_and_junk_is_marked() {
         let a = armor(
             "RSA PRIVATE KEY",
@@ -250,5 +412,78 @@ mod tests {
             decode_base64_prefix(br"SGVsbG8s\nIHdvcmxkIQ"),
             b"Hello, world!"
         );
+    }
+
+    fn data_in(body: &str, prefix: &str) -> String {
+        armor_in("X", body.as_bytes(), prefix.as_bytes()).data()
+    }
+
+    #[test]
+    fn line_markers_are_stripped_on_every_line() {
+        assert_eq!(data_in("\n+QUJD\n++REVG\n+", "+"), "QUJD+REVG");
+        assert_eq!(data_in("\n-QUJD\n-REVG\n-", "-"), "QUJDREVG");
+        assert_eq!(data_in("\n>> /UJD\n> > REVG\n> >", "> > "), "/UJDREVG");
+        assert_eq!(data_in("\n   * QUJD\n * REVG\n ", " * "), "QUJDREVG");
+        // Text that is not a marker stays.
+        assert_eq!(data_in("\nkQUJD\nkREVG\n", "k"), "kQUJDkREVG");
+    }
+
+    #[test]
+    fn literal_contents_drop_the_code_between_literals() {
+        let vb = "\" & vbCrLf & _\n    \"QUJD\" & vbCrLf & _\n    \"REVG\" & vbCrLf & _\n    \"";
+        assert_eq!(data_in(vb, "key = \""), "QUJDREVG");
+        let cs = "\" + Environment.NewLine +\n \"QUJD\" + Environment.NewLine +\n \"";
+        assert_eq!(data_in(cs, "  \""), "QUJD");
+        // The quote state of the prefix is parsed, escapes included.
+        assert_eq!(open_quote(r#"{"a": "it's", "k": ""#), Some('"'));
+        assert_eq!(open_quote(r#"{"a": "x\"", "k": 1, "#), None);
+        assert_eq!(open_quote(r#"f("a\\", 'b"#), Some('\''));
+    }
+
+    #[test]
+    fn escapes_are_peeled_at_any_depth() {
+        assert_eq!(data_of(r"\u000AQUJD\u002BREVG\u003D\u000A"), "QUJD+REVG=");
+        assert_eq!(data_of(r"\nQU\/JD\n"), "QU/JD");
+        assert_eq!(data_of(r"\\\\nQUJD\\\\u002B\\\\/G\\\\n"), "QUJD+/G");
+        assert_eq!(
+            data_of("&#10;QUJD&#x2B;&#43;&#13;&#10;REVG&#61;&#xA;"),
+            "QUJD++REVG="
+        );
+        assert_eq!(data_of("&amp;#10;QUJD&amp;#10;"), "QUJD");
+        assert_eq!(
+            data_of("<br>&nbsp;&nbsp;QUJD<br>&nbsp;&nbsp;REVG"),
+            "QUJDREVG"
+        );
+        assert_eq!(data_of("<br>QUJD<BR/>REVG<br />"), "QUJDREVG");
+        assert_eq!(data_of("%0AQUJD%2BRE%2FG%3D%0A"), "QUJD+RE/G=");
+    }
+
+    #[test]
+    fn quoted_printable_only_when_the_body_shows_it() {
+        assert_eq!(data_of("\nQUJD=3D=3D\n"), "QUJD==");
+        assert_eq!(data_of("=0AQUJDREVG=\r\nQUJD=0A"), "QUJDREVGQUJD");
+        // A PGP checksum line (`=AbCd`) after padding is not a soft break.
+        let pgp = armor("X", b"\nQUJDREVG=\n=AbCd\n");
+        assert_eq!(pgp.data(), "QUJDREVG==AbCd");
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        // Strings over the characters every unwrapping step reacts to.
+        const ALPHABET: &[u8] = b"%=&#x;<br/>\\u0Aa\"'`+-\r\n QD3";
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            let len = (seed % 24) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                bytes.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+            }
+            for prefix in [&b""[..], b"+ ", b"x = \"", b"> '"] {
+                let _ = armor_in("X", &bytes, prefix);
+            }
+        }
     }
 }
