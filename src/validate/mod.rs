@@ -2,8 +2,11 @@
 //! look-alike is dropped or marked `unverified`. Never judged by looks alone.
 
 pub mod der;
+pub mod ec;
 pub mod fingerprint;
+pub mod oids;
 pub mod openssh;
+pub mod pbe;
 pub mod pem;
 pub mod pgp;
 pub mod ppk;
