@@ -3,6 +3,8 @@
 //! ```toml
 //! [policy]
 //! block_unverified = false   # placeholders that look real, corrupted keys
+//! crack = true                # try common passphrases on encrypted keys
+//! passphrases = []            # more passphrases to try
 //!
 //! [allowlist]
 //! # Test fixtures, by fingerprint only: a path allowlist would let a real key
@@ -26,11 +28,31 @@ pub struct Config {
     pub allowlist: Allowlist,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
     #[serde(default)]
     pub block_unverified: bool,
+    /// Try common passphrases on encrypted keys.
+    #[serde(default = "yes")]
+    pub crack: bool,
+    /// Extra passphrases to try (a team's usual ones).
+    #[serde(default)]
+    pub passphrases: Vec<String>,
+}
+
+impl Default for PolicySection {
+    fn default() -> Self {
+        PolicySection {
+            block_unverified: false,
+            crack: true,
+            passphrases: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +89,9 @@ impl Config {
         Policy {
             block_unverified: self.policy.block_unverified,
             allow_fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
+            crack: self.policy.crack,
+            passphrases: self.policy.passphrases.clone(),
+            ..Policy::default()
         }
     }
 }
@@ -99,6 +124,17 @@ mod tests {
         let p = c.policy();
         assert!(p.block_unverified);
         assert!(p.allow_fingerprints.contains("SHA256:abc"));
+        assert!(p.crack, "cracking is on unless turned off");
+        let off = Config::parse(Path::new("x"), "[policy]\ncrack = false\npasphrases = []\n");
+        assert!(off.is_err(), "a misspelt key is an error");
+        let off = Config::parse(
+            Path::new("x"),
+            "[policy]\ncrack = false\npassphrases = [\"hunter2\"]\n",
+        )
+        .unwrap()
+        .policy();
+        assert!(!off.crack);
+        assert_eq!(off.passphrases, ["hunter2"]);
     }
 
     #[test]

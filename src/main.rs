@@ -29,6 +29,9 @@ struct Cli {
     /// Colour human output (NO_COLOR is honoured by `auto`).
     #[arg(long, global = true, value_enum, default_value = "auto")]
     color: Color,
+    /// Do not try common passphrases on encrypted keys.
+    #[arg(long, global = true)]
+    no_crack: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -101,7 +104,11 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Scan { .. } | Command::PreCommit => {}
     }
     let config = Config::discover(cli.config.as_deref())?;
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, config.policy());
+    let mut policy = config.policy();
+    if cli.no_crack {
+        policy.crack = false;
+    }
+    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, policy);
     let report = match &cli.command {
         Command::Scan { paths, no_ignore } => {
             let paths = if paths.is_empty() {

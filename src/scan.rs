@@ -3,12 +3,12 @@
 
 use crate::finding::{CommitInfo, Finding, KeyInfo, Status};
 use crate::rules::{Candidate, Engine, Validator};
-use crate::validate;
+use crate::validate::{self, crack};
 use memchr::memchr_iter;
 use std::collections::HashSet;
 
 /// What to report and what blocks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// Unverified candidates (placeholders that look real, truncated or
     /// corrupted keys) block too.
@@ -16,6 +16,24 @@ pub struct Policy {
     /// Fingerprints (`SHA256:...`, or the AWS forms) known to be harmless
     /// fixtures; their findings are dropped.
     pub allow_fingerprints: HashSet<String>,
+    /// Try common passphrases on encrypted keys (`--no-crack` turns it off).
+    pub crack: bool,
+    /// More passphrases to try, after the built-in list.
+    pub passphrases: Vec<String>,
+    /// How long the passphrase check may spend on one key.
+    pub crack_budget: std::time::Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            block_unverified: false,
+            allow_fingerprints: HashSet::new(),
+            crack: true,
+            passphrases: Vec::new(),
+            crack_budget: crack::BUDGET,
+        }
+    }
 }
 
 impl Policy {
@@ -71,6 +89,12 @@ impl Scanner {
 
     /// Every key in `data` that the policy does not allow.
     pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
+        self.hits_named(data, None)
+    }
+
+    /// As `hits`, for a blob whose file name is known: its stem is one of
+    /// the passphrases tried on encrypted keys.
+    pub fn hits_named(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
         let candidates = self.engine.candidates(data);
         if candidates.is_empty() {
             return Vec::new();
@@ -82,7 +106,10 @@ impl Scanner {
                 if c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
                     return None;
                 }
-                let info = validate::validate(c)?;
+                let mut info = validate::validate(c)?;
+                if info.status == Status::Encrypted && self.policy.crack {
+                    info = self.try_weak_passphrases(c, info, path);
+                }
                 if self.policy.allowed(&info) {
                     return None;
                 }
@@ -101,9 +128,34 @@ impl Scanner {
             .collect()
     }
 
+    /// An encrypted key that opens with a common passphrase is as good as
+    /// one in clear: report it so. The passphrase itself is never kept.
+    fn try_weak_passphrases(&self, c: &Candidate, info: KeyInfo, path: Option<&str>) -> KeyInfo {
+        let stem = path
+            .map(std::path::Path::new)
+            .and_then(|p| p.file_stem())
+            .and_then(|s| s.to_str());
+        let words = crack::Wordlist::new(stem, &self.policy.passphrases);
+        match crack::crack(c, &words, self.policy.crack_budget) {
+            crack::Outcome::Opened(opened) => opened,
+            crack::Outcome::OutOfTime(tried, total) => {
+                let mut info = info;
+                let stopped = format!(
+                    "weak-passphrase check stopped at its time budget after {tried} of {total} passphrases"
+                );
+                info.note = Some(match info.note {
+                    Some(note) => format!("{note}; {stopped}"),
+                    None => stopped,
+                });
+                info
+            }
+            crack::Outcome::Held | crack::Outcome::Skipped(_) => info,
+        }
+    }
+
     /// Findings for one blob at `origin`.
     pub fn scan(&self, data: &[u8], origin: &Origin) -> Vec<Finding> {
-        self.hits(data)
+        self.hits_named(data, Some(&origin.path))
             .into_iter()
             .map(|h| self.finding(h, origin))
             .collect()

@@ -13,9 +13,15 @@ use std::process::{Command, Stdio};
 
 fn scanner() -> Scanner {
     let rules = keyscan::rules::builtin().expect("built-in rules load");
+    // The passphrases here are weak on purpose; these tests check the
+    // encrypted formats themselves, tests/crack.rs checks opening them.
+    let policy = keyscan::scan::Policy {
+        crack: false,
+        ..Default::default()
+    };
     Scanner::new(
         keyscan::rules::Engine::new(rules).expect("engine builds"),
-        Default::default(),
+        policy,
     )
 }
 

@@ -18,6 +18,11 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         Ok(key) => key,
         Err(e) => return KeyInfo::unverified(FORMAT, "unknown", format!("does not parse: {e}")),
     };
+    from_key(&key)
+}
+
+/// Status, type and fingerprints of a parsed key (a decrypted one too).
+pub fn from_key(key: &PrivateKey) -> KeyInfo {
     let public = key.public_key().key_data();
     let mut info = KeyInfo::new(Status::Encrypted, FORMAT, key_type(public));
     if !key.is_encrypted() {
@@ -36,7 +41,7 @@ fn mpint(m: &ssh_key::Mpint) -> &[u8] {
 
 /// The private half must give the stored public half. For RSA, also fill
 /// the AWS SHA-1 form, which needs the PKCS#1 encoding of the whole key.
-fn consistent(data: &KeypairData, info: &mut KeyInfo) -> Result<(), String> {
+pub fn consistent(data: &KeypairData, info: &mut KeyInfo) -> Result<(), String> {
     match data {
         KeypairData::Ed25519(kp) => {
             let derived = ed25519_dalek::SigningKey::from_bytes(&kp.private.to_bytes())

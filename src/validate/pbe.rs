@@ -418,3 +418,183 @@ fn cipher_name(oid: &Oid) -> Option<(String, usize)> {
         .find(|(o, _, _)| *o == arc)
         .map(|(_, name, len)| (name.to_string(), *len))
 }
+
+/// Decrypt with `passphrase`: the padded-off plaintext, or `None` when the
+/// scheme is not one computed here or the padding is wrong (the wrong
+/// passphrase, nearly always).
+pub fn decrypt(scheme: &Scheme, data: &[u8], passphrase: &[u8]) -> Option<Vec<u8>> {
+    match scheme {
+        Scheme::Pbes2 { kdf, cipher } => {
+            let mut key = vec![0u8; cipher.key_len];
+            match kdf {
+                Kdf::Pbkdf2 {
+                    salt,
+                    iterations,
+                    prf,
+                } => {
+                    use pbkdf2::pbkdf2_hmac;
+                    let (p, s, i, k) = (passphrase, &salt[..], *iterations, &mut key[..]);
+                    match prf {
+                        Prf::Sha1 => pbkdf2_hmac::<sha1::Sha1>(p, s, i, k),
+                        Prf::Sha224 => pbkdf2_hmac::<sha2::Sha224>(p, s, i, k),
+                        Prf::Sha256 => pbkdf2_hmac::<sha2::Sha256>(p, s, i, k),
+                        Prf::Sha384 => pbkdf2_hmac::<sha2::Sha384>(p, s, i, k),
+                        Prf::Sha512 => pbkdf2_hmac::<sha2::Sha512>(p, s, i, k),
+                        Prf::Sha512_224 => pbkdf2_hmac::<sha2::Sha512_224>(p, s, i, k),
+                        Prf::Sha512_256 => pbkdf2_hmac::<sha2::Sha512_256>(p, s, i, k),
+                        Prf::Other(_) => return None,
+                    }
+                }
+                Kdf::Scrypt { salt, n, r, p } => {
+                    let log_n = n.trailing_zeros() as u8;
+                    let params = scrypt::Params::new(log_n, *r, *p).ok()?;
+                    scrypt::scrypt(passphrase, salt, &params, &mut key).ok()?;
+                }
+            }
+            cbc_by_name(&cipher.name, &key, &cipher.iv, data)
+        }
+        Scheme::Legacy {
+            kind,
+            salt,
+            iterations,
+        } => match kind {
+            Legacy::Pbes1 { md5, des: true, .. } => {
+                // PBKDF1: T = H^c(P || S); key = T[..8], IV = T[8..16].
+                let mut t = [passphrase, &salt[..]].concat();
+                for _ in 0..(*iterations).max(1) {
+                    t = if *md5 {
+                        use md5::Digest;
+                        md5::Md5::digest(&t).to_vec()
+                    } else {
+                        use sha1::Digest;
+                        sha1::Sha1::digest(&t).to_vec()
+                    };
+                }
+                cbc::<des::Des>(&t[..8], &t[8..16], data)
+            }
+            Legacy::Pkcs12 {
+                cipher: Pkcs12Cipher::TripleDes(len),
+                ..
+            } => {
+                let key = pkcs12_kdf(passphrase, salt, 1, *iterations, *len);
+                let iv = pkcs12_kdf(passphrase, salt, 2, *iterations, 8);
+                let key = if *len == 16 {
+                    [&key[..], &key[..8]].concat()
+                } else {
+                    key
+                };
+                cbc::<des::TdesEde3>(&key, &iv, data)
+            }
+            _ => None,
+        },
+    }
+}
+
+/// Whether `decrypt` can compute this scheme at all.
+pub fn can_decrypt(scheme: &Scheme) -> bool {
+    match scheme {
+        Scheme::Pbes2 { kdf, cipher } => {
+            !matches!(
+                kdf,
+                Kdf::Pbkdf2 {
+                    prf: Prf::Other(_),
+                    ..
+                }
+            ) && matches!(
+                cipher.name.as_str(),
+                "aes-128-cbc" | "aes-192-cbc" | "aes-256-cbc" | "des-ede3-cbc" | "des-cbc"
+            )
+        }
+        Scheme::Legacy { kind, .. } => matches!(
+            kind,
+            Legacy::Pbes1 { des: true, .. }
+                | Legacy::Pkcs12 {
+                    cipher: Pkcs12Cipher::TripleDes(_),
+                    ..
+                }
+        ),
+    }
+}
+
+/// CBC with the cipher OpenSSL calls `name`.
+pub fn cbc_by_name(name: &str, key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+    match name.to_ascii_lowercase().as_str() {
+        "aes-128-cbc" => cbc::<aes::Aes128>(key, iv, data),
+        "aes-192-cbc" => cbc::<aes::Aes192>(key, iv, data),
+        "aes-256-cbc" => cbc::<aes::Aes256>(key, iv, data),
+        "des-ede3-cbc" => cbc::<des::TdesEde3>(key, iv, data),
+        "des-cbc" => cbc::<des::Des>(key, iv, data),
+        _ => None,
+    }
+}
+
+/// CBC decryption and PKCS#7 unpadding.
+fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
+where
+    C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
+{
+    let cipher = C::new_from_slice(key).ok()?;
+    let size = iv.len();
+    if size != C::block_size() || data.is_empty() || data.len() % size != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len());
+    let mut prev = iv;
+    for chunk in data.chunks(size) {
+        let mut block = aes::cipher::Block::<C>::default();
+        block.copy_from_slice(chunk);
+        cipher.decrypt_block(&mut block);
+        out.extend(block.iter().zip(prev).map(|(b, p)| b ^ p));
+        prev = chunk;
+    }
+    let pad = *out.last()? as usize;
+    if pad == 0 || pad > size || !out[out.len() - pad..].iter().all(|b| *b as usize == pad) {
+        return None;
+    }
+    out.truncate(out.len() - pad);
+    Some(out)
+}
+
+/// RFC 7292 appendix B.2 key derivation (SHA-1): `id` 1 for the key, 2 for the IV.
+fn pkcs12_kdf(passphrase: &[u8], salt: &[u8], id: u8, iterations: u32, len: usize) -> Vec<u8> {
+    use sha1::Digest;
+    const V: usize = 64;
+    // The passphrase as a NUL-terminated BMPString.
+    let mut bmp: Vec<u8> = Vec::new();
+    for unit in String::from_utf8_lossy(passphrase).encode_utf16() {
+        bmp.extend(unit.to_be_bytes());
+    }
+    bmp.extend([0, 0]);
+    let repeat = |s: &[u8]| -> Vec<u8> {
+        if s.is_empty() {
+            return Vec::new();
+        }
+        let n = V * s.len().div_ceil(V);
+        s.iter().cycle().take(n).copied().collect()
+    };
+    let mut i = [repeat(salt), repeat(&bmp)].concat();
+    let d = [id; V];
+    let mut out = Vec::new();
+    while out.len() < len {
+        let mut a = sha1::Sha1::new()
+            .chain_update(d)
+            .chain_update(&i)
+            .finalize();
+        for _ in 1..iterations.max(1) {
+            a = sha1::Sha1::digest(a);
+        }
+        out.extend_from_slice(&a);
+        // I_j = (I_j + B + 1) mod 2^(8v), B = A repeated to v bytes.
+        let b: Vec<u8> = a.iter().cycle().take(V).copied().collect();
+        for block in i.chunks_mut(V) {
+            let mut carry = 1u16;
+            for k in (0..V).rev() {
+                let sum = block[k] as u16 + b[k] as u16 + carry;
+                block[k] = sum as u8;
+                carry = sum >> 8;
+            }
+        }
+    }
+    out.truncate(len);
+    out
+}

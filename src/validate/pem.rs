@@ -21,14 +21,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     let Some(der) = armor.decoded() else {
         return KeyInfo::unverified("PEM", family, "body is not valid base64");
     };
-    let by_label: fn(&[u8]) -> der::Parsed = match armor.label.as_str() {
-        "RSA PRIVATE KEY" => der::pkcs1,
-        "EC PRIVATE KEY" => der::sec1,
-        "DSA PRIVATE KEY" => der::dsa,
-        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8,
-        _ => der::pkcs8,
-    };
-    match by_label(&der) {
+    match parser_for(&armor.label)(&der) {
         Ok(info) => info,
         Err(why) => {
             // A key under the wrong label (hand-edited files, `ANY PRIVATE
@@ -55,6 +48,17 @@ pub fn validate(armor: &Armor) -> KeyInfo {
                 None => KeyInfo::unverified("PEM", family, why),
             }
         }
+    }
+}
+
+/// The DER structure a PEM label promises.
+pub fn parser_for(label: &str) -> fn(&[u8]) -> der::Parsed {
+    match label {
+        "RSA PRIVATE KEY" => der::pkcs1,
+        "EC PRIVATE KEY" => der::sec1,
+        "DSA PRIVATE KEY" => der::dsa,
+        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8,
+        _ => der::pkcs8,
     }
 }
 

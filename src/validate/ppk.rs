@@ -8,20 +8,27 @@ use crate::rules::unwrap::{decode_base64, Armor, Line};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
-use ssh_key::PublicKey;
+use ssh_key::{PrivateKey, PublicKey};
 
-pub fn validate(armor: &Armor) -> KeyInfo {
-    let mut version = 0;
-    let mut algorithm = String::new();
+/// The PPK version and the key algorithm its first line names.
+fn first_line(armor: &Armor) -> (u32, String) {
     for line in &armor.lines {
         if let Line::Header(k, v) = line {
             if let Some(n) = k.strip_prefix("PuTTY-User-Key-File-") {
-                version = n.parse().unwrap_or(0);
-                algorithm = v.clone();
+                return (n.parse().unwrap_or(0), v.clone());
             }
         }
     }
-    let format = format!("PuTTY PPK v{version}");
+    (0, String::new())
+}
+
+pub fn format_of(armor: &Armor) -> String {
+    format!("PuTTY PPK v{}", first_line(armor).0)
+}
+
+pub fn validate(armor: &Armor) -> KeyInfo {
+    let (version, algorithm) = first_line(armor);
+    let format = format_of(armor);
     let encryption = armor.header("Encryption").unwrap_or("").to_string();
     let comment = armor.header("Comment").unwrap_or("").to_string();
     let (Some(public), Some(private)) = (
@@ -72,7 +79,16 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     } else {
         Status::Encrypted
     };
-    let mut info = KeyInfo::new(status, &format, key_type);
+    let mut info = KeyInfo::new(status, &format, key_type.clone());
+    if status == Status::Valid {
+        // The private half is readable: check it against the public half
+        // (and for RSA, fill the AWS SHA-1 of its PKCS#8 form).
+        if let Ok(pair) = PrivateKey::from_ppk(super::crack::ppk_text(armor), None) {
+            if let Err(why) = openssh::consistent(pair.key_data(), &mut info) {
+                return KeyInfo::unverified(&format, &key_type, why);
+            }
+        }
+    }
     fingerprint::fill_ssh(&mut info, key.key_data());
     info
 }
