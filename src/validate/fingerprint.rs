@@ -38,6 +38,25 @@ pub fn fill_rsa_pkcs8_sha1(info: &mut KeyInfo, pkcs1_der: &[u8]) {
         Some(colon_hex(&sha1::Sha1::digest(pkcs8_rsa_der(pkcs1_der))));
 }
 
+/// As `fill_rsa_pkcs8_sha1`, for formats that store only n, e, d, p, q
+/// (big-endian): the CRT values are derived as openssl would store them.
+pub fn fill_rsa_pkcs8_sha1_from_parts(info: &mut KeyInfo, [n, e, d, p, q]: [&[u8]; 5]) {
+    use num_bigint::BigUint;
+    let big = BigUint::from_bytes_be;
+    // OpenSSL (and so EC2) keeps p > q; formats that do not say follow it.
+    let (p, q) = if big(p) < big(q) { (q, p) } else { (p, q) };
+    let (dn, pn, qn) = (big(d), big(p), big(q));
+    let one = BigUint::from(1u8);
+    if pn <= one || qn <= one {
+        return;
+    }
+    let dp = (&dn % (&pn - &one)).to_bytes_be();
+    let dq = (&dn % (&qn - &one)).to_bytes_be();
+    let Some(qinv) = qn.modinv(&pn) else { return };
+    let pkcs1 = pkcs1_rsa_der([n, e, d, p, q, &dp, &dq, &qinv.to_bytes_be()]);
+    fill_rsa_pkcs8_sha1(info, &pkcs1);
+}
+
 /// MD5 of the RSA SubjectPublicKeyInfo DER, colon hex (AWS imported keys).
 pub fn md5_spki(n: &[u8], e: &[u8]) -> String {
     colon_hex(&md5::Md5::digest(spki_rsa_der(n, e)))

@@ -66,6 +66,7 @@ fn rsa(data: &[u8]) -> der::Parsed {
     let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
     let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
     fingerprint::fill_ssh(&mut info, &public);
+    fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
     Ok(info)
 }
 
