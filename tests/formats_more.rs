@@ -436,3 +436,279 @@ fn explicit_curve_parameters_and_unused_bits() {
         break;
     }
 }
+
+fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend((s.len() as u32).to_be_bytes());
+    out.extend(s);
+}
+
+fn wrap_pem(label: &str, bytes: &[u8], width: usize) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(width)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// An OpenSSH private key built from PROTOCOL.key: `public` and `private`
+/// are the key-specific fields after the type name.
+fn openssh_key(
+    name: &str,
+    public: &[&[u8]],
+    private: &[&[u8]],
+    encrypted: bool,
+) -> (String, Vec<u8>) {
+    let mut blob = Vec::new();
+    ssh_string(&mut blob, name.as_bytes());
+    for f in public {
+        ssh_string(&mut blob, f);
+    }
+    let mut section = Vec::new();
+    section.extend(0x1234_5678u32.to_be_bytes());
+    section.extend(0x1234_5678u32.to_be_bytes());
+    ssh_string(&mut section, name.as_bytes());
+    for f in public.iter().chain(private) {
+        ssh_string(&mut section, f);
+    }
+    ssh_string(&mut section, b"built-from-spec");
+    let mut pad = 1u8;
+    while section.len() % 16 != 0 {
+        section.push(pad);
+        pad += 1;
+    }
+    let mut out = b"openssh-key-v1\0".to_vec();
+    if encrypted {
+        ssh_string(&mut out, b"aes256-ctr");
+        ssh_string(&mut out, b"bcrypt");
+        let mut opts = Vec::new();
+        ssh_string(&mut opts, &filler(16, 99));
+        opts.extend(16u32.to_be_bytes());
+        ssh_string(&mut out, &opts);
+        section = filler(section.len(), 98);
+    } else {
+        ssh_string(&mut out, b"none");
+        ssh_string(&mut out, b"none");
+        ssh_string(&mut out, b"");
+    }
+    out.extend(1u32.to_be_bytes());
+    ssh_string(&mut out, &blob);
+    ssh_string(&mut out, &section);
+    (wrap_pem("OPENSSH PRIVATE KEY", &out, 70), blob)
+}
+
+fn blob_fingerprint(blob: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest;
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(sha2::Sha256::digest(blob))
+    )
+}
+
+#[test]
+fn openssh_ed448_hybrids_and_fido_built_from_the_spec() {
+    let s = scanner();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Ed448: string pk(57), string sk||pk(114).
+    let pk = filler(57, 10);
+    let sk = [filler(57, 11), pk.clone()].concat();
+    let (text, blob) = openssh_key("ssh-ed448", &[&pk], &[&sk], false);
+    let info = one_in(&s, "ed448", text.as_bytes());
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Valid, "Ed448"),
+        "{info:#?}"
+    );
+    assert_eq!(info.fingerprint, Some(blob_fingerprint(&blob)));
+    assert!(info
+        .public_key
+        .unwrap()
+        .starts_with("ssh-ed448 AAAACXNzaC1lZDQ0OA"));
+    let bad_sk = [filler(57, 11), filler(57, 12)].concat();
+    let (text, _) = openssh_key("ssh-ed448", &[&pk], &[&bad_sk], false);
+    assert_eq!(
+        one_in(&s, "bad ed448", text.as_bytes()).status,
+        Status::Unverified
+    );
+    let (text, _) = openssh_key("ssh-ed448", &[&pk], &[&sk], true);
+    let info = one_in(&s, "encrypted ed448", text.as_bytes());
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Encrypted, "Ed448")
+    );
+
+    // A post-quantum hybrid: both public keys, then both private keys.
+    let (mldsa_pk, ed_pk) = (filler(1312, 13), filler(32, 14));
+    let (text, blob) = openssh_key(
+        "ssh-mldsa44-ed25519@openssh.com",
+        &[&mldsa_pk, &ed_pk],
+        &[&filler(32, 15), &filler(64, 16)],
+        false,
+    );
+    let info = one_in(&s, "hybrid", text.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(info.key_type, "ML-DSA-44 + Ed25519");
+    assert_eq!(info.fingerprint, Some(blob_fingerprint(&blob)));
+
+    // FIDO (PROTOCOL.u2f): the public key, the application, then flags, the
+    // key handle and a reserved string. ssh-keygen reads the public half.
+    let ed_pk = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+        .verifying_key()
+        .to_bytes();
+    let point = p256::SecretKey::from_slice(&[9u8; 32])
+        .unwrap()
+        .public_key()
+        .to_sec1_bytes();
+    assert_eq!(point.len(), 65);
+    let handle = filler(64, 17);
+    for (name, public, readable) in [
+        (
+            "sk-ssh-ed25519@openssh.com",
+            vec![&ed_pk[..], b"ssh:"],
+            "Ed25519-SK",
+        ),
+        (
+            "sk-ecdsa-sha2-nistp256@openssh.com",
+            vec![&b"nistp256"[..], &point[..], b"ssh:"],
+            "ECDSA-SK P-256",
+        ),
+    ] {
+        // flags is a single byte, not a string: write it by hand after
+        // the public fields.
+        let (text, blob) = openssh_sk(name, &public, &handle);
+        let info = one_in(&s, name, text.as_bytes());
+        assert_eq!(info.status, Status::Valid, "{name}: {info:#?}");
+        assert_eq!(info.key_type, readable);
+        assert!(info.note.unwrap().contains("FIDO"));
+        use base64::Engine as _;
+        let line = format!(
+            "{name} {}\n",
+            base64::engine::general_purpose::STANDARD.encode(&blob)
+        );
+        fs::write(d.join("sk.pub"), line).unwrap();
+        assert_eq!(info.fingerprint, Some(ssh_fp(d, "sk.pub")), "{name}");
+    }
+
+    // Look-alikes stay quiet or unverified, never valid.
+    let (text, _) = openssh_key("ssh-ed448", &[&pk], &[&sk], false);
+    let truncated = text.replacen(&text.lines().nth(3).unwrap().to_string(), "", 1);
+    for f in infos(&s, truncated.as_bytes()) {
+        assert_ne!(f.status, Status::Valid, "{f:#?}");
+    }
+}
+
+/// A FIDO OpenSSH key: the private section holds the public fields, a flags
+/// byte, the key handle and a reserved string.
+fn openssh_sk(name: &str, public: &[&[u8]], handle: &[u8]) -> (String, Vec<u8>) {
+    let mut blob = Vec::new();
+    ssh_string(&mut blob, name.as_bytes());
+    for f in public {
+        ssh_string(&mut blob, f);
+    }
+    let mut section = Vec::new();
+    section.extend(7u32.to_be_bytes());
+    section.extend(7u32.to_be_bytes());
+    ssh_string(&mut section, name.as_bytes());
+    for f in public {
+        ssh_string(&mut section, f);
+    }
+    section.push(0x01);
+    ssh_string(&mut section, handle);
+    ssh_string(&mut section, b"");
+    ssh_string(&mut section, b"fido");
+    let mut pad = 1u8;
+    while section.len() % 8 != 0 {
+        section.push(pad);
+        pad += 1;
+    }
+    let mut out = b"openssh-key-v1\0".to_vec();
+    ssh_string(&mut out, b"none");
+    ssh_string(&mut out, b"none");
+    ssh_string(&mut out, b"");
+    out.extend(1u32.to_be_bytes());
+    ssh_string(&mut out, &blob);
+    ssh_string(&mut out, &section);
+    (wrap_pem("OPENSSH PRIVATE KEY", &out, 70), blob)
+}
+
+/// A PuTTY PPK in clear, MAC computed as the format says.
+fn ppk(version: u32, alg: &str, public: &[u8], private: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    use sha1::Digest;
+    let comment = "built-from-spec";
+    let mut data = Vec::new();
+    for f in [alg.as_bytes(), b"none", comment.as_bytes(), public, private] {
+        ssh_string(&mut data, f);
+    }
+    let mac: Vec<u8> = if version == 3 {
+        let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&[]).unwrap();
+        m.update(&data);
+        m.finalize().into_bytes().to_vec()
+    } else {
+        let key = sha1::Sha1::digest(b"putty-private-key-file-mac-key");
+        let mut m = <hmac::Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).unwrap();
+        m.update(&data);
+        m.finalize().into_bytes().to_vec()
+    };
+    let lines = |b: &[u8]| -> Vec<String> {
+        base64::engine::general_purpose::STANDARD
+            .encode(b)
+            .as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect()
+    };
+    let (pl, vl) = (lines(public), lines(private));
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "PuTTY-User-Key-File-{version}: {alg}\nEncryption: none\nComment: {comment}\nPublic-Lines: {}\n{}\nPrivate-Lines: {}\n{}\nPrivate-MAC: {hex}\n",
+        pl.len(),
+        pl.join("\n"),
+        vl.len(),
+        vl.join("\n")
+    )
+}
+
+#[test]
+fn ppk_ed448_built_from_the_spec() {
+    let s = scanner();
+    let mut public = Vec::new();
+    ssh_string(&mut public, b"ssh-ed448");
+    ssh_string(&mut public, &filler(57, 20));
+    let mut private = Vec::new();
+    ssh_string(&mut private, &filler(57, 21));
+    for version in [2, 3] {
+        let text = ppk(version, "ssh-ed448", &public, &private);
+        let info = one_in(&s, "ppk ed448", text.as_bytes());
+        assert_eq!(info.status, Status::Valid, "v{version}: {info:#?}");
+        assert_eq!(info.key_type, "Ed448");
+        assert_eq!(info.format, format!("PuTTY PPK v{version}"));
+        assert_eq!(info.fingerprint, Some(blob_fingerprint(&public)));
+        // One changed byte in the private blob: the MAC no longer matches.
+        let mut edited = private.clone();
+        edited[10] ^= 1;
+        let text = ppk(version, "ssh-ed448", &public, &private).replace(
+            &ppk(version, "ssh-ed448", &public, &private)
+                .lines()
+                .find(|l| l.starts_with("Private-MAC"))
+                .unwrap()
+                .to_string(),
+            ppk(version, "ssh-ed448", &public, &edited)
+                .lines()
+                .find(|l| l.starts_with("Private-MAC"))
+                .unwrap(),
+        );
+        assert_eq!(
+            one_in(&s, "edited", text.as_bytes()).status,
+            Status::Unverified
+        );
+    }
+}

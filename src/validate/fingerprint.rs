@@ -31,6 +31,20 @@ pub fn fill_ssh(info: &mut KeyInfo, key: &KeyData) {
     }
 }
 
+/// The OpenSSH fingerprint and public-key line of a raw public-key blob,
+/// for key types ssh-key does not model.
+pub fn fill_blob(info: &mut KeyInfo, name: &str, blob: &[u8]) {
+    let digest = sha2::Sha256::digest(blob);
+    info.fingerprint = Some(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    ));
+    info.public_key = Some(format!(
+        "{name} {}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    ));
+}
+
 /// Fill the AWS SHA-1 form of an RSA key EC2 created: SHA-1 of the DER
 /// PKCS#8 PrivateKeyInfo wrapping this PKCS#1 RSAPrivateKey.
 pub fn fill_rsa_pkcs8_sha1(info: &mut KeyInfo, pkcs1_der: &[u8]) {

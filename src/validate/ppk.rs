@@ -37,18 +37,20 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     ) else {
         return KeyInfo::unverified(&format, "unknown", "missing Public-Lines or Private-Lines");
     };
-    let key = match PublicKey::from_bytes(&public) {
-        Ok(k) => k,
-        Err(e) => {
-            return KeyInfo::unverified(
-                &format,
-                "unknown",
-                format!("public blob does not parse: {e}"),
-            )
-        }
+    // Algorithms ssh-key does not model (Ed448) still have a named blob.
+    let key = PublicKey::from_bytes(&public).ok();
+    let blob_type = match &key {
+        Some(k) => k.algorithm().as_str().to_string(),
+        None => match blob_name(&public) {
+            Some(name) => name,
+            None => return KeyInfo::unverified(&format, "unknown", "public blob does not parse"),
+        },
     };
-    let key_type = openssh::key_type(key.key_data());
-    if key.algorithm().as_str() != algorithm {
+    let key_type = match &key {
+        Some(k) => openssh::key_type(k.key_data()),
+        None => openssh::readable(&blob_type),
+    };
+    if blob_type != algorithm {
         return KeyInfo::unverified(
             &format,
             &key_type,
@@ -89,8 +91,18 @@ pub fn validate(armor: &Armor) -> KeyInfo {
             }
         }
     }
-    fingerprint::fill_ssh(&mut info, key.key_data());
+    match key {
+        Some(key) => fingerprint::fill_ssh(&mut info, key.key_data()),
+        None => fingerprint::fill_blob(&mut info, &algorithm, &public),
+    }
     info
+}
+
+/// The type name at the start of an SSH public-key blob.
+fn blob_name(blob: &[u8]) -> Option<String> {
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    let name = std::str::from_utf8(blob.get(4..4 + len)?).ok()?;
+    (len + 4 < blob.len() && !name.is_empty()).then(|| name.to_string())
 }
 
 /// The base64 lines that follow a `*-Lines: N` header, decoded.
