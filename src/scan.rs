@@ -222,6 +222,8 @@ fn redact(c: &Candidate, lines: usize) -> String {
     };
     match c.rule.validator {
         Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
+        Validator::PgpBinary => format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
+        Validator::Ssh1 => format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
         Validator::Ppk => {
             let head = c
                 .armor

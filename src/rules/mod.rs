@@ -22,6 +22,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("sshcom.toml", include_str!("../../rules/sshcom.toml")),
     ("encoded.toml", include_str!("../../rules/encoded.toml")),
     ("der.toml", include_str!("../../rules/der.toml")),
+    ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -37,6 +38,10 @@ pub enum Validator {
     Base64,
     /// A whole blob of binary DER (PKCS#8/PKCS#1/SEC1/DSA) or PKCS#12.
     Der,
+    /// A whole blob of binary OpenPGP packets (secring.gpg, .gpg exports).
+    PgpBinary,
+    /// A whole SSH-1 RSA private key file.
+    Ssh1,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ pub mod pbe;
 pub mod pem;
 pub mod pgp;
 pub mod ppk;
+pub mod ssh1;
 pub mod sshcom;
 
 use crate::finding::KeyInfo;
@@ -27,6 +28,8 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
         Validator::Pgp => Some(pgp::validate(armor?)),
         Validator::Sshcom => Some(sshcom::validate(armor?)),
         Validator::Der => der::validate(&c.bytes),
+        Validator::PgpBinary => pgp::binary(&c.bytes),
+        Validator::Ssh1 => ssh1::validate(&c.bytes),
         // The engine expands base64 runs itself; none reach a validator.
         Validator::Base64 => None,
     }
