@@ -103,7 +103,10 @@ impl Scanner {
         candidates
             .iter()
             .filter_map(|c| {
-                if c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
+                // S-expressions are not base64 armor: their validator
+                // judges them whole.
+                let armored = c.rule.validator != Validator::Gnupg;
+                if armored && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
                     return None;
                 }
                 let mut info = validate::validate(c)?;
@@ -224,6 +227,7 @@ fn redact(c: &Candidate, lines: usize) -> String {
         Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
         Validator::PgpBinary => format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
         Validator::Ssh1 => format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
+        Validator::Gnupg => format!("GnuPG private key ({lines} lines redacted)"),
         Validator::Ppk => {
             let head = c
                 .armor

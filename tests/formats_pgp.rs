@@ -326,3 +326,119 @@ fn ssh1_rsa_keys_built_from_the_format() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SSH-1"), "{text}");
 }
+
+#[test]
+fn gnupg_private_keys_v1_d() {
+    let s = scanner();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = d.join("gnupg");
+    fs::create_dir(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = "gpg --homedir gnupg --batch --pinentry-mode loopback";
+    let keygrip = |who: &str| -> String {
+        sh(d, &format!("{gpg} --with-colons --with-keygrip -K {who} | awk -F: '/^grp/ {{print $10; exit}}'"))
+            .trim()
+            .to_string()
+    };
+    sh(
+        d,
+        &format!(
+            "{gpg} --passphrase '' --quick-gen-key 'Ed <e@example.com>' ed25519 default never \
+             && {gpg} --passphrase '' --quick-gen-key 'Nist <n@example.com>' nistp256 default never \
+             && {gpg} --passphrase '' --quick-gen-key 'Rsa <r@example.com>' rsa2048 default never \
+             && {gpg} --passphrase pw --quick-gen-key 'Locked <l@example.com>' rsa2048 default never \
+             && for who in e r; do \
+                  fpr=$({gpg} --with-colons --fingerprint $who@example.com | awk -F: '/^fpr/ {{print $10; exit}}'); \
+                  {gpg} --export-ssh-key \"$fpr!\" > $who.pub; \
+                done"
+        ),
+    );
+    let key_file = |who: &str| {
+        home.join("private-keys-v1.d")
+            .join(format!("{}.key", keygrip(who)))
+    };
+    for (who, status, key_type, ssh_pub) in [
+        ("e@example.com", Status::Valid, "Ed25519", Some("e.pub")),
+        ("n@example.com", Status::Valid, "ECDSA P-256", None),
+        ("r@example.com", Status::Valid, "RSA 2048", Some("r.pub")),
+        ("l@example.com", Status::Encrypted, "RSA", None),
+    ] {
+        let data = fs::read(key_file(who)).unwrap();
+        let info = one_in(&s, who, &data);
+        assert_eq!(
+            (info.status, info.key_type.as_str()),
+            (status, key_type),
+            "{who}: {info:#?}"
+        );
+        assert_eq!(info.format, "GnuPG private-keys-v1.d");
+        if let Some(public) = ssh_pub {
+            assert_eq!(
+                info.fingerprint,
+                Some(support::ssh_fingerprint(&d.join(public))),
+                "{who}"
+            );
+        }
+        // A changed secret byte fails the check (RSA: the primes no longer
+        // multiply to n; Ed25519: the seed no longer gives q).
+        if status == Status::Valid {
+            let text = String::from_utf8(data.clone()).unwrap();
+            let d_at = text.find("(d").unwrap();
+            let at = d_at + text[d_at..].find('#').unwrap() + 6;
+            let mut bad = data.clone();
+            bad[at] = if bad[at] == b'1' { b'2' } else { b'1' };
+            assert_eq!(
+                one_in(&s, "edited", &bad).status,
+                Status::Unverified,
+                "{who}"
+            );
+        }
+    }
+    // The same RSA key in the canonical S-expression form (libgcrypt's
+    // p < q and u = p⁻¹ mod q), built from openssl's parts.
+    let [n, e, dd, p, q, _] = rsa_parts(d, 2048);
+    let (p, q) = if p < q { (p, q) } else { (q, p) };
+    let u = {
+        use num_bigint::BigUint;
+        let (pb, qb) = (BigUint::from_bytes_be(&p), BigUint::from_bytes_be(&q));
+        pb.modinv(&qb).unwrap().to_bytes_be()
+    };
+    let mut canon = b"(11:private-key(3:rsa".to_vec();
+    for (name, v) in [
+        ("n", &n),
+        ("e", &e),
+        ("d", &dd),
+        ("p", &p),
+        ("q", &q),
+        ("u", &u),
+    ] {
+        canon.extend(format!("(1:{name}{}:", v.len()).as_bytes());
+        canon.extend(v.iter());
+        canon.push(b')');
+    }
+    canon.extend(b"))");
+    let info = one_in(&s, "canonical", &canon);
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Valid, "RSA 2048"),
+        "{info:#?}"
+    );
+    assert_eq!(
+        info.fingerprint,
+        Some(support::ssh_fingerprint(&d.join("rsa.pem")))
+    );
+    // Look-alikes: a public key, a smartcard stub, prose.
+    quiet(&s, "public", b"(10:public-key(3:rsa(1:n3:abc)(1:e1:\x03)))");
+    quiet(
+        &s,
+        "prose",
+        b"The Key: line of a .key file holds (private-key ...).\n",
+    );
+    let _ = std::process::Command::new("gpgconf")
+        .args(["--homedir", home.to_str().unwrap(), "--kill", "gpg-agent"])
+        .output();
+}

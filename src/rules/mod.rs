@@ -23,6 +23,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("encoded.toml", include_str!("../../rules/encoded.toml")),
     ("der.toml", include_str!("../../rules/der.toml")),
     ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
+    ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -42,6 +43,8 @@ pub enum Validator {
     PgpBinary,
     /// A whole SSH-1 RSA private key file.
     Ssh1,
+    /// GnuPG's private-keys-v1.d key (extended or S-expression form).
+    Gnupg,
 }
 
 #[derive(Debug, Deserialize)]

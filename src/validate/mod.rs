@@ -5,6 +5,7 @@ pub mod crack;
 pub mod der;
 pub mod ec;
 pub mod fingerprint;
+pub mod gnupg;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
@@ -30,6 +31,7 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
         Validator::Der => der::validate(&c.bytes),
         Validator::PgpBinary => pgp::binary(&c.bytes),
         Validator::Ssh1 => ssh1::validate(&c.bytes),
+        Validator::Gnupg => gnupg::validate(&c.bytes),
         // The engine expands base64 runs itself; none reach a validator.
         Validator::Base64 => None,
     }
