@@ -210,3 +210,31 @@ fn no_crack_flag_config_switch_and_user_list() {
     assert_eq!(f["status"], "valid", "{f}");
     assert_eq!(f["note"], "weak passphrase");
 }
+
+#[test]
+fn pkcs12_keystores_with_common_passwords_open() {
+    let s = scanner_with(patient());
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        &format!(
+            "openssl genrsa -traditional -out k.pem 2048 2>/dev/null \
+             && openssl req -x509 -new -key k.pem -subj /CN=test -days 1 -out c.pem \
+             && openssl pkcs12 -export -inkey k.pem -in c.pem -passout pass:changeit -out java.p12 \
+             && openssl pkcs12 -export -legacy -inkey k.pem -in c.pem -passout pass:password -out legacy.pfx \
+             && openssl pkcs12 -export -inkey k.pem -in c.pem -passout 'pass:{STRONG}' -out strong.p12"
+        ),
+    );
+    let fp = support::ssh_fingerprint(&d.join("k.pem"));
+    for name in ["java.p12", "legacy.pfx"] {
+        let info = opened(&s, d, name, "RSA 2048");
+        assert_eq!(info.format, "PKCS#12");
+        assert_eq!(info.fingerprint.as_deref(), Some(fp.as_str()), "{name}");
+        assert_eq!(
+            info.aws_fingerprints.sha1_pkcs8,
+            Some(openssl_sha1_pkcs8(d, "k.pem"))
+        );
+    }
+    held(&s, d, "strong.p12");
+}

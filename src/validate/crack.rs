@@ -148,7 +148,10 @@ fn opener<'a>(c: &'a Candidate) -> Result<Opener<'a>, &'static str> {
             let body = armor.decoded().ok_or(unsupported)?;
             pkcs8_opener(body, "encrypted PKCS#8")
         }
-        Validator::Der => pkcs8_opener(c.bytes.to_vec(), "DER encrypted PKCS#8"),
+        Validator::Der => match der::shrouded_key_bag(&c.bytes) {
+            Some(bag) => pkcs8_opener(bag.to_vec(), "PKCS#12"),
+            None => pkcs8_opener(c.bytes.to_vec(), "DER encrypted PKCS#8"),
+        },
         _ => Err(unsupported),
     }
 }

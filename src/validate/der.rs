@@ -401,6 +401,18 @@ fn pkcs12(der: &[u8]) -> Option<KeyInfo> {
     Some(KeyInfo::new(status, "PKCS#12", "unknown"))
 }
 
+/// The EncryptedPrivateKeyInfo of a PFX's first pkcs8ShroudedKeyBag (Java
+/// keystores, `openssl pkcs12 -export`): SafeBag { bagId, [0] bagValue }.
+pub fn shrouded_key_bag(pfx: &[u8]) -> Option<&[u8]> {
+    let at = memchr::memmem::find(pfx, P12_SHROUDED_BAG)?;
+    let (tag, value, _) = tlv(&pfx[at + P12_SHROUDED_BAG.len()..])?;
+    if tag != 0xa0 {
+        return None;
+    }
+    let (tag, _, rest) = tlv(value)?;
+    (tag == 0x30).then(|| &value[..value.len() - rest.len()])
+}
+
 /// One DER TLV: (tag, value, rest). Definite lengths only.
 pub fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let tag = *data.first()?;
