@@ -238,3 +238,41 @@ fn pkcs12_keystores_with_common_passwords_open() {
     }
     held(&s, d, "strong.p12");
 }
+
+#[test]
+fn gpg_secret_keys_with_common_passphrases_open() {
+    let s = scanner_with(patient());
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = d.join("gnupg");
+    fs::create_dir(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = "gpg --homedir gnupg --batch --pinentry-mode loopback";
+    sh(
+        d,
+        &format!(
+            "{gpg} --passphrase password --quick-gen-key 'Weak <w@example.com>' rsa2048 default never \
+             && {gpg} --passphrase '{STRONG}' --quick-gen-key 'Strong <s@example.com>' ed25519 default never \
+             && {gpg} --passphrase password --armor --export-secret-keys w@example.com > weak.asc \
+             && {gpg} --passphrase password --export-secret-keys w@example.com > weak.gpg \
+             && {gpg} --passphrase '{STRONG}' --armor --export-secret-keys s@example.com > strong.asc \
+             && {gpg} --with-colons --fingerprint w@example.com | awk -F: '/^fpr/ {{print $10; exit}}' > w.fpr"
+        ),
+    );
+    let fpr = fs::read_to_string(d.join("w.fpr"))
+        .unwrap()
+        .trim()
+        .to_string();
+    for name in ["weak.asc", "weak.gpg"] {
+        let info = opened(&s, d, name, "PGP RSA 2048");
+        assert_eq!(info.fingerprint.as_deref(), Some(fpr.as_str()), "{name}");
+    }
+    held(&s, d, "strong.asc");
+    let _ = std::process::Command::new("gpgconf")
+        .args(["--homedir", home.to_str().unwrap(), "--kill", "gpg-agent"])
+        .output();
+}

@@ -98,6 +98,11 @@ fn secret_key(data: &[u8]) -> Option<KeyInfo> {
 /// One Secret-Key or Secret-Subkey packet body: key type, fingerprint and
 /// what its secret part holds.
 fn key_packet(body: &[u8]) -> Option<(String, String, Secret)> {
+    key_packet_parts(body).map(|(t, f, s, _)| (t, f, s))
+}
+
+/// As `key_packet`, with the v4 secret part (S2K usage onwards) too.
+fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]>)> {
     let version = *body.first()?;
     // v3: created(4), validity(2), algorithm; v4: created(4), algorithm;
     // v5 and v6 then put a 4-octet length of the key material.
@@ -194,7 +199,177 @@ fn key_packet(body: &[u8]) -> Option<(String, String, Secret)> {
         _ => Secret::Encrypted,
     };
     let fingerprint = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
-    Some((key_type, fingerprint, secret))
+    let v4_secret = (version == 4).then(|| &body[start + len..]);
+    Some((key_type, fingerprint, secret, v4_secret))
+}
+
+/// A v4 secret key under S2K usage 254: what a passphrase must open.
+pub struct Locked {
+    cipher: u8,
+    hash: u8,
+    salt: Vec<u8>,
+    count: usize,
+    iv: Vec<u8>,
+    data: Vec<u8>,
+    key_type: String,
+    fingerprint: String,
+}
+
+/// The first encrypted v4 (sub)key in `data` (binary packets) that a
+/// passphrase check can compute: AES or 3DES, simple, salted or iterated
+/// S2K with SHA-1 or SHA-2.
+pub fn locked(data: &[u8]) -> Option<Locked> {
+    let mut rest = data;
+    let mut primary: Option<(String, String)> = None;
+    while let Some((tag, body, after)) = packet(rest) {
+        rest = after;
+        if tag != 5 && tag != 7 {
+            continue;
+        }
+        let Some((key_type, fingerprint, secret, part)) = key_packet_parts(body) else {
+            continue;
+        };
+        // The primary names the key even when a subkey is what opens.
+        let (key_type, fingerprint) = primary.get_or_insert((key_type, fingerprint)).clone();
+        let (Secret::Encrypted, Some(part)) = (secret, part) else {
+            continue;
+        };
+        let [254, cipher, s2k, rest_s2k @ ..] = part else {
+            continue;
+        };
+        let (hash, salt, count, after_s2k) = match (s2k, rest_s2k) {
+            (0, [hash, tail @ ..]) => (*hash, &[][..], 0, tail),
+            (1, [hash, tail @ ..]) if tail.len() >= 8 => (*hash, &tail[..8], 0, &tail[8..]),
+            (3, [hash, tail @ ..]) if tail.len() >= 9 => {
+                let c = tail[8] as usize;
+                (
+                    *hash,
+                    &tail[..8],
+                    (16 + (c & 15)) << ((c >> 4) + 6),
+                    &tail[9..],
+                )
+            }
+            _ => continue,
+        };
+        let block = match cipher {
+            7..=9 => 16,
+            2 => 8,
+            _ => continue,
+        };
+        if after_s2k.len() < block + 22 || !matches!(hash, 2 | 8 | 9 | 10 | 11) {
+            continue;
+        }
+        return Some(Locked {
+            cipher: *cipher,
+            hash,
+            salt: salt.to_vec(),
+            count,
+            iv: after_s2k[..block].to_vec(),
+            data: after_s2k[block..].to_vec(),
+            key_type,
+            fingerprint,
+        });
+    }
+    None
+}
+
+impl Locked {
+    /// The key in clear as a finding, when `passphrase` opens it: the
+    /// decrypted secret must end with the SHA-1 of the rest (RFC 4880 5.5.3).
+    pub fn open(&self, passphrase: &[u8]) -> Option<KeyInfo> {
+        let key_len = match self.cipher {
+            7 => 16,
+            8 | 2 => 24,
+            _ => 32,
+        };
+        let key = self.s2k(passphrase, key_len)?;
+        let plain = cfb_decrypt(self.cipher, &key, &self.iv, &self.data)?;
+        let (secret, check) = plain.split_at(plain.len().checked_sub(20)?);
+        if Sha1::digest(secret)[..] != *check {
+            return None;
+        }
+        let mut info = KeyInfo::new(Status::Valid, FORMAT, self.key_type.clone());
+        info.fingerprint = Some(self.fingerprint.clone());
+        Some(info)
+    }
+
+    /// RFC 4880 3.7.1: hash the salt and passphrase (repeated up to `count`
+    /// octets), with one more zero octet of preload per extra hash context.
+    fn s2k(&self, passphrase: &[u8], key_len: usize) -> Option<Vec<u8>> {
+        let input = [&self.salt[..], passphrase].concat();
+        let total = self.count.max(input.len());
+        let mut out = Vec::new();
+        let mut preload = 0;
+        while out.len() < key_len {
+            let digest = match self.hash {
+                2 => hash_stream::<Sha1>(&input, total, preload),
+                8 => hash_stream::<Sha256>(&input, total, preload),
+                9 => hash_stream::<sha2::Sha384>(&input, total, preload),
+                10 => hash_stream::<sha2::Sha512>(&input, total, preload),
+                11 => hash_stream::<sha2::Sha224>(&input, total, preload),
+                _ => return None,
+            };
+            out.extend(digest);
+            preload += 1;
+        }
+        out.truncate(key_len);
+        Some(out)
+    }
+}
+
+fn hash_stream<D: Digest>(input: &[u8], total: usize, preload: usize) -> Vec<u8> {
+    let mut h = D::new();
+    h.update(vec![0u8; preload]);
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(input.len());
+        h.update(&input[..n]);
+        left -= n;
+    }
+    h.finalize().to_vec()
+}
+
+/// OpenPGP's CFB mode for secret keys (no resynchronisation).
+fn cfb_decrypt(cipher: u8, key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    fn run<C: BlockCipherEncrypt + KeyInit>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        let c = C::new_from_slice(key).ok()?;
+        let mut prev = aes::cipher::Block::<C>::default();
+        if prev.len() != iv.len() {
+            return None;
+        }
+        prev.copy_from_slice(iv);
+        let mut out = Vec::with_capacity(data.len());
+        for chunk in data.chunks(iv.len()) {
+            let mut stream = prev.clone();
+            c.encrypt_block(&mut stream);
+            out.extend(chunk.iter().zip(stream.iter()).map(|(a, b)| a ^ b));
+            if chunk.len() == iv.len() {
+                prev.copy_from_slice(chunk);
+            }
+        }
+        Some(out)
+    }
+    match cipher {
+        7 => run::<aes::Aes128>(key, iv, data),
+        8 => run::<aes::Aes192>(key, iv, data),
+        9 => run::<aes::Aes256>(key, iv, data),
+        2 => run::<des::TdesEde3>(key, iv, data),
+        _ => None,
+    }
+}
+
+/// The binary packets of an armored block, checksum line left out.
+pub fn dearmor(armor: &Armor) -> Option<Vec<u8>> {
+    let mut body = String::new();
+    for line in &armor.lines {
+        if let Line::Data(d) = line {
+            if !(d.starts_with('=') && d.len() == 5) {
+                body.push_str(d);
+            }
+        }
+    }
+    decode_base64(body.as_bytes())
 }
 
 /// The length of the public key material of `algo` at the start of `m`, and
