@@ -273,6 +273,8 @@ fn clear(algo: &str, key: &Sexp) -> Parsed {
                         "1.3.132.0.34" => 48,
                         _ => 66,
                     };
+                    // An MPI may carry a sign octet or drop leading zeros.
+                    let d = &d[d.iter().position(|b| *b != 0).unwrap_or(d.len())..];
                     let mut scalar = vec![0u8; len.max(d.len()) - d.len()];
                     scalar.extend(d);
                     body.extend(fingerprint::der_encode(0x04, &scalar));
