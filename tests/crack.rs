@@ -159,7 +159,9 @@ fn putty_keys_with_common_passphrases_open_and_plain_rsa_gets_sha1() {
          && puttygen -t ecdsa -b 256 -o v2.ppk --new-passphrase weak.txt --ppk-param version=2 \
          && puttygen -t ed25519 -o strong.ppk --new-passphrase strong.txt \
          && puttygen -t rsa -b 2048 -o rsa.ppk --new-passphrase none.txt \
-         && puttygen rsa.ppk -O private-openssh -o rsa.pem --new-passphrase none.txt",
+         && puttygen rsa.ppk -O private-openssh -o rsa.pem --new-passphrase none.txt \
+         && puttygen rsa.ppk -O private-sshcom -o weak.sshcom --new-passphrase weak.txt \
+         && puttygen rsa.ppk -O private-sshcom -o strong.sshcom --new-passphrase strong.txt",
     );
     opened(&s, d, "v3.ppk", "Ed25519");
     opened(&s, d, "v2.ppk", "ECDSA P-256");
@@ -170,6 +172,14 @@ fn putty_keys_with_common_passphrases_open_and_plain_rsa_gets_sha1() {
         rsa.aws_fingerprints.sha1_pkcs8,
         Some(openssl_sha1_pkcs8(d, "rsa.pem"))
     );
+    // ssh.com export of the same key: 3des-cbc under an MD5-derived key.
+    let sc = opened(&s, d, "weak.sshcom", "RSA 2048");
+    assert_eq!(sc.fingerprint, rsa.fingerprint);
+    assert_eq!(
+        sc.aws_fingerprints.sha1_pkcs8,
+        rsa.aws_fingerprints.sha1_pkcs8
+    );
+    held(&s, d, "strong.sshcom");
 }
 
 #[test]

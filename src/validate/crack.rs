@@ -3,7 +3,7 @@
 //! `encrypted` come here, so key-free text never pays for it; each key gets a
 //! time budget, because bcrypt-pbkdf, scrypt and Argon2 are slow on purpose.
 
-use super::{der, openssh, pbe, pem, pgp, ppk};
+use super::{der, openssh, pbe, pem, pgp, ppk, sshcom};
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::{Armor, Line};
 use crate::rules::{Candidate, Validator};
@@ -152,6 +152,10 @@ fn opener<'a>(c: &'a Candidate) -> Result<Opener<'a>, &'static str> {
             Some(bag) => pkcs8_opener(bag.to_vec(), "PKCS#12"),
             None => pkcs8_opener(c.bytes.to_vec(), "DER encrypted PKCS#8"),
         },
+        Validator::Sshcom => {
+            let armor = c.armor.as_ref().ok_or(unsupported)?;
+            Ok(Box::new(move |pw| sshcom::open(armor, pw)))
+        }
         Validator::Pgp | Validator::PgpBinary => {
             let data = match &c.armor {
                 Some(armor) if c.rule.validator == Validator::Pgp => {

@@ -533,6 +533,21 @@ fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
 where
     C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
 {
+    let mut out = cbc_raw::<C>(key, iv, data)?;
+    let size = iv.len();
+    let pad = *out.last()? as usize;
+    if pad == 0 || pad > size || !out[out.len() - pad..].iter().all(|b| *b as usize == pad) {
+        return None;
+    }
+    out.truncate(out.len() - pad);
+    Some(out)
+}
+
+/// CBC decryption without unpadding (formats with their own padding).
+pub fn cbc_raw<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
+where
+    C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
+{
     let cipher = C::new_from_slice(key).ok()?;
     let size = iv.len();
     if size != C::block_size() || data.is_empty() || data.len() % size != 0 {
@@ -547,11 +562,6 @@ where
         out.extend(block.iter().zip(prev).map(|(b, p)| b ^ p));
         prev = chunk;
     }
-    let pad = *out.last()? as usize;
-    if pad == 0 || pad > size || !out[out.len() - pad..].iter().all(|b| *b as usize == pad) {
-        return None;
-    }
-    out.truncate(out.len() - pad);
     Some(out)
 }
 
