@@ -223,6 +223,10 @@ fn unregistered_algorithm_is_unverified_with_a_note() {
         .as_deref()
         .unwrap()
         .contains("1.3.6.1.4.1.99999.1.2"));
+    // Under the wrong label, the reason survives.
+    let info = one_in(&s, "relabelled", pem("RSA PRIVATE KEY", &key).as_bytes());
+    assert_eq!(info.status, Status::Unverified, "{info:#?}");
+    assert!(info.note.unwrap().contains("1.3.6.1.4.1.99999.1.2"));
     // A real Ed25519 key whose OID is swapped for an unknown one.
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

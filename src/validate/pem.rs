@@ -42,7 +42,12 @@ pub fn validate(armor: &Armor) -> KeyInfo {
             };
             match found {
                 Some(mut info) => {
-                    info.note = Some(format!("labelled {} but is {}", armor.label, info.format));
+                    let relabel = format!("labelled {} but is {}", armor.label, info.format);
+                    // Keep the reason an unverified key gives.
+                    info.note = Some(match info.note {
+                        Some(why) => format!("{relabel}; {why}"),
+                        None => relabel,
+                    });
                     info
                 }
                 None => KeyInfo::unverified("PEM", family, why),
