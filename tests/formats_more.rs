@@ -126,6 +126,13 @@ fn openssl3_algorithms_are_valid_with_readable_names() {
     }
     sh(
         d,
+        "openssl genpkey -algorithm DH -pkeyopt group:ffdhe2048 -out dh.pem \
+         && openssl genpkey -algorithm DHX -pkeyopt dh_rfc5114:2 -out dhx.pem",
+    );
+    check(&s, d, "dh.pem", Status::Valid, "DH");
+    check(&s, d, "dhx.pem", Status::Valid, "DH (X9.42)");
+    sh(
+        d,
         "openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out pss.pem",
     );
     let pss = check(&s, d, "pss.pem", Status::Valid, "RSA-PSS 2048");
