@@ -286,3 +286,51 @@ fn gpg_secret_keys_with_common_passphrases_open() {
         .args(["--homedir", home.to_str().unwrap(), "--kill", "gpg-agent"])
         .output();
 }
+
+#[test]
+fn hostile_kdf_costs_are_not_tried() {
+    // One KDF run cannot be interrupted, so a file asking for billions of
+    // rounds must be skipped, not started.
+    let s = scanner_with(Policy::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("weak.txt"), "password\n").unwrap();
+    sh(
+        d,
+        "ssh-keygen -q -t ed25519 -N password -C t -f ssh \
+         && puttygen -t ed25519 -o argon.ppk --new-passphrase weak.txt",
+    );
+    // OpenSSH: kdfoptions = string salt(16), uint32 rounds; set rounds to 2³²-1.
+    let text = fs::read_to_string(d.join("ssh")).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut bytes = b64.decode(body).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"bcrypt").unwrap() + 6 + 4 + 4 + 16;
+    bytes[at..at + 4].copy_from_slice(&[0xff; 4]);
+    let hostile = format!(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+        b64.encode(&bytes)
+    );
+    fs::write(d.join("ssh-hostile"), hostile).unwrap();
+    let ppk = fs::read_to_string(d.join("argon.ppk")).unwrap();
+    let memory = ppk
+        .lines()
+        .find(|l| l.starts_with("Argon2-Memory:"))
+        .unwrap();
+    fs::write(
+        d.join("argon-hostile.ppk"),
+        ppk.replace(memory, "Argon2-Memory: 4194304"),
+    )
+    .unwrap();
+    for name in ["ssh-hostile", "argon-hostile.ppk"] {
+        let started = std::time::Instant::now();
+        let info = held(&s, d, name);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        assert!(info.note.is_none(), "{info:#?}");
+    }
+}

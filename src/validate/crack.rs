@@ -84,6 +84,17 @@ pub enum Outcome {
     Skipped(&'static str),
 }
 
+/// Hostile files can ask for any KDF cost, and one try cannot be cut
+/// short: keys costlier than these limits are not tried at all.
+const TOO_COSTLY: &str = "key derivation too costly for a weak-passphrase check";
+const MAX_BCRYPT_ROUNDS: u32 = 256;
+const MAX_ARGON2_KIB: u64 = 256 * 1024;
+const MAX_ARGON2_PASSES: u64 = 64;
+const MAX_PARALLELISM: u64 = 16;
+/// In hash-block units: about 4 million PBKDF2 iterations, or scrypt at
+/// 64 MiB (N·r = 2¹⁹).
+const MAX_WORK: u64 = 1 << 22;
+
 type Opener<'a> = Box<dyn Fn(&[u8]) -> Option<KeyInfo> + 'a>;
 
 /// Try every word on an `encrypted` candidate within `budget`.
@@ -122,6 +133,11 @@ fn opener<'a>(c: &'a Candidate) -> Result<Opener<'a>, &'static str> {
                 .and_then(Armor::decoded)
                 .ok_or(unsupported)?;
             let key = ssh_key::PrivateKey::from_bytes(&bytes).map_err(|_| unsupported)?;
+            if let ssh_key::Kdf::Bcrypt { rounds, .. } = key.kdf() {
+                if *rounds > MAX_BCRYPT_ROUNDS {
+                    return Err(TOO_COSTLY);
+                }
+            }
             Ok(Box::new(move |pw| {
                 let plain = key.decrypt(pw).ok()?;
                 let mut info = openssh::from_key(&plain);
@@ -130,7 +146,19 @@ fn opener<'a>(c: &'a Candidate) -> Result<Opener<'a>, &'static str> {
             }))
         }
         Validator::Ppk => {
-            let text = ppk_text(c.armor.as_ref().ok_or(unsupported)?);
+            let armor = c.armor.as_ref().ok_or(unsupported)?;
+            let number = |name: &str| {
+                armor
+                    .header(name)
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let costly = number("Argon2-Memory").is_some_and(|kib| kib > MAX_ARGON2_KIB)
+                || number("Argon2-Passes").is_some_and(|n| n > MAX_ARGON2_PASSES)
+                || number("Argon2-Parallelism").is_some_and(|n| n > MAX_PARALLELISM);
+            if costly {
+                return Err(TOO_COSTLY);
+            }
+            let text = ppk_text(armor);
             let format = ppk::format_of(c.armor.as_ref().ok_or(unsupported)?);
             Ok(Box::new(move |pw| {
                 let pw = String::from_utf8_lossy(pw).into_owned();
@@ -186,15 +214,8 @@ fn pkcs8_opener(body: Vec<u8>, format: &'static str) -> Result<Opener<'static>, 
     if !pbe::can_decrypt(&scheme) {
         return Err(unsupported);
     }
-    if let pbe::Scheme::Pbes2 {
-        kdf: pbe::Kdf::Scrypt { n, r, .. },
-        ..
-    } = &scheme
-    {
-        // scrypt needs 128·N·r bytes per try; beyond 64 MiB, skip.
-        if n.saturating_mul(*r as u64).saturating_mul(128) > 64 << 20 {
-            return Err("scrypt cost too high for a weak-passphrase check");
-        }
+    if pbe::cost(&scheme) > MAX_WORK {
+        return Err(TOO_COSTLY);
     }
     let data = data.to_vec();
     Ok(Box::new(move |pw| {

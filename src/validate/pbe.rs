@@ -490,6 +490,28 @@ pub fn decrypt(scheme: &Scheme, data: &[u8], passphrase: &[u8]) -> Option<Vec<u8
     }
 }
 
+/// Rough work of one try, in hash-block units: PBKDF2 iterations times
+/// output blocks, scrypt N·r·p (and its memory, 128·N·r bytes, counts the
+/// same way), the legacy schemes' iterations.
+pub fn cost(scheme: &Scheme) -> u64 {
+    match scheme {
+        Scheme::Pbes2 { kdf, cipher } => match kdf {
+            Kdf::Pbkdf2 { iterations, .. } => {
+                *iterations as u64 * (cipher.key_len as u64).div_ceil(20).max(1)
+            }
+            Kdf::Scrypt { n, r, p, .. } => {
+                let memory = n.saturating_mul(*r as u64);
+                if *p > 16 {
+                    u64::MAX
+                } else {
+                    memory.saturating_mul(*p as u64).max(memory * 8)
+                }
+            }
+        },
+        Scheme::Legacy { iterations, .. } => *iterations as u64 * 2,
+    }
+}
+
 /// Whether `decrypt` can compute this scheme at all.
 pub fn can_decrypt(scheme: &Scheme) -> bool {
     match scheme {
@@ -607,4 +629,52 @@ fn pkcs12_kdf(passphrase: &[u8], salt: &[u8], id: u8, iterations: u32, len: usiz
     }
     out.truncate(len);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_grows_with_the_parameters() {
+        let cipher = Cipher {
+            name: "aes-256-cbc".into(),
+            key_len: 32,
+            iv: vec![0; 16],
+        };
+        let pbkdf2 = |iterations| Scheme::Pbes2 {
+            kdf: Kdf::Pbkdf2 {
+                salt: vec![],
+                iterations,
+                prf: Prf::Sha256,
+            },
+            cipher: cipher.clone(),
+        };
+        let scrypt = |n, r, p| Scheme::Pbes2 {
+            kdf: Kdf::Scrypt {
+                salt: vec![],
+                n,
+                r,
+                p,
+            },
+            cipher: cipher.clone(),
+        };
+        assert!(cost(&pbkdf2(2048)) < 1 << 22);
+        assert!(cost(&pbkdf2(u32::MAX)) > 1 << 22);
+        assert!(cost(&scrypt(1 << 14, 8, 1)) < 1 << 22);
+        assert!(cost(&scrypt(1 << 20, 8, 1)) > 1 << 22);
+        assert!(cost(&scrypt(2, 1, u32::MAX)) > 1 << 22);
+    }
+
+    #[test]
+    fn pkcs12_kdf_matches_rfc_7292_shape() {
+        // Same inputs, same output; the id separates key from IV.
+        let key = pkcs12_kdf(b"changeit", b"saltsalt", 1, 2048, 24);
+        assert_eq!(key, pkcs12_kdf(b"changeit", b"saltsalt", 1, 2048, 24));
+        assert_ne!(
+            key[..8],
+            pkcs12_kdf(b"changeit", b"saltsalt", 2, 2048, 8)[..]
+        );
+        assert_eq!(key.len(), 24);
+    }
 }
