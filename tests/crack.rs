@@ -334,3 +334,22 @@ fn hostile_kdf_costs_are_not_tried() {
         assert!(info.note.is_none(), "{info:#?}");
     }
 }
+
+#[test]
+fn allowlisted_fixtures_are_not_cracked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        &format!("ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f fixture"),
+    );
+    let fp = support::ssh_fingerprint(&d.join("fixture"));
+    let mut policy = patient();
+    policy.allow_fingerprints.insert(fp);
+    let s = scanner_with(policy);
+    let data = fs::read(d.join("fixture")).unwrap();
+    let started = std::time::Instant::now();
+    assert!(s.hits_named(&data, Some("fixture")).is_empty());
+    // Trying the whole list with bcrypt-pbkdf takes seconds; skipping, none.
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
