@@ -5,7 +5,9 @@ use crate::finding::{CommitInfo, Finding, KeyInfo, Status};
 use crate::rules::{Candidate, Engine, Validator};
 use crate::validate::{self, crack};
 use memchr::memchr_iter;
-use std::collections::HashSet;
+use sha2::Digest;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 /// What to report and what blocks.
 #[derive(Debug, Clone)]
@@ -80,11 +82,21 @@ pub struct Origin {
 pub struct Scanner {
     pub engine: Engine,
     pub policy: Policy,
+    /// Passphrase-check results by key bytes and file stem: the same
+    /// encrypted key copied across a tree costs its budget once.
+    cracked: Mutex<HashMap<CrackKey, KeyInfo>>,
 }
+
+/// SHA-256 of the candidate's bytes, and the file stem tried with them.
+type CrackKey = (Vec<u8>, Option<String>);
 
 impl Scanner {
     pub fn new(engine: Engine, policy: Policy) -> Self {
-        Scanner { engine, policy }
+        Scanner {
+            engine,
+            policy,
+            cracked: Mutex::default(),
+        }
     }
 
     /// Every key in `data` that the policy does not allow.
@@ -143,6 +155,19 @@ impl Scanner {
             .map(std::path::Path::new)
             .and_then(|p| p.file_stem())
             .and_then(|s| s.to_str());
+        let digest = sha2::Sha256::digest(&c.bytes).to_vec();
+        let key = (digest, stem.map(String::from));
+        if let Some(known) = self.cracked.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return known;
+        }
+        let result = self.crack_once(c, info, stem);
+        if let Ok(mut cache) = self.cracked.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
+    }
+
+    fn crack_once(&self, c: &Candidate, info: KeyInfo, stem: Option<&str>) -> KeyInfo {
         let words = crack::Wordlist::new(stem, &self.policy.passphrases);
         match crack::crack(c, &words, self.policy.crack_budget) {
             crack::Outcome::Opened(opened) => opened,

@@ -353,3 +353,24 @@ fn allowlisted_fixtures_are_not_cracked() {
     // Trying the whole list with bcrypt-pbkdf takes seconds; skipping, none.
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[test]
+fn the_same_key_is_checked_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        &format!("ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f copy"),
+    );
+    let s = scanner_with(Policy {
+        crack_budget: std::time::Duration::from_secs(2),
+        ..Policy::default()
+    });
+    let data = fs::read(d.join("copy")).unwrap();
+    let first = s.hits_named(&data, Some("a/copy"));
+    let started = std::time::Instant::now();
+    let again = s.hits_named(&data, Some("b/copy"));
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    assert_eq!(first[0].info, again[0].info);
+    assert_eq!(first[0].info.status, Status::Encrypted);
+}
