@@ -591,8 +591,6 @@ fn openssh_ed448_hybrids_and_fido_built_from_the_spec() {
             "ECDSA-SK P-256",
         ),
     ] {
-        // flags is a single byte, not a string: write it by hand after
-        // the public fields.
         let (text, blob) = openssh_sk(name, &public, &handle);
         let info = one_in(&s, name, text.as_bytes());
         assert_eq!(info.status, Status::Valid, "{name}: {info:#?}");
