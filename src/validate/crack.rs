@@ -159,7 +159,7 @@ fn opener<'a>(c: &'a Candidate) -> Result<Opener<'a>, &'static str> {
                 return Err(TOO_COSTLY);
             }
             let text = ppk_text(armor);
-            let format = ppk::format_of(c.armor.as_ref().ok_or(unsupported)?);
+            let format = ppk::format_of(armor);
             Ok(Box::new(move |pw| {
                 let pw = String::from_utf8_lossy(pw).into_owned();
                 let key = ssh_key::PrivateKey::from_ppk(&text, Some(pw)).ok()?;
