@@ -50,6 +50,11 @@ struct RawPolicy {
     binaries: Binaries,
     #[serde(default)]
     shared_folders: Vec<String>,
+    /// Try common passphrases on encrypted keys (default on).
+    crack: Option<bool>,
+    /// Extra passphrases to try (a team's usual ones).
+    #[serde(default)]
+    passphrases: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -153,6 +158,8 @@ impl Config {
             .map(|f| shared_folder(f, &dir))
             .collect();
         policy.config_dir = Some(dir);
+        policy.crack = raw.policy.crack.unwrap_or(true);
+        policy.passphrases = raw.policy.passphrases.clone();
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         Ok(Config {
             path: Some(origin.to_path_buf()),

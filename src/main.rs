@@ -31,6 +31,9 @@ struct Cli {
     /// Colour human output (NO_COLOR is honoured by `auto`).
     #[arg(long, global = true, value_enum, default_value = "auto")]
     color: Color,
+    /// Do not try common passphrases on encrypted keys.
+    #[arg(long, global = true)]
+    no_crack: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -186,7 +189,10 @@ fn run(cli: &Cli) -> Result<u8> {
         _ => unreachable!("handled above"),
     };
     let (baseline, baseline_strict) = baseline_args.resolve(&config)?;
-    let scanner = config.scanner();
+    let mut scanner = config.scanner();
+    if cli.no_crack {
+        scanner.policy.crack = false;
+    }
     let mut read_errors = 0;
     let mut report = match &cli.command {
         Command::Scan {

@@ -4,8 +4,10 @@
 use crate::allowlist::{Allowlist, Verdict};
 use crate::finding::{CommitInfo, Finding, KeyInfo, Status};
 use crate::rules::{Candidate, Engine, Validator};
-use crate::validate;
+use crate::validate::{self, crack};
 use memchr::memchr_iter;
+use sha2::Digest;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use std::sync::{Arc, Mutex};
 /// What to report, what blocks and what is skipped. Sources ask it before
 /// reading a file (`admit_path`, `admit_size`, `admit_content`); it counts
 /// what it skipped, so every mode reports skips the same way.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// Unverified candidates (placeholders that look real, truncated or
     /// corrupted keys) block too.
@@ -32,6 +34,29 @@ pub struct Policy {
     /// current directory when there is no config).
     pub config_dir: Option<PathBuf>,
     skips: Arc<Skips>,
+    /// Try common passphrases on encrypted keys (`--no-crack` turns it off).
+    pub crack: bool,
+    /// More passphrases to try, after the built-in list.
+    pub passphrases: Vec<String>,
+    /// How long the passphrase check may spend on one key.
+    pub crack_budget: std::time::Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            block_unverified: false,
+            allowlist: Allowlist::default(),
+            max_file_size: None,
+            skip_binaries: false,
+            shared_folders: Vec::new(),
+            config_dir: None,
+            skips: Arc::default(),
+            crack: true,
+            passphrases: Vec::new(),
+            crack_budget: crack::BUDGET,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -151,15 +176,31 @@ pub struct Origin {
 pub struct Scanner {
     pub engine: Engine,
     pub policy: Policy,
+    /// Passphrase-check results by key bytes and file stem: the same
+    /// encrypted key copied across a tree costs its budget once.
+    cracked: Mutex<HashMap<CrackKey, KeyInfo>>,
 }
+
+/// SHA-256 of the candidate's bytes, and the file stem tried with them.
+type CrackKey = (Vec<u8>, Option<String>);
 
 impl Scanner {
     pub fn new(engine: Engine, policy: Policy) -> Self {
-        Scanner { engine, policy }
+        Scanner {
+            engine,
+            policy,
+            cracked: Mutex::default(),
+        }
     }
 
     /// Every key in `data` that the policy does not allow.
     pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
+        self.hits_named(data, None)
+    }
+
+    /// As `hits`, for a blob whose file name is known: its stem is one of
+    /// the passphrases tried on encrypted keys.
+    pub fn hits_named(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
         let candidates = self.engine.candidates(data);
         if candidates.is_empty() {
             return Vec::new();
@@ -168,10 +209,21 @@ impl Scanner {
         candidates
             .iter()
             .filter_map(|c| {
-                if c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
+                // S-expressions are not base64 armor: their validator
+                // judges them whole.
+                let armored = c.rule.validator != Validator::Gnupg;
+                if armored && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
                     return None;
                 }
                 let mut info = validate::validate(c)?;
+                // An allowlisted fixture is dropped before any passphrase
+                // check spends its budget on it.
+                if self.policy.verdict(&info) == Verdict::Allowed {
+                    return None;
+                }
+                if info.status == Status::Encrypted && self.policy.crack {
+                    info = self.try_weak_passphrases(c, info, path);
+                }
                 match self.policy.verdict(&info) {
                     Verdict::Allowed => return None,
                     Verdict::Expired(why) => {
@@ -202,9 +254,47 @@ impl Scanner {
             .collect()
     }
 
+    /// An encrypted key that opens with a common passphrase is as good as
+    /// one in clear: report it so. The passphrase itself is never kept.
+    fn try_weak_passphrases(&self, c: &Candidate, info: KeyInfo, path: Option<&str>) -> KeyInfo {
+        let stem = path
+            .map(std::path::Path::new)
+            .and_then(|p| p.file_stem())
+            .and_then(|s| s.to_str());
+        let digest = sha2::Sha256::digest(&c.bytes).to_vec();
+        let key = (digest, stem.map(String::from));
+        if let Some(known) = self.cracked.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return known;
+        }
+        let result = self.crack_once(c, info, stem);
+        if let Ok(mut cache) = self.cracked.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
+    }
+
+    fn crack_once(&self, c: &Candidate, info: KeyInfo, stem: Option<&str>) -> KeyInfo {
+        let words = crack::Wordlist::new(stem, &self.policy.passphrases);
+        match crack::crack(c, &words, self.policy.crack_budget) {
+            crack::Outcome::Opened(opened) => opened,
+            crack::Outcome::OutOfTime(tried, total) => {
+                let mut info = info;
+                let stopped = format!(
+                    "weak-passphrase check stopped at its time budget after {tried} of {total} passphrases"
+                );
+                info.note = Some(match info.note {
+                    Some(note) => format!("{note}; {stopped}"),
+                    None => stopped,
+                });
+                info
+            }
+            crack::Outcome::Held | crack::Outcome::Skipped(_) => info,
+        }
+    }
+
     /// Findings for one blob at `origin`.
     pub fn scan(&self, data: &[u8], origin: &Origin) -> Vec<Finding> {
-        self.hits(data)
+        self.hits_named(data, Some(&origin.path))
             .into_iter()
             .map(|h| self.finding(h, origin))
             .collect()
@@ -275,6 +365,9 @@ fn redact(c: &Candidate, lines: usize) -> String {
     };
     match c.rule.validator {
         Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
+        Validator::PgpBinary => format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
+        Validator::Ssh1 => format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
+        Validator::Gnupg => format!("GnuPG private key ({lines} lines redacted)"),
         Validator::Ppk => {
             let head = c
                 .armor

@@ -13,9 +13,15 @@ use std::process::{Command, Stdio};
 
 fn scanner() -> Scanner {
     let rules = keyscan::rules::builtin().expect("built-in rules load");
+    // The passphrases here are weak on purpose; these tests check the
+    // encrypted formats themselves, tests/crack.rs checks opening them.
+    let policy = keyscan::scan::Policy {
+        crack: false,
+        ..Default::default()
+    };
     Scanner::new(
         keyscan::rules::Engine::new(rules).expect("engine builds"),
-        Default::default(),
+        policy,
     )
 }
 
@@ -706,6 +712,16 @@ fn putty_ppk_and_exports() {
     let sc = check(&s, d, "sshcom", Status::Valid, "RSA 2048");
     assert_eq!(sc.format, "ssh.com");
     assert_eq!(sc.fingerprint, Some(rsa_fp));
+    // The private half is readable in both: AWS's SHA-1 of the PKCS#8 form,
+    // as openssl computes it.
+    let aws_sha1 = digest_of(&sh(
+        d,
+        "puttygen rsa-v2-clear.ppk -O private-openssh --new-passphrase /dev/null -o rsa-v2.pem \
+         && openssl pkcs8 -topk8 -nocrypt -in rsa-v2.pem -outform DER | openssl sha1 -c",
+    ));
+    assert_eq!(sc.aws_fingerprints.sha1_pkcs8.as_ref(), Some(&aws_sha1));
+    let ppk = one(&s, d, "rsa-v2-clear.ppk");
+    assert_eq!(ppk.aws_fingerprints.sha1_pkcs8, Some(aws_sha1));
     puttygen(
         d,
         &[

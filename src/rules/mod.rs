@@ -23,6 +23,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("sshcom.toml", include_str!("../../rules/sshcom.toml")),
     ("encoded.toml", include_str!("../../rules/encoded.toml")),
     ("der.toml", include_str!("../../rules/der.toml")),
+    ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
+    ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -49,6 +51,12 @@ pub enum Validator {
     QuotedPrintable,
     /// A whole blob of binary DER (PKCS#8/PKCS#1/SEC1/DSA) or PKCS#12.
     Der,
+    /// A whole blob of binary OpenPGP packets (secring.gpg, .gpg exports).
+    PgpBinary,
+    /// A whole SSH-1 RSA private key file.
+    Ssh1,
+    /// GnuPG's private-keys-v1.d key (extended or S-expression form).
+    Gnupg,
 }
 
 impl Validator {

@@ -3,22 +3,12 @@
 //! whole binary blobs.
 
 use super::fingerprint::{self, bits};
+use super::{ec, oids, pbe};
 use crate::finding::{KeyInfo, Status};
 use der::asn1::ObjectIdentifier as Oid;
-use der::Decode;
+use der::{Decode, Tagged};
 use num_bigint::BigUint;
 
-const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
-const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
-const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
-const ED448: Oid = Oid::new_unwrap("1.3.101.113");
-const X25519: Oid = Oid::new_unwrap("1.3.101.110");
-const X448: Oid = Oid::new_unwrap("1.3.101.111");
-const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
-const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
-const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
-const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
 /// pkcs-12 keyBag and pkcs8ShroudedKeyBag, DER-encoded with their tag.
 const P12_KEY_BAG: &[u8] = &[
     0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x01,
@@ -26,10 +16,6 @@ const P12_KEY_BAG: &[u8] = &[
 const P12_SHROUDED_BAG: &[u8] = &[
     0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
 ];
-/// OID arcs (encoded content bytes) of pkcs-5 (1.2.840.113549.1.5) and
-/// pkcs-12 PBE ids (1.2.840.113549.1.12.1).
-const PKCS5_ARC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05];
-const PKCS12_PBE_ARC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01];
 /// pkcs7-data, the content type of a PFX's authSafe.
 const PKCS7_DATA: &[u8] = &[
     0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
@@ -66,20 +52,42 @@ fn trim_trailing_whitespace(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// PKCS#8 PrivateKeyInfo (`BEGIN PRIVATE KEY`).
+/// PKCS#8 PrivateKeyInfo (`BEGIN PRIVATE KEY`). A well-formed structure
+/// whose algorithm is not registered, or whose key has the wrong shape for
+/// it, is `unverified` with a note.
 pub fn pkcs8(der: &[u8]) -> Parsed {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| format!("PKCS#8: {e}"))?;
     let key = info.private_key.as_bytes();
     let oid = info.algorithm.oid;
-    let mut out = if oid == RSA {
-        rsa_from_pkcs1(key)?
-    } else if oid == EC {
-        let curve = info
-            .algorithm
-            .parameters
-            .and_then(|p| p.decode_as::<Oid>().ok());
-        ec_from_sec1(key, curve)?
-    } else if oid == ED25519 {
+    let Some(alg) = oids::key_algorithm(&oid) else {
+        return Ok(KeyInfo::unverified(
+            "PKCS#8",
+            "unknown",
+            format!("algorithm {oid} is not a registered private-key algorithm"),
+        ));
+    };
+    let params = info.algorithm.parameters;
+    let mut out = if oid == oids::RSA || oid == oids::RSA_PSS || oid == oids::RSA_OAEP {
+        let mut out = rsa_from_pkcs1(key)?;
+        if oid != oids::RSA {
+            // AWS fingerprints are for rsaEncryption keys only.
+            out.key_type = out.key_type.replacen("RSA", alg.name, 1);
+            out.aws_fingerprints.sha1_pkcs8 = None;
+        }
+        out
+    } else if oid == oids::EC || oid == oids::EC_DH || oid == oids::SM2_ALG {
+        let hint = match params {
+            Some(p) if p.tag() == der::Tag::ObjectIdentifier => p.decode_as::<Oid>().ok(),
+            _ => None,
+        };
+        // SM2 as the algorithm (GmSSL) means the SM2 curve.
+        let hint = hint.or((oid == oids::SM2_ALG).then_some(oids::SM2_ALG));
+        let explicit = match params {
+            Some(p) if p.tag() == der::Tag::Sequence => Some(p.value()),
+            _ => None,
+        };
+        ec::key(key, hint, explicit)?
+    } else if oid == oids::ED25519 {
         let seed: [u8; 32] = match tlv(key) {
             Some((0x04, seed, [])) => seed
                 .try_into()
@@ -97,35 +105,70 @@ pub fn pkcs8(der: &[u8]) -> Parsed {
         let mut out = KeyInfo::new(Status::Valid, "PKCS#8", "Ed25519");
         fingerprint::fill_ssh(&mut out, &fingerprint::ed25519_key(public));
         out
-    } else if oid == DSA {
-        let params = info
-            .algorithm
-            .parameters
-            .ok_or("DSA key without parameters")?;
+    } else if oid == oids::DSA {
+        let params = params.ok_or("DSA key without parameters")?;
         let (p, q, g) = dsa_params(params.value())?;
         let x = integer(key)?;
         dsa_info(p, q, g, None, x)?
-    } else if oid == ED448 || oid == X25519 || oid == X448 {
-        let name = match oid {
-            o if o == ED448 => "Ed448",
-            o if o == X25519 => "X25519",
-            _ => "X448",
-        };
-        KeyInfo::new(Status::Valid, "PKCS#8", name)
     } else {
-        KeyInfo::new(Status::Valid, "PKCS#8", format!("unknown ({oid})"))
+        match key_shape(alg.shape, key) {
+            Ok(()) => KeyInfo::new(Status::Valid, "PKCS#8", alg.name),
+            Err(why) => KeyInfo::unverified("PKCS#8", alg.name, why),
+        }
     };
     out.format = "PKCS#8".into();
     Ok(out)
 }
 
-/// PKCS#8 EncryptedPrivateKeyInfo (`BEGIN ENCRYPTED PRIVATE KEY`).
-pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
+/// The structural check for algorithms keyscan cannot do arithmetic on:
+/// the private key has the encoding and length its algorithm prescribes.
+fn key_shape(shape: oids::Shape, key: &[u8]) -> Result<(), String> {
+    use oids::Shape;
+    let fits = match shape {
+        Shape::Parsed => true,
+        Shape::Octet(len) => matches!(tlv(key), Some((0x04, v, [])) if v.len() == len),
+        Shape::Integer => matches!(tlv(key), Some((0x02, v, [])) if !v.is_empty()),
+        Shape::Scalar(lens) => {
+            let value = match tlv(key) {
+                Some((0x04 | 0x02, v, [])) => v,
+                _ => key,
+            };
+            // An INTEGER may carry a leading sign byte.
+            let value = match value {
+                [0, rest @ ..] if !lens.contains(&value.len()) => rest,
+                _ => value,
+            };
+            lens.contains(&value.len()) && value.iter().any(|b| *b != 0)
+        }
+        Shape::Seeded { seed, expanded } => match tlv(key) {
+            Some((0x80, v, [])) => v.len() == seed,
+            Some((0x04, v, [])) => v.len() == expanded,
+            Some((0x30, both, [])) => match tlv(both) {
+                Some((0x04, s, rest)) => {
+                    s.len() == seed
+                        && matches!(tlv(rest), Some((0x04, e, [])) if e.len() == expanded)
+                }
+                _ => false,
+            },
+            _ => key.len() == seed || key.len() == expanded,
+        },
+        Shape::Raw(len) => key.len() == len,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err("private key has the wrong length or encoding for its algorithm".into())
+    }
+}
+
+/// PKCS#8 EncryptedPrivateKeyInfo (`BEGIN ENCRYPTED PRIVATE KEY`): its
+/// scheme and ciphertext. `Err` when it is no such structure.
+pub fn encrypted_parts(der: &[u8]) -> Result<(Result<pbe::Scheme, String>, &[u8]), String> {
     // SEQUENCE { AlgorithmIdentifier { OID, params }, OCTET STRING }
     let bad = || "not an EncryptedPrivateKeyInfo".to_string();
     let (tag, content, rest) = tlv(der).ok_or_else(bad)?;
     let (alg_tag, alg, after) = tlv(content).ok_or_else(bad)?;
-    let (oid_tag, oid, _) = tlv(alg).ok_or_else(bad)?;
+    let (oid_tag, oid, params) = tlv(alg).ok_or_else(bad)?;
     let (data_tag, data, end) = tlv(after).ok_or_else(bad)?;
     if tag != 0x30
         || !rest.is_empty()
@@ -138,17 +181,53 @@ pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
     }
     // Password-based encryption only: PKCS#5 (PBES1, PBES2) or PKCS#12 PBE.
     // Anything else with this shape (a DigestInfo, say) is not a key.
-    if !(oid.starts_with(PKCS5_ARC) || oid.starts_with(PKCS12_PBE_ARC)) {
-        return Err("encrypted PKCS#8 with an unknown encryption scheme".into());
-    }
-    if data.len() < 32 || data.len() % 8 != 0 {
+    let scheme = match pbe::parse(oid, params) {
+        Ok(scheme) => Ok(scheme),
+        Err(pbe::Rejected::NotPbe) => {
+            return Err("encrypted PKCS#8 with an unknown encryption scheme".into())
+        }
+        Err(pbe::Rejected::Unknown(why)) => Err(why),
+    };
+    if data.len() < 32 {
         return Err("encrypted PKCS#8 too short to hold a key".into());
     }
-    Ok(KeyInfo::new(
-        Status::Encrypted,
-        "encrypted PKCS#8",
-        "unknown",
-    ))
+    Ok((scheme, data))
+}
+
+/// PKCS#8 EncryptedPrivateKeyInfo (`BEGIN ENCRYPTED PRIVATE KEY`). A scheme
+/// no tool knows makes it `unverified`: nothing could ever decrypt it.
+pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
+    const FORMAT: &str = "encrypted PKCS#8";
+    let (scheme, data) = encrypted_parts(der)?;
+    let scheme = match scheme {
+        Ok(scheme) => scheme,
+        Err(why) => return Ok(KeyInfo::unverified(FORMAT, "unknown", why)),
+    };
+    // Block ciphers leave whole blocks; stream modes any length.
+    let stream = match &scheme {
+        pbe::Scheme::Pbes2 { cipher, .. } => ["ofb", "cfb", "gcm", "ccm", "ctr"]
+            .iter()
+            .any(|m| cipher.name.contains(m)),
+        pbe::Scheme::Legacy { kind, .. } => {
+            matches!(
+                kind,
+                pbe::Legacy::Pkcs12 {
+                    cipher: pbe::Pkcs12Cipher::Rc4(_),
+                    ..
+                }
+            )
+        }
+    };
+    if !stream && data.len() % 8 != 0 {
+        return Ok(KeyInfo::unverified(
+            FORMAT,
+            "unknown",
+            "ciphertext is not whole cipher blocks",
+        ));
+    }
+    let mut info = KeyInfo::new(Status::Encrypted, FORMAT, "unknown");
+    info.note = Some(format!("encrypted with {}", scheme.describe()));
+    Ok(info)
 }
 
 /// PKCS#1 RSAPrivateKey (`BEGIN RSA PRIVATE KEY`).
@@ -215,62 +294,7 @@ pub fn rsa_check(parts: [&[u8]; 5], crt: [Option<&[u8]>; 3]) -> Result<(), Strin
 
 /// SEC1 ECPrivateKey (`BEGIN EC PRIVATE KEY`).
 pub fn sec1(der: &[u8]) -> Parsed {
-    ec_from_sec1(der, None)
-}
-
-fn ec_from_sec1(der: &[u8], curve_hint: Option<Oid>) -> Parsed {
-    let key = sec1::EcPrivateKey::from_der(der).map_err(|e| format!("SEC1: {e}"))?;
-    let curve = key
-        .parameters
-        .and_then(|p| p.named_curve())
-        .or(curve_hint)
-        .ok_or("EC key without a named curve")?;
-    let scalar = key.private_key;
-    let derived: Option<Box<[u8]>> = if curve == P256 {
-        p256::SecretKey::from_slice(scalar)
-            .ok()
-            .map(|s| s.public_key().to_sec1_bytes())
-    } else if curve == P384 {
-        p384::SecretKey::from_slice(scalar)
-            .ok()
-            .map(|s| s.public_key().to_sec1_bytes())
-    } else if curve == P521 {
-        p521::SecretKey::from_slice(scalar)
-            .ok()
-            .map(|s| s.public_key().to_sec1_bytes())
-    } else {
-        let name = if curve == SECP256K1 {
-            "ECDSA secp256k1".to_string()
-        } else {
-            format!("EC ({curve})")
-        };
-        return Ok(KeyInfo::new(Status::Valid, "SEC1", name));
-    };
-    let derived = derived.ok_or("EC private scalar is out of range")?;
-    if let Some(embedded) = key.public_key {
-        if !same_point(&curve, embedded, &derived) {
-            return Err("EC public key does not match the private key".into());
-        }
-    }
-    let name = match curve {
-        c if c == P256 => "ECDSA P-256",
-        c if c == P384 => "ECDSA P-384",
-        _ => "ECDSA P-521",
-    };
-    let mut out = KeyInfo::new(Status::Valid, "SEC1", name);
-    let public = fingerprint::ecdsa_key(&derived).ok_or("EC public key does not encode")?;
-    fingerprint::fill_ssh(&mut out, &public);
-    Ok(out)
-}
-
-fn same_point(curve: &Oid, a: &[u8], b: &[u8]) -> bool {
-    if *curve == P256 {
-        p256::PublicKey::from_sec1_bytes(a).ok() == p256::PublicKey::from_sec1_bytes(b).ok()
-    } else if *curve == P384 {
-        p384::PublicKey::from_sec1_bytes(a).ok() == p384::PublicKey::from_sec1_bytes(b).ok()
-    } else {
-        p521::PublicKey::from_sec1_bytes(a).ok() == p521::PublicKey::from_sec1_bytes(b).ok()
-    }
+    ec::sec1(der)
 }
 
 /// OpenSSL's traditional DSA key: SEQUENCE { 0, p, q, g, y, x }.
@@ -375,6 +399,18 @@ fn pkcs12(der: &[u8]) -> Option<KeyInfo> {
         return None;
     };
     Some(KeyInfo::new(status, "PKCS#12", "unknown"))
+}
+
+/// The EncryptedPrivateKeyInfo of a PFX's first pkcs8ShroudedKeyBag (Java
+/// keystores, `openssl pkcs12 -export`): SafeBag { bagId, [0] bagValue }.
+pub fn shrouded_key_bag(pfx: &[u8]) -> Option<&[u8]> {
+    let at = memchr::memmem::find(pfx, P12_SHROUDED_BAG)?;
+    let (tag, value, _) = tlv(&pfx[at + P12_SHROUDED_BAG.len()..])?;
+    if tag != 0xa0 {
+        return None;
+    }
+    let (tag, _, rest) = tlv(value)?;
+    (tag == 0x30).then(|| &value[..value.len() - rest.len()])
 }
 
 /// One DER TLV: (tag, value, rest). Definite lengths only.

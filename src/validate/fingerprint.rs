@@ -31,11 +31,44 @@ pub fn fill_ssh(info: &mut KeyInfo, key: &KeyData) {
     }
 }
 
+/// The OpenSSH fingerprint and public-key line of a raw public-key blob,
+/// for key types ssh-key does not model.
+pub fn fill_blob(info: &mut KeyInfo, name: &str, blob: &[u8]) {
+    let digest = sha2::Sha256::digest(blob);
+    info.fingerprint = Some(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    ));
+    info.public_key = Some(format!(
+        "{name} {}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    ));
+}
+
 /// Fill the AWS SHA-1 form of an RSA key EC2 created: SHA-1 of the DER
 /// PKCS#8 PrivateKeyInfo wrapping this PKCS#1 RSAPrivateKey.
 pub fn fill_rsa_pkcs8_sha1(info: &mut KeyInfo, pkcs1_der: &[u8]) {
     info.aws_fingerprints.sha1_pkcs8 =
         Some(colon_hex(&sha1::Sha1::digest(pkcs8_rsa_der(pkcs1_der))));
+}
+
+/// As `fill_rsa_pkcs8_sha1`, for formats that store only n, e, d, p, q
+/// (big-endian): the CRT values are derived as openssl would store them.
+pub fn fill_rsa_pkcs8_sha1_from_parts(info: &mut KeyInfo, [n, e, d, p, q]: [&[u8]; 5]) {
+    use num_bigint::BigUint;
+    let big = BigUint::from_bytes_be;
+    // OpenSSL (and so EC2) keeps p > q; formats that do not say follow it.
+    let (p, q) = if big(p) < big(q) { (q, p) } else { (p, q) };
+    let (dn, pn, qn) = (big(d), big(p), big(q));
+    let one = BigUint::from(1u8);
+    if pn <= one || qn <= one {
+        return;
+    }
+    let dp = (&dn % (&pn - &one)).to_bytes_be();
+    let dq = (&dn % (&qn - &one)).to_bytes_be();
+    let Some(qinv) = qn.modinv(&pn) else { return };
+    let pkcs1 = pkcs1_rsa_der([n, e, d, p, q, &dp, &dq, &qinv.to_bytes_be()]);
+    fill_rsa_pkcs8_sha1(info, &pkcs1);
 }
 
 /// MD5 of the RSA SubjectPublicKeyInfo DER, colon hex (AWS imported keys).

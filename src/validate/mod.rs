@@ -1,12 +1,18 @@
 //! Parse every candidate: a real key gets a status and fingerprints, a
 //! look-alike is dropped or marked `unverified`. Never judged by looks alone.
 
+pub mod crack;
 pub mod der;
+pub mod ec;
 pub mod fingerprint;
+pub mod gnupg;
+pub mod oids;
 pub mod openssh;
+pub mod pbe;
 pub mod pem;
 pub mod pgp;
 pub mod ppk;
+pub mod ssh1;
 pub mod sshcom;
 
 use crate::finding::KeyInfo;
@@ -23,6 +29,9 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
         Validator::Pgp => Some(pgp::validate(armor?)),
         Validator::Sshcom => Some(sshcom::validate(armor?)),
         Validator::Der => der::validate(&c.bytes),
+        Validator::PgpBinary => pgp::binary(&c.bytes),
+        Validator::Ssh1 => ssh1::validate(&c.bytes),
+        Validator::Gnupg => gnupg::validate(&c.bytes),
         // The engine decodes these itself and rescans; none reach a validator.
         decoder => {
             debug_assert!(decoder.rescans(), "{decoder:?} has no validator");

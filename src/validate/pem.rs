@@ -21,14 +21,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     let Some(der) = armor.decoded() else {
         return KeyInfo::unverified("PEM", family, "body is not valid base64");
     };
-    let by_label: fn(&[u8]) -> der::Parsed = match armor.label.as_str() {
-        "RSA PRIVATE KEY" => der::pkcs1,
-        "EC PRIVATE KEY" => der::sec1,
-        "DSA PRIVATE KEY" => der::dsa,
-        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8,
-        _ => der::pkcs8,
-    };
-    match by_label(&der) {
+    match parser_for(&armor.label)(&der) {
         Ok(info) => info,
         Err(why) => {
             // A key under the wrong label (hand-edited files, `ANY PRIVATE
@@ -49,12 +42,28 @@ pub fn validate(armor: &Armor) -> KeyInfo {
             };
             match found {
                 Some(mut info) => {
-                    info.note = Some(format!("labelled {} but is {}", armor.label, info.format));
+                    let relabel = format!("labelled {} but is {}", armor.label, info.format);
+                    // Keep the reason an unverified key gives.
+                    info.note = Some(match info.note {
+                        Some(why) => format!("{relabel}; {why}"),
+                        None => relabel,
+                    });
                     info
                 }
                 None => KeyInfo::unverified("PEM", family, why),
             }
         }
+    }
+}
+
+/// The DER structure a PEM label promises.
+pub fn parser_for(label: &str) -> fn(&[u8]) -> der::Parsed {
+    match label {
+        "RSA PRIVATE KEY" => der::pkcs1,
+        "EC PRIVATE KEY" => der::sec1,
+        "DSA PRIVATE KEY" => der::dsa,
+        "ENCRYPTED PRIVATE KEY" => der::encrypted_pkcs8,
+        _ => der::pkcs8,
     }
 }
 

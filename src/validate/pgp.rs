@@ -34,52 +34,342 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     }
 }
 
+/// A binary transferable secret key (`secring.gpg`, `gpg
+/// --export-secret-keys` without `--armor`), or `None` when the blob does
+/// not start with a secret-key packet.
+pub fn binary(data: &[u8]) -> Option<KeyInfo> {
+    let mut info = secret_key(data)?;
+    info.format = "OpenPGP (binary)".into();
+    Some(info)
+}
+
+/// What one secret-key packet holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    /// In clear (and, for v3/v4, its checksum holds).
+    Clear,
+    Encrypted,
+    /// No secret at all: a GnuPG stub (`--export-secret-subkeys` primary,
+    /// a key on a smartcard).
+    Stub,
+    /// In clear, but the checksum is wrong.
+    Corrupt,
+}
+
+/// The secret-key packets in `data`: the primary gives the type and
+/// fingerprint, every (sub)key counts for the status.
 fn secret_key(data: &[u8]) -> Option<KeyInfo> {
-    let (tag, body) = packet(data)?;
-    if tag != 5 {
+    let (tag, body, mut rest) = packet(data)?;
+    if tag != 5 && tag != 7 {
         return None;
     }
+    let (key_type, fingerprint, first) = key_packet(body)?;
+    let mut secrets = vec![first];
+    // Later packets: user ids, signatures, subkeys. Stop at anything odd.
+    while let Some((tag, body, after)) = packet(rest) {
+        if tag == 7 {
+            if let Some((_, _, secret)) = key_packet(body) {
+                secrets.push(secret);
+            }
+        }
+        rest = after;
+    }
+    let (status, note) = if secrets.contains(&Secret::Corrupt) {
+        (
+            Status::Unverified,
+            Some("secret-key checksum does not match"),
+        )
+    } else if secrets.contains(&Secret::Clear) {
+        (Status::Valid, None)
+    } else if secrets.contains(&Secret::Encrypted) {
+        (Status::Encrypted, None)
+    } else {
+        (
+            Status::Unverified,
+            Some("no secret key material: GnuPG stubs only (exported subkeys elsewhere, or a smartcard)"),
+        )
+    };
+    let mut info = KeyInfo::new(status, FORMAT, key_type);
+    info.note = note.map(String::from);
+    info.fingerprint = Some(fingerprint);
+    Some(info)
+}
+
+/// One Secret-Key or Secret-Subkey packet body: key type, fingerprint and
+/// what its secret part holds.
+fn key_packet(body: &[u8]) -> Option<(String, String, Secret)> {
+    key_packet_parts(body).map(|(t, f, s, _)| (t, f, s))
+}
+
+/// As `key_packet`, with the v4 secret part (S2K usage onwards) too.
+fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]>)> {
     let version = *body.first()?;
-    let algo = *body.get(5)?;
-    // v4: the key material follows the algorithm; v5 and v6 put a 4-octet
-    // length of it first.
-    let (start, declared) = match version {
-        4 => (6, None),
+    // v3: created(4), validity(2), algorithm; v4: created(4), algorithm;
+    // v5 and v6 then put a 4-octet length of the key material.
+    let (algo_at, start, declared) = match version {
+        2 | 3 => (7, 8, None),
+        4 => (5, 6, None),
         5 | 6 => {
             let len = u32::from_be_bytes(body.get(6..10)?.try_into().ok()?) as usize;
-            (10, Some(len))
+            (5, 10, Some(len))
         }
         _ => return None,
     };
+    let algo = *body.get(algo_at)?;
     let (len, key_type) = material(algo, body.get(start..)?)?;
     if declared.is_some_and(|d| d != len) {
         return None;
     }
     let public = body.get(..start + len)?;
-    let s2k_usage = *body.get(start + len)?;
-    let fingerprint: Vec<u8> = if version == 4 {
-        let len = u16::try_from(public.len()).ok()?;
-        let mut h = Sha1::new();
-        h.update([0x99]);
-        h.update(len.to_be_bytes());
-        h.update(public);
-        h.finalize().to_vec()
-    } else {
-        let len = u32::try_from(public.len()).ok()?;
-        let mut h = Sha256::new();
-        h.update([if version == 5 { 0x9a } else { 0x9b }]);
-        h.update(len.to_be_bytes());
-        h.update(public);
-        h.finalize().to_vec()
+    let fingerprint: Vec<u8> = match version {
+        2 | 3 => {
+            // MD5 of the RSA n and e bodies, without their bit counts.
+            if !(1..=3).contains(&algo) {
+                return None;
+            }
+            let m = &public[start..];
+            let n_len = (u16::from_be_bytes([m[0], m[1]]) as usize).div_ceil(8);
+            let n = m.get(2..2 + n_len)?;
+            let e = m.get(2 + n_len + 2..)?;
+            use md5::Digest as _;
+            md5::Md5::new()
+                .chain_update(n)
+                .chain_update(e)
+                .finalize()
+                .to_vec()
+        }
+        4 => {
+            let len = u16::try_from(public.len()).ok()?;
+            let mut h = Sha1::new();
+            h.update([0x99]);
+            h.update(len.to_be_bytes());
+            h.update(public);
+            h.finalize().to_vec()
+        }
+        _ => {
+            let len = u32::try_from(public.len()).ok()?;
+            let mut h = Sha256::new();
+            h.update([if version == 5 { 0x9a } else { 0x9b }]);
+            h.update(len.to_be_bytes());
+            h.update(public);
+            h.finalize().to_vec()
+        }
     };
-    let status = if s2k_usage == 0 {
-        Status::Valid
-    } else {
-        Status::Encrypted
+    let usage = *body.get(start + len)?;
+    let secret_part = &body[start + len + 1..];
+    let secret = match usage {
+        0 if version <= 4 => {
+            // The secret MPIs, then their 16-bit sum.
+            let n = secret_part.len();
+            if n < 3 {
+                Secret::Corrupt
+            } else {
+                let sum = secret_part[..n - 2]
+                    .iter()
+                    .fold(0u16, |a, b| a.wrapping_add(*b as u16));
+                if sum.to_be_bytes() == secret_part[n - 2..] {
+                    Secret::Clear
+                } else {
+                    Secret::Corrupt
+                }
+            }
+        }
+        0 => Secret::Clear,
+        // S2K usage 254/255 (v6: also 253), then S2K type 101 is GnuPG's
+        // "no secret here" extension.
+        253..=255 => {
+            let s2k_type_at = match version {
+                // v6: count octet, cipher, [AEAD], S2K length, S2K type.
+                6 => {
+                    if usage == 253 {
+                        4
+                    } else {
+                        3
+                    }
+                }
+                5 => 3,
+                _ => 1,
+            };
+            if secret_part.get(s2k_type_at) == Some(&101) {
+                Secret::Stub
+            } else {
+                Secret::Encrypted
+            }
+        }
+        _ => Secret::Encrypted,
     };
-    let mut info = KeyInfo::new(status, FORMAT, key_type);
-    info.fingerprint = Some(fingerprint.iter().map(|b| format!("{b:02X}")).collect());
-    Some(info)
+    let fingerprint = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
+    let v4_secret = (version == 4).then(|| &body[start + len..]);
+    Some((key_type, fingerprint, secret, v4_secret))
+}
+
+/// A v4 secret key under S2K usage 254: what a passphrase must open.
+pub struct Locked {
+    cipher: u8,
+    hash: u8,
+    salt: Vec<u8>,
+    count: usize,
+    iv: Vec<u8>,
+    data: Vec<u8>,
+    key_type: String,
+    fingerprint: String,
+}
+
+/// The first encrypted v4 (sub)key in `data` (binary packets) that a
+/// passphrase check can compute: AES or 3DES, simple, salted or iterated
+/// S2K with SHA-1 or SHA-2.
+pub fn locked(data: &[u8]) -> Option<Locked> {
+    let mut rest = data;
+    let mut primary: Option<(String, String)> = None;
+    while let Some((tag, body, after)) = packet(rest) {
+        rest = after;
+        if tag != 5 && tag != 7 {
+            continue;
+        }
+        let Some((key_type, fingerprint, secret, part)) = key_packet_parts(body) else {
+            continue;
+        };
+        // The primary names the key even when a subkey is what opens.
+        let (key_type, fingerprint) = primary.get_or_insert((key_type, fingerprint)).clone();
+        let (Secret::Encrypted, Some(part)) = (secret, part) else {
+            continue;
+        };
+        let [254, cipher, s2k, rest_s2k @ ..] = part else {
+            continue;
+        };
+        let (hash, salt, count, after_s2k) = match (s2k, rest_s2k) {
+            (0, [hash, tail @ ..]) => (*hash, &[][..], 0, tail),
+            (1, [hash, tail @ ..]) if tail.len() >= 8 => (*hash, &tail[..8], 0, &tail[8..]),
+            (3, [hash, tail @ ..]) if tail.len() >= 9 => {
+                let c = tail[8] as usize;
+                (
+                    *hash,
+                    &tail[..8],
+                    (16 + (c & 15)) << ((c >> 4) + 6),
+                    &tail[9..],
+                )
+            }
+            _ => continue,
+        };
+        let block = match cipher {
+            7..=9 => 16,
+            2 => 8,
+            _ => continue,
+        };
+        if after_s2k.len() < block + 22 || !matches!(hash, 2 | 8 | 9 | 10 | 11) {
+            continue;
+        }
+        return Some(Locked {
+            cipher: *cipher,
+            hash,
+            salt: salt.to_vec(),
+            count,
+            iv: after_s2k[..block].to_vec(),
+            data: after_s2k[block..].to_vec(),
+            key_type,
+            fingerprint,
+        });
+    }
+    None
+}
+
+impl Locked {
+    /// The key in clear as a finding, when `passphrase` opens it: the
+    /// decrypted secret must end with the SHA-1 of the rest (RFC 4880 5.5.3).
+    pub fn open(&self, passphrase: &[u8]) -> Option<KeyInfo> {
+        let key_len = match self.cipher {
+            7 => 16,
+            8 | 2 => 24,
+            _ => 32,
+        };
+        let key = self.s2k(passphrase, key_len)?;
+        let plain = cfb_decrypt(self.cipher, &key, &self.iv, &self.data)?;
+        let (secret, check) = plain.split_at(plain.len().checked_sub(20)?);
+        if Sha1::digest(secret)[..] != *check {
+            return None;
+        }
+        let mut info = KeyInfo::new(Status::Valid, FORMAT, self.key_type.clone());
+        info.fingerprint = Some(self.fingerprint.clone());
+        Some(info)
+    }
+
+    /// RFC 4880 3.7.1: hash the salt and passphrase (repeated up to `count`
+    /// octets), with one more zero octet of preload per extra hash context.
+    fn s2k(&self, passphrase: &[u8], key_len: usize) -> Option<Vec<u8>> {
+        let input = [&self.salt[..], passphrase].concat();
+        let total = self.count.max(input.len());
+        let mut out = Vec::new();
+        let mut preload = 0;
+        while out.len() < key_len {
+            let digest = match self.hash {
+                2 => hash_stream::<Sha1>(&input, total, preload),
+                8 => hash_stream::<Sha256>(&input, total, preload),
+                9 => hash_stream::<sha2::Sha384>(&input, total, preload),
+                10 => hash_stream::<sha2::Sha512>(&input, total, preload),
+                11 => hash_stream::<sha2::Sha224>(&input, total, preload),
+                _ => return None,
+            };
+            out.extend(digest);
+            preload += 1;
+        }
+        out.truncate(key_len);
+        Some(out)
+    }
+}
+
+fn hash_stream<D: Digest>(input: &[u8], total: usize, preload: usize) -> Vec<u8> {
+    let mut h = D::new();
+    h.update(vec![0u8; preload]);
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(input.len());
+        h.update(&input[..n]);
+        left -= n;
+    }
+    h.finalize().to_vec()
+}
+
+/// OpenPGP's CFB mode for secret keys (no resynchronisation).
+fn cfb_decrypt(cipher: u8, key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    fn run<C: BlockCipherEncrypt + KeyInit>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        let c = C::new_from_slice(key).ok()?;
+        let mut prev = aes::cipher::Block::<C>::default();
+        if prev.len() != iv.len() {
+            return None;
+        }
+        prev.copy_from_slice(iv);
+        let mut out = Vec::with_capacity(data.len());
+        for chunk in data.chunks(iv.len()) {
+            let mut stream = prev.clone();
+            c.encrypt_block(&mut stream);
+            out.extend(chunk.iter().zip(stream.iter()).map(|(a, b)| a ^ b));
+            if chunk.len() == iv.len() {
+                prev.copy_from_slice(chunk);
+            }
+        }
+        Some(out)
+    }
+    match cipher {
+        7 => run::<aes::Aes128>(key, iv, data),
+        8 => run::<aes::Aes192>(key, iv, data),
+        9 => run::<aes::Aes256>(key, iv, data),
+        2 => run::<des::TdesEde3>(key, iv, data),
+        _ => None,
+    }
+}
+
+/// The binary packets of an armored block, checksum line left out.
+pub fn dearmor(armor: &Armor) -> Option<Vec<u8>> {
+    let mut body = String::new();
+    for line in &armor.lines {
+        if let Line::Data(d) = line {
+            if !(d.starts_with('=') && d.len() == 5) {
+                body.push_str(d);
+            }
+        }
+    }
+    decode_base64(body.as_bytes())
 }
 
 /// The length of the public key material of `algo` at the start of `m`, and
@@ -129,6 +419,14 @@ fn material(algo: u8, m: &[u8]) -> Option<(usize, String)> {
         26 => return fixed("X448", 56),
         27 => return fixed("Ed25519", 32),
         28 => return fixed("Ed448", 57),
+        // draft-ietf-openpgp-pqc: composite and SLH-DSA keys, fixed sizes.
+        30 => return fixed("ML-DSA-65 + Ed25519", 32 + 1952),
+        31 => return fixed("ML-DSA-87 + Ed448", 57 + 2592),
+        32 => return fixed("SLH-DSA-SHAKE-128s", 32),
+        33 => return fixed("SLH-DSA-SHAKE-128f", 32),
+        34 => return fixed("SLH-DSA-SHAKE-256s", 64),
+        35 => return fixed("ML-KEM-768 + X25519", 32 + 1184),
+        36 => return fixed("ML-KEM-1024 + X448", 56 + 1568),
         _ => return None,
     };
     Some((pos, key_type))
@@ -152,8 +450,8 @@ fn curve(oid: &[u8]) -> &'static str {
     }
 }
 
-/// The first packet: (tag, body), old or new header format.
-fn packet(data: &[u8]) -> Option<(u8, &[u8])> {
+/// The first packet: (tag, body, rest), old or new header format.
+fn packet(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let head = *data.first()?;
     if head & 0x80 == 0 {
         return None;
@@ -197,7 +495,8 @@ fn packet(data: &[u8]) -> Option<(u8, &[u8])> {
             _ => return None,
         }
     };
-    Some((tag, data.get(start..start.checked_add(len)?)?))
+    let end = start.checked_add(len)?;
+    Some((tag, data.get(start..end)?, &data[end..]))
 }
 
 /// CRC-24 of RFC 4880's armor.

@@ -8,20 +8,27 @@ use crate::rules::unwrap::{decode_base64, Armor, Line};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
-use ssh_key::PublicKey;
+use ssh_key::{PrivateKey, PublicKey};
 
-pub fn validate(armor: &Armor) -> KeyInfo {
-    let mut version = 0;
-    let mut algorithm = String::new();
+/// The PPK version and the key algorithm its first line names.
+fn first_line(armor: &Armor) -> (u32, String) {
     for line in &armor.lines {
         if let Line::Header(k, v) = line {
             if let Some(n) = k.strip_prefix("PuTTY-User-Key-File-") {
-                version = n.parse().unwrap_or(0);
-                algorithm = v.clone();
+                return (n.parse().unwrap_or(0), v.clone());
             }
         }
     }
-    let format = format!("PuTTY PPK v{version}");
+    (0, String::new())
+}
+
+pub fn format_of(armor: &Armor) -> String {
+    format!("PuTTY PPK v{}", first_line(armor).0)
+}
+
+pub fn validate(armor: &Armor) -> KeyInfo {
+    let (version, algorithm) = first_line(armor);
+    let format = format_of(armor);
     let encryption = armor.header("Encryption").unwrap_or("").to_string();
     let comment = armor.header("Comment").unwrap_or("").to_string();
     let (Some(public), Some(private)) = (
@@ -30,18 +37,20 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     ) else {
         return KeyInfo::unverified(&format, "unknown", "missing Public-Lines or Private-Lines");
     };
-    let key = match PublicKey::from_bytes(&public) {
-        Ok(k) => k,
-        Err(e) => {
-            return KeyInfo::unverified(
-                &format,
-                "unknown",
-                format!("public blob does not parse: {e}"),
-            )
-        }
+    // Algorithms ssh-key does not model (Ed448) still have a named blob.
+    let key = PublicKey::from_bytes(&public).ok();
+    let blob_type = match &key {
+        Some(k) => k.algorithm().as_str().to_string(),
+        None => match blob_name(&public) {
+            Some(name) => name,
+            None => return KeyInfo::unverified(&format, "unknown", "public blob does not parse"),
+        },
     };
-    let key_type = openssh::key_type(key.key_data());
-    if key.algorithm().as_str() != algorithm {
+    let key_type = match &key {
+        Some(k) => openssh::key_type(k.key_data()),
+        None => openssh::readable(&blob_type),
+    };
+    if blob_type != algorithm {
         return KeyInfo::unverified(
             &format,
             &key_type,
@@ -72,9 +81,28 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     } else {
         Status::Encrypted
     };
-    let mut info = KeyInfo::new(status, &format, key_type);
-    fingerprint::fill_ssh(&mut info, key.key_data());
+    let mut info = KeyInfo::new(status, &format, key_type.clone());
+    if status == Status::Valid {
+        // The private half is readable: check it against the public half
+        // (and for RSA, fill the AWS SHA-1 of its PKCS#8 form).
+        if let Ok(pair) = PrivateKey::from_ppk(super::crack::ppk_text(armor), None) {
+            if let Err(why) = openssh::consistent(pair.key_data(), &mut info) {
+                return KeyInfo::unverified(&format, &key_type, why);
+            }
+        }
+    }
+    match key {
+        Some(key) => fingerprint::fill_ssh(&mut info, key.key_data()),
+        None => fingerprint::fill_blob(&mut info, &algorithm, &public),
+    }
     info
+}
+
+/// The type name at the start of an SSH public-key blob.
+fn blob_name(blob: &[u8]) -> Option<String> {
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    let name = std::str::from_utf8(blob.get(4..4 + len)?).ok()?;
+    (len + 4 < blob.len() && !name.is_empty()).then(|| name.to_string())
 }
 
 /// The base64 lines that follow a `*-Lines: N` header, decoded.

@@ -35,8 +35,12 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     if cipher != b"none" {
         return KeyInfo::new(Status::Encrypted, FORMAT, family);
     }
-    // In clear the key is readable: check it and fingerprint it.
-    let mut r = Reader(rest);
+    in_clear(family, rest)
+}
+
+/// The key data in clear: check it and fingerprint it.
+fn in_clear(family: &str, data: &[u8]) -> KeyInfo {
+    let mut r = Reader(data);
     let Some(inner) = r.string() else {
         return KeyInfo::unverified(FORMAT, family, "key data is not a string");
     };
@@ -54,6 +58,34 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     }
 }
 
+/// An encrypted ssh.com key (`3des-cbc`) with `passphrase`: the key is
+/// MD5(P) || MD5(P || MD5(P)), cut to 24 bytes, and the IV is zero.
+pub fn open(armor: &Armor, passphrase: &[u8]) -> Option<KeyInfo> {
+    use md5::Digest;
+    let blob = armor.decoded()?;
+    let mut r = Reader(&blob);
+    r.u32()?;
+    r.u32()?;
+    let kind = String::from_utf8_lossy(r.string()?).into_owned();
+    if r.string()? != b"3des-cbc" {
+        return None;
+    }
+    let data = r.string()?;
+    if data.is_empty() || data.len() % 8 != 0 {
+        return None;
+    }
+    let first = md5::Md5::digest(passphrase);
+    let second = md5::Md5::new()
+        .chain_update(passphrase)
+        .chain_update(first)
+        .finalize();
+    let key = [&first[..], &second[..8]].concat();
+    let plain = super::pbe::cbc_raw::<des::TdesEde3>(&key, &[0; 8], data)?;
+    let family = if kind.contains("rsa") { "RSA" } else { "DSA" };
+    let info = in_clear(family, &plain);
+    (info.status == Status::Valid).then_some(info)
+}
+
 /// RSA in clear: e, d, n, u, p, q.
 fn rsa(data: &[u8]) -> der::Parsed {
     let mut r = Reader(data);
@@ -66,6 +98,7 @@ fn rsa(data: &[u8]) -> der::Parsed {
     let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
     let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
     fingerprint::fill_ssh(&mut info, &public);
+    fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
     Ok(info)
 }
 

@@ -1,0 +1,107 @@
+//! SSH-1 RSA private keys (`SSH PRIVATE KEY FILE FORMAT 1.1`): the public
+//! half and comment are in clear; the private half is checked when it is
+//! not encrypted.
+
+use super::der;
+use super::fingerprint::{self, bits};
+use crate::finding::{KeyInfo, Status};
+
+const MAGIC: &[u8] = b"SSH PRIVATE KEY FILE FORMAT 1.1\n\0";
+const FORMAT: &str = "SSH-1";
+
+/// `None` when the blob is not an SSH-1 key file at all.
+pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
+    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    let cipher = r.u8()?;
+    let _reserved = r.take(4)?;
+    let _bits = r.take(4)?;
+    let (Some(n), Some(e), Some(_comment)) = (r.mpint(), r.mpint(), r.string()) else {
+        return Some(KeyInfo::unverified(FORMAT, "RSA", "truncated"));
+    };
+    let key_type = format!("RSA {}", bits(n));
+    let Some(public) = fingerprint::rsa_key(n, e) else {
+        return Some(KeyInfo::unverified(
+            FORMAT,
+            &key_type,
+            "RSA public key does not encode",
+        ));
+    };
+    let mut info = if cipher != 0 {
+        // 3DES (3), Blowfish (6), DES (2), ...: ciphertext of whole blocks.
+        if r.0.len() < 16 || r.0.len() % 8 != 0 {
+            return Some(KeyInfo::unverified(
+                FORMAT,
+                &key_type,
+                "ciphertext is not whole cipher blocks",
+            ));
+        }
+        KeyInfo::new(Status::Encrypted, FORMAT, key_type.clone())
+    } else {
+        match private(&mut r, n, e) {
+            Ok(info) => info,
+            Err(why) => return Some(KeyInfo::unverified(FORMAT, &key_type, why)),
+        }
+    };
+    fingerprint::fill_ssh(&mut info, &public);
+    Some(info)
+}
+
+/// In clear: two check bytes repeated, then d, iqmp, q, p (SSH-1 swaps the
+/// names of p and q relative to PKCS#1).
+fn private(r: &mut Reader, n: &[u8], e: &[u8]) -> der::Parsed {
+    let check = r.take(4).ok_or("truncated")?;
+    if check[..2] != check[2..] {
+        return Err("check bytes differ: corrupted".into());
+    }
+    let mut parts = [&[][..]; 4];
+    for part in &mut parts {
+        *part = r.mpint().ok_or("private key is truncated")?;
+    }
+    let [d, iqmp, q, p] = parts;
+    der::rsa_check([n, e, d, p, q], [None, None, Some(iqmp)])?;
+    let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
+    fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
+    Ok(info)
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.0.get(..n)?;
+        self.0 = &self.0[n..];
+        Some(s)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let len = u32::from_be_bytes(self.take(4)?.try_into().ok()?) as usize;
+        self.take(len)
+    }
+
+    /// SSH-1's integer: a 16-bit bit count, then the bytes.
+    fn mpint(&mut self) -> Option<&'a [u8]> {
+        let bits = u16::from_be_bytes(self.take(2)?.try_into().ok()?) as usize;
+        self.take(bits.div_ceil(8))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_files_never_panic() {
+        let mut file = MAGIC.to_vec();
+        file.extend([0, 0, 0, 0, 0, 0, 0, 4, 0]);
+        file.extend([0x04, 0x00]);
+        file.extend([0xab; 128]);
+        for cut in 0..file.len() {
+            let _ = validate(&file[..cut]);
+        }
+        assert!(validate(b"SSH PRIVATE KEY FILE FORMAT 1.0\n\0").is_none());
+    }
+}
