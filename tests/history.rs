@@ -970,7 +970,6 @@ fn blobless_partial_clone_exits_2_after_reporting_the_keys() {
 }
 
 #[test]
-#[ignore = "bug: missing blobs are only looked for in partial clones; a damaged repository exits 1"]
 fn damaged_repository_missing_a_loose_blob_exits_2() {
     let lab = Lab::new();
     let repo = lab.init("damaged");

@@ -8,7 +8,8 @@
 //! 2. one walk of the commit graph from every ref, diffing each commit's
 //!    tree against its parents' and skipping equal subtrees
 //!    ([`crate::git::introduced`]). It says which commit first brought each
-//!    key blob in at each path, finds blobs a partial clone lacks, and tells
+//!    key blob in at each path, finds blobs the stores lack (partial clone,
+//!    damaged repository; an index lookup each, lost in the tree diffs), and tells
 //!    reachable blobs from dangling ones. Then each location is looked up in
 //!    every ref's tip tree: `still_in`.
 
@@ -164,7 +165,6 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let mut walk = Walk {
         reader: &repo.repo,
         hits: &hits,
-        check_missing: repo.partial,
         locations: BTreeMap::new(),
         missing: BTreeMap::new(),
         submodules: 0,
@@ -280,7 +280,6 @@ fn ref_matches(name: &str, want: &str) -> bool {
 struct Walk<'a> {
     reader: &'a gix::Repository,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
-    check_missing: bool,
     /// (blob, path) -> the first commit that brought it in.
     locations: BTreeMap<(ObjectId, Vec<u8>), Location>,
     missing: BTreeMap<ObjectId, String>,
@@ -364,8 +363,7 @@ impl Walk<'_> {
             if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
                 *loc = Location { commit, time };
             }
-        } else if self.check_missing
-            && !self.missing.contains_key(&blob)
+        } else if !self.missing.contains_key(&blob)
             && !gix::objs::Exists::exists(&self.reader.objects, &blob)
         {
             self.missing
