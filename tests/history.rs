@@ -55,6 +55,8 @@ struct Lab {
     home: PathBuf,
     keys: PathBuf,
     clock: Cell<i64>,
+    /// The time zone commits are made in.
+    tz: Cell<&'static str>,
 }
 
 impl Lab {
@@ -69,6 +71,7 @@ impl Lab {
             home,
             keys,
             clock: Cell::new(1_600_000_000),
+            tz: Cell::new("+0000"),
         }
     }
 
@@ -87,7 +90,7 @@ impl Lab {
     }
 
     fn git_raw(&self, dir: &Path, args: &[&str], extra: &[&str]) -> Output {
-        let date = format!("{} +0000", self.clock.get());
+        let date = format!("{} {}", self.clock.get(), self.tz.get());
         let mut cmd = Command::new("git");
         cmd.args(GIT_CONFIG)
             .args(extra)
@@ -1058,4 +1061,318 @@ fn invalid_utf8_path_does_not_break_the_scan() {
     assert_eq!(got[0].fingerprint, fp);
     assert_eq!(got[0].commit, c);
     assert!(got[0].path.starts_with("id_"), "{}", got[0].path);
+}
+
+#[test]
+fn other_ref_namespaces_detached_head_notes_and_tags_on_blobs() {
+    let lab = Lab::new();
+    let repo = lab.init("refs");
+    repo.write("README", b"hi\n");
+    let base = repo.commit("base");
+
+    // A pull-request ref, as a hosting service's mirror has them.
+    let (k_pr, fp_pr) = lab.key("pr");
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    repo.write("pr.key", &k_pr);
+    let c_pr = repo.commit("pr");
+    repo.git(&["update-ref", "refs/pull/7/head", &c_pr]);
+
+    // A tag that points straight at a blob: the ref name is its only path.
+    let (k_blob, fp_blob) = lab.key("blobtag");
+    fs::write(lab.path("blobtag.key"), &k_blob).unwrap();
+    let blob = repo.git(&[
+        "hash-object",
+        "-w",
+        lab.path("blobtag.key").to_str().unwrap(),
+    ]);
+    repo.git(&["tag", "raw-key", &blob]);
+
+    // A note on the base commit.
+    let (k_note, fp_note) = lab.key("note");
+    fs::write(lab.path("note.txt"), &k_note).unwrap();
+    lab.tick();
+    repo.git(&[
+        "notes",
+        "add",
+        "-F",
+        lab.path("note.txt").to_str().unwrap(),
+        &base,
+    ]);
+
+    // Detached HEAD on a commit no ref has.
+    let (k_head, fp_head) = lab.key("head");
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    repo.write("head.key", &k_head);
+    let c_head = repo.commit("detached");
+
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let by_fp: BTreeMap<String, Loc> = run
+        .locations()
+        .into_iter()
+        .map(|l| (l.fingerprint.clone(), l))
+        .collect();
+    assert_eq!(by_fp.len(), 4, "{by_fp:#?}");
+    assert_eq!(by_fp[&fp_pr].commit, c_pr);
+    assert_eq!(by_fp[&fp_pr].still_in, set(&["refs/pull/7/head"]));
+    assert_eq!(by_fp[&fp_blob].blob, blob);
+    assert!(
+        by_fp[&fp_blob].path.contains("raw-key"),
+        "{:?}",
+        by_fp[&fp_blob]
+    );
+    let notes = repo.rev("refs/notes/commits");
+    assert_eq!(by_fp[&fp_note].commit, notes);
+    assert_eq!(
+        by_fp[&fp_note].path, base,
+        "notes are stored under the commit id"
+    );
+    assert_eq!(by_fp[&fp_head].commit, c_head);
+    assert_eq!(by_fp[&fp_head].still_in, set(&["HEAD"]));
+}
+
+#[test]
+fn packed_deltas_loose_objects_and_alternates() {
+    let lab = Lab::new();
+    let repo = lab.init("packed");
+    // Many small edits of one key file: after an aggressive repack most
+    // versions are deltas of each other.
+    let (k, fp) = lab.key("delta");
+    let mut commits = Vec::new();
+    for i in 0..12 {
+        let mut data = k.clone();
+        data.extend_from_slice(format!("# revision {i}\n").as_bytes());
+        repo.write("ops/id_delta", &data);
+        commits.push(repo.commit(&format!("rev {i}")));
+    }
+    repo.git(&[
+        "repack",
+        "-q",
+        "-a",
+        "-d",
+        "-f",
+        "--depth=50",
+        "--window=50",
+    ]);
+    // One more, loose, on top of the pack.
+    let (k_loose, fp_loose) = lab.key("loose");
+    repo.write("loose.key", &k_loose);
+    let c_loose = repo.commit("loose");
+
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let want: BTreeSet<Loc> = commits
+        .iter()
+        .map(|c| expect(&repo, &fp, "ops/id_delta", c))
+        .chain([expect(&repo, &fp_loose, "loose.key", &c_loose)])
+        .collect();
+    assert_eq!(run.locations(), want);
+
+    // A clone that borrows its objects from this one (alternates) finds the same.
+    let shared = lab.path("shared");
+    lab.git(
+        lab.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--shared",
+            repo.dir.to_str().unwrap(),
+            shared.to_str().unwrap(),
+        ],
+    );
+    assert!(shared.join(".git/objects/info/alternates").is_file());
+    let borrowed = history(&shared, &["--ref", "main"]);
+    assert_eq!(borrowed.code, 1, "{}", borrowed.stderr);
+    let paths_commits = |run: &Run| -> BTreeSet<(String, String, String)> {
+        run.locations()
+            .into_iter()
+            .map(|l| (l.fingerprint, l.path, l.commit))
+            .collect()
+    };
+    assert_eq!(paths_commits(&borrowed), paths_commits(&run));
+}
+
+#[test]
+fn linked_worktree_is_the_same_repository() {
+    let lab = Lab::new();
+    let repo = lab.init("withwt");
+    let (k, fp) = lab.key("wt");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let linked = lab.path("linked");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "wt",
+        linked.to_str().unwrap(),
+    ]);
+    fs::write(linked.join("wt.key"), &k).unwrap();
+    let linked_repo = Repo {
+        lab: &lab,
+        dir: linked.clone(),
+    };
+    let c = linked_repo.commit("in the linked worktree");
+    let before = snapshot(&repo.dir.join(".git"));
+    for dir in [&repo.dir, &linked] {
+        let run = history(dir, &[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let got: Vec<Loc> = run.locations().into_iter().collect();
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(got[0].fingerprint, fp);
+        assert_eq!(got[0].commit, c);
+        assert!(got[0].still_in.contains("refs/heads/wt"), "{:?}", got[0]);
+    }
+    assert_eq!(snapshot(&repo.dir.join(".git")), before);
+}
+
+#[test]
+fn all_objects_reports_a_blob_no_commit_holds() {
+    let lab = Lab::new();
+    let repo = lab.init("lostblob");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("staged");
+    repo.write("staged.key", &k);
+    repo.git(&["add", "staged.key"]);
+    let blob = repo.git(&["rev-parse", ":staged.key"]);
+    repo.git(&["rm", "-q", "--cached", "staged.key"]);
+    repo.remove("staged.key");
+
+    let default = history(&repo.dir, &[]);
+    assert_eq!(default.code, 0, "{:#}", default.json);
+    let all = history(&repo.dir, &["--all-objects"]);
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    let got: Vec<Loc> = all.locations().into_iter().collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].fingerprint, fp);
+    assert_eq!(got[0].blob, blob);
+    assert!(got[0].commit.is_empty(), "no commit holds it: {:?}", got[0]);
+    assert!(got[0].path.contains(&blob), "{:?}", got[0]);
+}
+
+#[test]
+fn corrupt_loose_object_exits_2_after_reporting_the_rest() {
+    let lab = Lab::new();
+    let repo = lab.init("corrupt");
+    repo.write("notes.txt", b"will be garbled\n");
+    repo.commit("one");
+    let bad = repo.rev("HEAD:notes.txt");
+    let (k, fp) = lab.key("kept");
+    repo.write("id_kept", &k);
+    repo.commit("two");
+    let object = repo
+        .dir
+        .join(".git/objects")
+        .join(&bad[..2])
+        .join(&bad[2..]);
+    let mut perms = fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(&object, perms).unwrap();
+    fs::write(&object, b"this is not zlib data").unwrap();
+
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 2, "{:#}\n{}", run.json, run.stderr);
+    let fps: Vec<&str> = run
+        .findings()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps, vec![fp.as_str()]);
+    assert!(
+        run.warnings().iter().any(|w| w.starts_with("error:")),
+        "{:?}",
+        run.warnings()
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn merged_keys_keep_their_branch_commit_and_first_means_earliest() {
+    let lab = Lab::new();
+    let repo = lab.init("order");
+    repo.write("README", b"hi\n");
+    let base = repo.commit("base");
+    let (k, fp) = lab.key("shared");
+
+    // A key merged in without conflict belongs to the branch's commit.
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("topic.key", &k);
+    let c_topic = repo.commit("topic key");
+    repo.git(&["checkout", "-q", "main"]);
+    lab.tick();
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge topic", "topic"]);
+
+    // The same blob at the same path, committed later on another branch but
+    // dated earlier (and in another time zone): the earliest is the first.
+    repo.git(&["checkout", "-q", "-b", "backdated", &base]);
+    let now = lab.clock.get();
+    lab.clock.set(now - 86_400);
+    lab.tz.set("+0530");
+    repo.write("topic.key", &k);
+    let c_early = repo.commit("same key, earlier date");
+    lab.clock.set(now);
+    lab.tz.set("+0000");
+    repo.git(&["checkout", "-q", "main"]);
+
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got: Vec<Loc> = run.locations().into_iter().collect();
+    assert_eq!(got.len(), 1, "one (blob, path) location: {got:#?}");
+    assert_eq!(got[0].fingerprint, fp);
+    assert_eq!(got[0].commit, c_early);
+    assert_eq!(
+        got[0].still_in,
+        set(&[
+            "refs/heads/backdated",
+            "refs/heads/main",
+            "refs/heads/topic"
+        ])
+    );
+    assert!(run.findings()[0]["commit"]["date"]
+        .as_str()
+        .unwrap()
+        .ends_with("+05:30"));
+    assert_commit_details(&lab, &repo.dir, &run);
+
+    // Without the backdated branch, the topic commit (not the merge) brought it.
+    let main_only = history(&repo.dir, &["--ref", "main"]);
+    let got: Vec<Loc> = main_only.locations().into_iter().collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].commit, c_topic);
+}
+
+#[test]
+fn staged_key_in_a_stash_belongs_to_its_index_commit() {
+    let lab = Lab::new();
+    let repo = lab.init("stashidx");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("staged");
+    repo.write("staged.key", &k);
+    repo.git(&["add", "staged.key"]);
+    lab.tick();
+    repo.git(&["stash", "push", "-q"]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got: Vec<Loc> = run.locations().into_iter().collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].fingerprint, fp);
+    assert_eq!(got[0].commit, repo.rev("stash@{0}^2"), "the index commit");
+    assert_eq!(got[0].still_in, set(&["refs/stash"]));
+}
+
+#[test]
+fn empty_bare_repository_exits_0() {
+    let lab = Lab::new();
+    let dir = lab.path("empty.git");
+    fs::create_dir_all(&dir).unwrap();
+    lab.git(&dir, &["init", "-q", "--bare"]);
+    let before = snapshot(&dir);
+    let run = history(&dir, &[]);
+    assert_eq!(run.code, 0, "{:#} {}", run.json, run.stderr);
+    assert!(run.findings().is_empty());
+    assert_eq!(snapshot(&dir), before);
 }
