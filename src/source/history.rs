@@ -398,7 +398,19 @@ impl Walk<'_> {
             if !is_boundary {
                 for p in &commit.parents {
                     match read_commit(self.reader, p, &mut parent_buf) {
-                        Ok(pc) => parent_trees.push(pc.tree),
+                        // A parent whose tree is missing (a treeless partial
+                        // clone) counts as empty, so that the keys this
+                        // commit can be read for are still found. The
+                        // parent's own visit reports its tree missing.
+                        Ok(pc) if gix::objs::Exists::exists(&self.reader.objects, &pc.tree) => {
+                            parent_trees.push(pc.tree)
+                        }
+                        Ok(pc) => {
+                            if self.excluded.contains(p) {
+                                self.errors
+                                    .push(format!("commit {p}: tree {} is missing", pc.tree));
+                            }
+                        }
                         Err(e) => self.errors.push(format!("{e:#}")),
                     }
                     if !self.excluded.contains(p) && !self.seen.contains(p) {
