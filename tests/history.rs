@@ -725,6 +725,8 @@ fn clean_history_exits_0_and_so_does_its_mirror() {
     let (code, stdout, _) = history_human(&repo.dir, &[]);
     assert_eq!(code, 0);
     assert!(stdout.contains("2 commits"), "{stdout}");
+    // Not a terminal: no progress output, nothing on standard error.
+    assert_eq!(run.stderr, "", "stderr of a clean, non-terminal run");
 }
 
 #[test]
@@ -857,6 +859,15 @@ fn all_objects_finds_a_key_in_a_dangling_commit() {
     );
     assert_commit_details(&lab, &repo.dir, &all);
     assert_eq!(snapshot(&repo.dir.join(".git")), before);
+
+    // The same once gc has put the unreachable objects in a cruft pack.
+    repo.git(&["gc", "-q", "--cruft", "--prune=never"]);
+    let loose = repo.git(&["count-objects"]);
+    assert!(loose.starts_with("0 objects"), "{loose}");
+    let packed = history(&repo.dir, &["--all-objects"]);
+    assert_eq!(packed.code, 1, "{}", packed.stderr);
+    assert_eq!(packed.locations().into_iter().collect::<Vec<_>>(), got);
+    assert_eq!(history(&repo.dir, &[]).code, 0);
 }
 
 #[test]
@@ -1473,4 +1484,44 @@ fn human_report_groups_locations_by_fingerprint() {
     assert!(stdout.contains("first committed"), "{stdout}");
     assert!(stdout.contains("Gina Grouper"), "{stdout}");
     assert!(stdout.contains("still in"), "{stdout}");
+}
+
+#[test]
+fn quotes_tabs_and_backslashes_in_paths_are_kept_as_is() {
+    let lab = Lab::new();
+    let repo = lab.init("quoting");
+    let (k, fp) = lab.key("q");
+    let path = "we\"ird\tname\\with back.key";
+    repo.write(path, &k);
+    let c = repo.commit("odd characters");
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let want: BTreeSet<Loc> = [expect(&repo, &fp, path, &c)].into_iter().collect();
+    assert_eq!(run.locations(), want);
+    let (_, stdout, _) = history_human(&repo.dir, &[]);
+    assert!(stdout.contains(path), "{stdout}");
+}
+
+#[test]
+fn nested_annotated_tags_are_followed() {
+    let lab = Lab::new();
+    let repo = lab.init("nested");
+    repo.write("README", b"hi\n");
+    let base = repo.commit("base");
+    let (k, fp) = lab.key("nested");
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    repo.write("tagged.key", &k);
+    let c = repo.commit("tagged");
+    lab.tick();
+    repo.git(&["tag", "-a", "inner", "-m", "inner"]);
+    repo.git(&["tag", "-a", "outer", "-m", "outer", "inner"]);
+    repo.git(&["tag", "-d", "inner"]);
+    repo.git(&["checkout", "-q", "main"]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got: Vec<Loc> = run.locations().into_iter().collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].fingerprint, fp);
+    assert_eq!(got[0].commit, c);
+    assert_eq!(got[0].still_in, set(&["refs/tags/outer"]));
 }
