@@ -981,6 +981,34 @@ fn blobless_partial_clone_exits_2_after_reporting_the_keys() {
         before,
         "nothing fetched, nothing written"
     );
+
+    // A bare blobless mirror has no checkout, so no blob at all: every blob
+    // is reported missing, and nothing else.
+    let bare = lab.path("partial.git");
+    lab.git(
+        lab.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            "--filter=blob:none",
+            &url,
+            bare.to_str().unwrap(),
+        ],
+    );
+    let before = snapshot(&bare);
+    let run = history(&bare, &[]);
+    assert_eq!(run.code, 2, "{:#}\n{}", run.json, run.stderr);
+    assert!(run.findings().is_empty());
+    let tip_key = repo.rev("HEAD:tip.key");
+    for blob in [&old_blob, &tip_key] {
+        assert!(
+            run.warnings().iter().any(|w| w.contains(blob.as_str())),
+            "{blob} missing: {:?}",
+            run.warnings()
+        );
+    }
+    assert_eq!(snapshot(&bare), before, "nothing fetched, nothing written");
 }
 
 #[test]
