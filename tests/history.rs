@@ -821,6 +821,12 @@ fn ref_and_since_narrow_the_scan_and_say_so() {
         )),
         "{stdout}"
     );
+    // An annotated tag names the commit it tags.
+    lab.tick();
+    repo.git(&["tag", "-a", "cut-tag", "-m", "cut here", &c_cut]);
+    let tagged = history(&repo.dir, &["--since", "cut-tag"]);
+    assert_eq!(tagged.code, 1, "{}", tagged.stderr);
+    assert_eq!(fps(&tagged), set(&[&fp_late, &fp_feat]));
     // Since the tip: nothing left to scan.
     let none = history(&repo.dir, &["--since", "feature"]);
     assert_eq!(none.code, 0, "{:#}", none.json);

@@ -110,11 +110,16 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     out.refs = tips.len();
     let excluded = match &opts.since {
         Some(rev) => {
+            // Peeled: an annotated tag names the commit it tags.
             let id = repo
                 .repo
                 .rev_parse_single(rev.as_str())
                 .map_err(|e| anyhow!("--since {rev}: {e}"))?
-                .detach();
+                .object()
+                .map_err(|e| anyhow!("--since {rev}: {e}"))?
+                .peel_to_commit()
+                .map_err(|e| anyhow!("--since {rev}: {e}"))?
+                .id;
             let mut seen = HashSet::new();
             let commits = ancestry(&repo.repo, &[id], &mut seen, &repo.shallow)?;
             out.notes.push(format!(
