@@ -881,9 +881,11 @@ fn shallow_clone_notes_its_boundary() {
     let lab = Lab::new();
     let repo = lab.init("deep");
     let (k_old, _) = lab.key("old");
+    let (k_kept, fp_kept) = lab.key("kept");
     let (k_tip, fp_tip) = lab.key("tip");
     repo.write("old.key", &k_old);
-    repo.commit("old");
+    repo.write("kept.key", &k_kept);
+    let c_first = repo.commit("old");
     repo.remove("old.key");
     repo.commit("gone");
     repo.write("tip.key", &k_tip);
@@ -904,10 +906,20 @@ fn shallow_clone_notes_its_boundary() {
     );
     let run = history(&shallow, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let got: Vec<Loc> = run.locations().into_iter().collect();
-    assert_eq!(got.len(), 1, "{got:#?}");
-    assert_eq!(got[0].fingerprint, fp_tip);
-    assert_eq!(got[0].commit, c_tip);
+    let by_fp: BTreeMap<String, Loc> = run
+        .locations()
+        .into_iter()
+        .map(|l| (l.fingerprint.clone(), l))
+        .collect();
+    // The deleted key is before the boundary; the kept one is in the
+    // boundary commit's tree, which is all this clone knows of it.
+    assert_eq!(by_fp.len(), 2, "{by_fp:#?}");
+    assert_eq!(by_fp[&fp_tip].commit, c_tip);
+    assert_eq!(by_fp[&fp_kept].commit, c_tip, "the boundary commit");
+    assert_ne!(c_first, c_tip);
+    assert!(by_fp[&fp_kept]
+        .still_in
+        .contains("refs/remotes/origin/main"));
     assert!(
         run.warnings().iter().any(|w| w.contains("shallow")),
         "{:?}",
