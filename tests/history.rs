@@ -1282,6 +1282,33 @@ fn linked_worktree_is_the_same_repository() {
         assert!(got[0].still_in.contains("refs/heads/wt"), "{:?}", got[0]);
     }
     assert_eq!(snapshot(&repo.dir.join(".git")), before);
+
+    // A commit on a detached HEAD of one worktree is reachable (git gc keeps
+    // it, `git rev-list --all` lists it): found from either worktree.
+    let (k_det, fp_det) = lab.key("detached");
+    linked_repo.git(&["checkout", "-q", "--detach"]);
+    fs::write(linked.join("detached.key"), &k_det).unwrap();
+    let c_det = linked_repo.commit("on a detached HEAD");
+    let (k_main, fp_main) = lab.key("main-detached");
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.write("main-detached.key", &k_main);
+    let c_main = repo.commit("detached in the main worktree");
+    for (dir, det_ref, main_ref) in [
+        (&repo.dir, "worktrees/linked/HEAD", "HEAD"),
+        (&linked, "HEAD", "main-worktree/HEAD"),
+    ] {
+        let run = history(dir, &[]);
+        let by_fp: BTreeMap<String, Loc> = run
+            .locations()
+            .into_iter()
+            .map(|l| (l.fingerprint.clone(), l))
+            .collect();
+        assert_eq!(by_fp.len(), 3, "from {}: {by_fp:#?}", dir.display());
+        assert_eq!(by_fp[&fp_det].commit, c_det);
+        assert_eq!(by_fp[&fp_det].still_in, set(&[det_ref]));
+        assert_eq!(by_fp[&fp_main].commit, c_main);
+        assert_eq!(by_fp[&fp_main].still_in, set(&[main_ref]));
+    }
 }
 
 #[test]
