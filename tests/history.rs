@@ -790,6 +790,10 @@ fn ref_and_since_narrow_the_scan_and_say_so() {
     let (_, stdout, _) = history_human(&repo.dir, &["--ref", "main"]);
     assert!(stdout.contains("scanned 1 of 2 refs (--ref)"), "{stdout}");
     assert!(stdout.contains("1 ref,"), "{stdout}");
+    // HEAD (on main) names main.
+    let head = history(&repo.dir, &["--ref", "HEAD"]);
+    assert_eq!(head.code, 1, "{}", head.stderr);
+    assert_eq!(fps(&head), fps(&main_only));
     // Full names work too, and are repeatable.
     let both = history(&repo.dir, &["--ref", "refs/heads/main", "--ref", "feature"]);
     assert_eq!(fps(&both), fps(&all));

@@ -90,14 +90,23 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let tips: Vec<RefTip> = if opts.refs.is_empty() {
         all_refs.clone()
     } else {
+        // A symbolic ref (`HEAD` on a branch, `origin/HEAD`) names its target.
+        let wanted: Vec<(&String, Option<String>)> = opts
+            .refs
+            .iter()
+            .map(|want| (want, symbolic_target(&repo.repo, want)))
+            .collect();
+        let names = |name: &str, (want, target): &(&String, Option<String>)| {
+            ref_matches(name, want) || target.as_deref() == Some(name)
+        };
         let chosen: Vec<RefTip> = all_refs
             .iter()
-            .filter(|r| opts.refs.iter().any(|want| ref_matches(&r.name, want)))
+            .filter(|r| wanted.iter().any(|w| names(&r.name, w)))
             .cloned()
             .collect();
-        for want in &opts.refs {
-            if !all_refs.iter().any(|r| ref_matches(&r.name, want)) {
-                anyhow::bail!("no ref named {want}");
+        for w in &wanted {
+            if !all_refs.iter().any(|r| names(&r.name, w)) {
+                anyhow::bail!("no ref named {}", w.0);
             }
         }
         out.notes.push(format!(
@@ -280,6 +289,15 @@ fn ref_matches(name: &str, want: &str) -> bool {
         || ["refs/heads/", "refs/tags/", "refs/remotes/", "refs/"]
             .iter()
             .any(|p| name.strip_prefix(p) == Some(want))
+}
+
+/// The ref a symbolic ref such as `HEAD` points at.
+fn symbolic_target(repo: &gix::Repository, name: &str) -> Option<String> {
+    let r = repo.find_reference(name).ok()?;
+    match r.target() {
+        gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
+        gix::refs::TargetRef::Object(_) => None,
+    }
 }
 
 struct Walk<'a> {
