@@ -782,6 +782,12 @@ fn ref_and_since_narrow_the_scan_and_say_so() {
     };
     let all = history(&repo.dir, &[]);
     assert_eq!(fps(&all), set(&[&fp_early, &fp_late, &fp_feat]));
+    let early = all
+        .locations()
+        .into_iter()
+        .find(|l| l.fingerprint == fp_early)
+        .unwrap();
+    assert_eq!(early.commit, c_early);
 
     // --ref: only main's history.
     let main_only = history(&repo.dir, &["--ref", "main"]);
@@ -834,7 +840,6 @@ fn ref_and_since_narrow_the_scan_and_say_so() {
     // Since the tip: nothing left to scan.
     let none = history(&repo.dir, &["--since", "feature"]);
     assert_eq!(none.code, 0, "{:#}", none.json);
-    let _ = c_early;
 }
 
 #[test]
