@@ -595,6 +595,15 @@ fn core_history_every_location_with_its_commit_and_refs() {
         assert_eq!(f["commit"]["author"], author, "{name}");
         assert_eq!(f["commit"]["email"], email, "{name}");
     }
+    // The rotated keys sit at the same line of the same file.
+    for name in ["rot-old", "rot-new"] {
+        let f = run
+            .findings()
+            .iter()
+            .find(|f| Loc::of(f) == n[name])
+            .unwrap();
+        assert_eq!(f["line"], 1, "{name}");
+    }
     for f in run.findings() {
         assert!(
             !f.to_string().contains("b3BlbnNzaC1rZXktdjEAAAAA"),
@@ -611,6 +620,10 @@ fn core_history_every_location_with_its_commit_and_refs() {
         "{stdout}"
     );
     assert!(!stdout.contains("\\303"), "octal-quoted path: {stdout}");
+    assert!(
+        !stdout.contains("b3BlbnNzaC1rZXktdjEAAAAA"),
+        "key body printed"
+    );
     let blobs_in_store = lab
         .git(
             dir,
