@@ -25,6 +25,17 @@ pub struct FingerprintEntry {
 }
 
 impl FingerprintEntry {
+    /// A plain entry that never expires (as a bare string in the config).
+    pub fn plain(fingerprint: &str) -> Self {
+        FingerprintEntry {
+            fingerprint: fingerprint.to_string(),
+            reason: None,
+            expires: None,
+            expired: false,
+            origin: "(built in code)".to_string(),
+        }
+    }
+
     /// How a warning names the entry.
     pub fn describe(&self) -> String {
         let mut s = format!("allowlist entry {} ({})", self.fingerprint, self.origin);

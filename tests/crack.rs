@@ -345,7 +345,11 @@ fn allowlisted_fixtures_are_not_cracked() {
     );
     let fp = support::ssh_fingerprint(&d.join("fixture"));
     let mut policy = patient();
-    policy.allow_fingerprints.insert(fp);
+    policy.allowlist = keyscan::allowlist::Allowlist::new(
+        vec![keyscan::allowlist::FingerprintEntry::plain(&fp)],
+        Vec::new(),
+    )
+    .unwrap();
     let s = scanner_with(policy);
     let data = fs::read(d.join("fixture")).unwrap();
     let started = std::time::Instant::now();

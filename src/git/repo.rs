@@ -100,6 +100,7 @@ impl Repo {
                 });
             }
         }
+        tips.extend(self.other_worktree_heads());
         if let Ok(stash) = self.repo.find_reference("refs/stash") {
             let mut log = stash.log_iter();
             if let Ok(Some(entries)) = log.rev() {
@@ -116,6 +117,39 @@ impl Repo {
             }
         }
         Ok(tips)
+    }
+
+    /// The detached HEADs of the other worktrees, named as git names them
+    /// (`worktrees/NAME/HEAD`, `main-worktree/HEAD`): git counts what they
+    /// hold as reachable (`git rev-list --all`), so history scans it too. A
+    /// HEAD on a branch adds nothing: the branch is listed already.
+    fn other_worktree_heads(&self) -> Vec<RefTip> {
+        let same = |a: &Path, b: &Path| {
+            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            canon(a) == canon(b)
+        };
+        let common = self.repo.common_dir();
+        let own = self.repo.git_dir();
+        let mut heads = Vec::new();
+        if !same(common, own) {
+            heads.push(("main-worktree/HEAD".to_string(), common.join("HEAD")));
+        }
+        if let Ok(dirs) = std::fs::read_dir(common.join("worktrees")) {
+            for dir in dirs.filter_map(|d| d.ok()).map(|d| d.path()) {
+                if !same(&dir, own) {
+                    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+                    heads.push((format!("worktrees/{name}/HEAD"), dir.join("HEAD")));
+                }
+            }
+        }
+        heads
+            .into_iter()
+            .filter_map(|(name, file)| {
+                let text = std::fs::read_to_string(file).ok()?;
+                let id = ObjectId::from_hex(text.trim().as_bytes()).ok()?;
+                Some(RefTip { name, id })
+            })
+            .collect()
     }
 
     /// Whether the object is in the repository (or an alternate).

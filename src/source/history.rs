@@ -8,7 +8,8 @@
 //! 2. one walk of the commit graph from every ref, diffing each commit's
 //!    tree against its parents' and skipping equal subtrees
 //!    ([`crate::git::introduced`]). It says which commit first brought each
-//!    key blob in at each path, finds blobs a partial clone lacks, and tells
+//!    key blob in at each path, finds blobs the stores lack (partial clone,
+//!    damaged repository; an index lookup each, lost in the tree diffs), and tells
 //!    reachable blobs from dangling ones. Then each location is looked up in
 //!    every ref's tip tree: `still_in`.
 
@@ -89,14 +90,23 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let tips: Vec<RefTip> = if opts.refs.is_empty() {
         all_refs.clone()
     } else {
+        // A symbolic ref (`HEAD` on a branch, `origin/HEAD`) names its target.
+        let wanted: Vec<(&String, Option<String>)> = opts
+            .refs
+            .iter()
+            .map(|want| (want, symbolic_target(&repo.repo, want)))
+            .collect();
+        let names = |name: &str, (want, target): &(&String, Option<String>)| {
+            ref_matches(name, want) || target.as_deref() == Some(name)
+        };
         let chosen: Vec<RefTip> = all_refs
             .iter()
-            .filter(|r| opts.refs.iter().any(|want| ref_matches(&r.name, want)))
+            .filter(|r| wanted.iter().any(|w| names(&r.name, w)))
             .cloned()
             .collect();
-        for want in &opts.refs {
-            if !all_refs.iter().any(|r| ref_matches(&r.name, want)) {
-                anyhow::bail!("no ref named {want}");
+        for w in &wanted {
+            if !all_refs.iter().any(|r| names(&r.name, w)) {
+                anyhow::bail!("no ref named {}", w.0);
             }
         }
         out.notes.push(format!(
@@ -109,11 +119,16 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     out.refs = tips.len();
     let excluded = match &opts.since {
         Some(rev) => {
+            // Peeled: an annotated tag names the commit it tags.
             let id = repo
                 .repo
                 .rev_parse_single(rev.as_str())
                 .map_err(|e| anyhow!("--since {rev}: {e}"))?
-                .detach();
+                .object()
+                .map_err(|e| anyhow!("--since {rev}: {e}"))?
+                .peel_to_commit()
+                .map_err(|e| anyhow!("--since {rev}: {e}"))?
+                .id;
             let mut seen = HashSet::new();
             let commits = ancestry(&repo.repo, &[id], &mut seen, &repo.shallow)?;
             out.notes.push(format!(
@@ -164,7 +179,6 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let mut walk = Walk {
         reader: &repo.repo,
         hits: &hits,
-        check_missing: repo.partial,
         locations: BTreeMap::new(),
         missing: BTreeMap::new(),
         submodules: 0,
@@ -277,10 +291,18 @@ fn ref_matches(name: &str, want: &str) -> bool {
             .any(|p| name.strip_prefix(p) == Some(want))
 }
 
+/// The ref a symbolic ref such as `HEAD` points at.
+fn symbolic_target(repo: &gix::Repository, name: &str) -> Option<String> {
+    let r = repo.find_reference(name).ok()?;
+    match r.target() {
+        gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
+        gix::refs::TargetRef::Object(_) => None,
+    }
+}
+
 struct Walk<'a> {
     reader: &'a gix::Repository,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
-    check_missing: bool,
     /// (blob, path) -> the first commit that brought it in.
     locations: BTreeMap<(ObjectId, Vec<u8>), Location>,
     missing: BTreeMap<ObjectId, String>,
@@ -364,8 +386,7 @@ impl Walk<'_> {
             if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
                 *loc = Location { commit, time };
             }
-        } else if self.check_missing
-            && !self.missing.contains_key(&blob)
+        } else if !self.missing.contains_key(&blob)
             && !gix::objs::Exists::exists(&self.reader.objects, &blob)
         {
             self.missing
@@ -400,7 +421,19 @@ impl Walk<'_> {
             if !is_boundary {
                 for p in &commit.parents {
                     match read_commit(self.reader, p, &mut parent_buf) {
-                        Ok(pc) => parent_trees.push(pc.tree),
+                        // A parent whose tree is missing (a treeless partial
+                        // clone) counts as empty, so that the keys this
+                        // commit can be read for are still found. The
+                        // parent's own visit reports its tree missing.
+                        Ok(pc) if gix::objs::Exists::exists(&self.reader.objects, &pc.tree) => {
+                            parent_trees.push(pc.tree)
+                        }
+                        Ok(pc) => {
+                            if self.excluded.contains(p) {
+                                self.errors
+                                    .push(format!("commit {p}: tree {} is missing", pc.tree));
+                            }
+                        }
                         Err(e) => self.errors.push(format!("{e:#}")),
                     }
                     if !self.excluded.contains(p) && !self.seen.contains(p) {
