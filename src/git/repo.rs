@@ -18,6 +18,17 @@ pub struct Repo {
     pub partial: bool,
 }
 
+/// The commit walk reads trees whose delta chains share bases: keep decoded
+/// bases (pack cache) and recent trees (object cache), per thread.
+pub fn set_caches(repo: &mut gix::Repository) {
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            64 * 1024 * 1024,
+        ))
+    });
+    repo.object_cache_size(16 * 1024 * 1024);
+}
+
 /// A ref and the object it points at (not peeled).
 #[derive(Debug, Clone)]
 pub struct RefTip {
@@ -41,14 +52,7 @@ impl Repo {
     }
 
     fn from_gix(mut repo: gix::Repository) -> Result<Self> {
-        // The commit walk reads trees whose delta chains share bases: keep
-        // decoded bases (pack cache) and recent trees (object cache).
-        repo.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                96 * 1024 * 1024,
-            ))
-        });
-        repo.object_cache_size(32 * 1024 * 1024);
+        set_caches(&mut repo);
         let objects_dir = repo.objects.store_ref().path().to_path_buf();
         let shallow = repo
             .shallow_commits()

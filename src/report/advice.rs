@@ -26,6 +26,10 @@ delete it.";
 const REMOVE: &str = "Take the file out of the repository (`git rm --cached FILE`) \
 and add it to .gitignore; rewriting history hides it but does not un-leak it.";
 
+const REMOVE_FROM_HISTORY: &str = "Delete the file where it is still in a branch \
+(`git rm`), and add it to .gitignore. Rewriting history (`git filter-repo --invert-paths --path FILE`) \
+hides old copies but does not un-leak them: rotate first.";
+
 fn revoke(key_id: &str, only_if_shared: bool) -> String {
     let lead = if only_if_shared {
         "If this PGP key was ever pushed, shared or published, revoke it"
@@ -104,7 +108,11 @@ and add it to .gitignore."
             steps.push(ROTATE.to_string());
             steps.push(KEYLESS.to_string());
         }
-        steps.push(REMOVE.to_string());
+        steps.push(if mode == Mode::History {
+            REMOVE_FROM_HISTORY.to_string()
+        } else {
+            REMOVE.to_string()
+        });
         steps.extend(allowlist(findings));
     }
     if let Some(f) = pgp {

@@ -31,7 +31,16 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         Mode::PrePush | Mode::PreReceive => Some("push"),
         Mode::Scan | Mode::History => None,
     };
-    let count = format!("{} private key{}", blocking.len(), plural(blocking.len()));
+    let mut count = format!("{} private key{}", blocking.len(), plural(blocking.len()));
+    if report.mode == Mode::History {
+        let keys = by_key(&blocking).len();
+        count = format!(
+            "{keys} private key{} at {} location{}",
+            plural(keys),
+            blocking.len(),
+            plural(blocking.len())
+        );
+    }
     if let (Some(what), false) = (hook, blocking.is_empty()) {
         let headline = match report.scanned.as_str() {
             "" => format!("keyscan: {what} blocked: {count} found"),
@@ -39,12 +48,19 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         };
         writeln!(out, "{}\n", paint.on(RED, &headline))?;
     }
-    for f in report
+    let shown: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.blocking || !style.quiet)
-    {
-        finding(f, &paint, out)?;
+        .collect();
+    if report.mode == Mode::History {
+        for group in by_key(&shown) {
+            key_group(&group, &paint, out)?;
+        }
+    } else {
+        for f in shown {
+            finding(f, &paint, out)?;
+        }
     }
     if !style.quiet {
         for w in &report.warnings {
@@ -140,6 +156,116 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
         row("permissions", p)?;
     }
     row("match", &f.redacted)?;
+    writeln!(out)
+}
+
+/// History: the locations of one key together, in the order found (oldest
+/// first). A key without a fingerprint is its own group per blob.
+fn by_key<'a>(findings: &[&'a Finding]) -> Vec<Vec<&'a Finding>> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    for f in findings {
+        let key = match &f.fingerprint {
+            Some(fp) => format!("fp:{fp}"),
+            None => format!("blob:{}:{}", f.blob.as_deref().unwrap_or(""), f.line),
+        };
+        match index.get(&key) {
+            Some(&i) => groups[i].push(f),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![f]);
+            }
+        }
+    }
+    groups
+}
+
+/// One key and every place history holds it.
+fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let first = group
+        .iter()
+        .min_by_key(|f| f.commit.as_ref().and_then(|c| c.date.clone()))
+        .copied()
+        .unwrap_or(group[0]);
+    let mut still: Vec<&str> = group
+        .iter()
+        .flat_map(|f| f.still_in.iter().flatten())
+        .map(|r| r.strip_prefix("refs/heads/").unwrap_or(r))
+        .collect();
+    still.sort_unstable();
+    still.dedup();
+    let head = match first.status {
+        Status::Unverified => paint.on(YELLOW, "possible private key (does not parse)"),
+        Status::Encrypted => paint.on(RED, "private key (encrypted: still crackable offline)"),
+        Status::Valid => paint.on(RED, "private key"),
+    };
+    let id = first.fingerprint.as_deref().unwrap_or("(no fingerprint)");
+    let mut summary = format!(
+        "{} {} location{}",
+        first.key_type,
+        group.len(),
+        plural(group.len())
+    );
+    if let Some(c) = &first.commit {
+        summary.push_str(", first committed");
+        if let Some(d) = &c.date {
+            summary.push_str(&format!(" {}", d.get(..10).unwrap_or(d)));
+        }
+        if let Some(a) = &c.author {
+            summary.push_str(&format!(" by {a}"));
+            if let Some(e) = &c.email {
+                summary.push_str(&format!(" <{e}>"));
+            }
+        }
+    }
+    if still.is_empty() {
+        summary.push_str(", deleted from every ref");
+    } else {
+        summary.push_str(&format!(", still in {}", still.join(", ")));
+    }
+    writeln!(out, "{} {head}: {summary}", paint.on(BOLD, id))?;
+    let mut row =
+        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+    row("type", &format!("{}, {}", first.key_type, first.format))?;
+    row("status", first.status.as_str())?;
+    if let Some(pk) = &first.public_key {
+        row("public key", &shorten(pk, 60))?;
+    }
+    let aws = &first.aws_fingerprints;
+    if let Some(v) = &aws.sha1_pkcs8 {
+        row("AWS (EC2)", v)?;
+    }
+    if let Some(v) = &aws.md5_spki {
+        row("AWS (import)", v)?;
+    }
+    if let Some(v) = &aws.sha256 {
+        row("AWS", v)?;
+    }
+    if let Some(note) = &first.note {
+        row("note", note)?;
+    }
+    for f in group {
+        let place = if f.line == f.end_line {
+            format!("{}:{}", f.path, f.line)
+        } else {
+            format!("{}:{}-{}", f.path, f.line, f.end_line)
+        };
+        let mut text = place;
+        if let Some(c) = &f.commit {
+            text.push_str(&format!("  commit {}", c.id.get(..12).unwrap_or(&c.id)));
+            if let Some(d) = &c.date {
+                text.push_str(&format!(" {}", d.get(..10).unwrap_or(d)));
+            }
+            if let Some(a) = &c.author {
+                text.push_str(&format!(" {a}"));
+            }
+        }
+        match f.still_in.as_deref() {
+            Some([]) | None => text.push_str("  (deleted)"),
+            Some(refs) => text.push_str(&format!("  still in {}", refs.join(", "))),
+        }
+        row("at", &text)?;
+    }
     writeln!(out)
 }
 

@@ -14,7 +14,8 @@
 //!    every ref's tip tree: `still_in`.
 
 use crate::finding::{CommitInfo, Finding};
-use crate::git::introduced::{self, read_commit, read_tree, EntryKind};
+use crate::git::introduced::{self, read_commit, read_tree, CommitData, EntryKind};
+use rayon::prelude::*;
 use crate::git::packs::{Counters, Stores};
 use crate::git::repo::{RefTip, Repo};
 use crate::git::{ObjectId, ObjectReader};
@@ -179,14 +180,11 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let mut walk = Walk {
         reader: &repo.repo,
         hits: &hits,
-        locations: BTreeMap::new(),
-        missing: BTreeMap::new(),
-        submodules: 0,
+        found: Found::default(),
         commits: 0,
         excluded: &excluded,
         shallow: repo.shallow.iter().copied().collect(),
         seen: HashSet::new(),
-        errors: Vec::new(),
     };
     let mut roots = Vec::new();
     for tip in &tips {
@@ -198,20 +196,20 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         walk.dangling(stored.unwrap_or_default());
     }
     out.commits = walk.commits;
-    if walk.submodules > 0 {
+    if walk.found.submodules > 0 {
         out.notes.push(format!(
             "{} submodule entr{} skipped (scan each submodule's own repository)",
-            walk.submodules,
-            if walk.submodules == 1 { "y" } else { "ies" }
+            walk.found.submodules,
+            if walk.found.submodules == 1 { "y" } else { "ies" }
         ));
     }
-    out.errors.append(&mut walk.errors);
-    for (blob, path) in &walk.missing {
+    out.errors.append(&mut walk.found.errors);
+    for (blob, path) in &walk.found.missing {
         out.errors.push(format!(
             "blob {blob} ({path}) is missing (partial clone or damaged repository); not fetched, not scanned"
         ));
     }
-    let locations = std::mem::take(&mut walk.locations);
+    let locations = std::mem::take(&mut walk.found.locations);
     drop(walk);
     if timing {
         eprintln!(
@@ -300,18 +298,78 @@ fn symbolic_target(repo: &gix::Repository, name: &str) -> Option<String> {
     }
 }
 
-struct Walk<'a> {
-    reader: &'a gix::Repository,
-    hits: &'a HashMap<ObjectId, Vec<Hit>>,
+/// What diffing commits found; each thread keeps its own, merged at the end.
+#[derive(Default)]
+struct Found {
     /// (blob, path) -> the first commit that brought it in.
     locations: BTreeMap<(ObjectId, Vec<u8>), Location>,
     missing: BTreeMap<ObjectId, String>,
     submodules: usize,
+    errors: Vec<String>,
+}
+
+impl Found {
+    fn visit(
+        &mut self,
+        objects: &gix::Repository,
+        hits: &HashMap<ObjectId, Vec<Hit>>,
+        path: &[u8],
+        blob: ObjectId,
+        kind: EntryKind,
+        commit: Option<ObjectId>,
+        time: i64,
+    ) {
+        if kind == EntryKind::Submodule {
+            self.submodules += 1;
+            return;
+        }
+        if hits.contains_key(&blob) {
+            let loc = self
+                .locations
+                .entry((blob, path.to_vec()))
+                .or_insert(Location { commit, time });
+            if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
+                *loc = Location { commit, time };
+            }
+        } else if !self.missing.contains_key(&blob)
+            && !gix::objs::Exists::exists(&objects.objects, &blob)
+        {
+            self.missing
+                .insert(blob, String::from_utf8_lossy(path).into_owned());
+        }
+    }
+
+    fn merge(mut self, other: Found) -> Found {
+        for (key, loc) in other.locations {
+            match self.locations.entry(key) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(loc);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let cur = o.get();
+                    if loc.time < cur.time || (cur.commit.is_none() && loc.commit.is_some()) {
+                        o.insert(loc);
+                    }
+                }
+            }
+        }
+        for (blob, path) in other.missing {
+            self.missing.entry(blob).or_insert(path);
+        }
+        self.submodules += other.submodules;
+        self.errors.extend(other.errors);
+        self
+    }
+}
+
+struct Walk<'a> {
+    reader: &'a gix::Repository,
+    hits: &'a HashMap<ObjectId, Vec<Hit>>,
+    found: Found,
     commits: usize,
     excluded: &'a HashSet<ObjectId>,
     shallow: HashSet<ObjectId>,
     seen: HashSet<ObjectId>,
-    errors: Vec<String>,
 }
 
 impl Walk<'_> {
@@ -330,7 +388,7 @@ impl Walk<'_> {
                     match gix::objs::TagRefIter::from_bytes(&buf, id.kind()).target_id() {
                         Ok(target) => id = target,
                         Err(e) => {
-                            self.errors
+                            self.found.errors
                                 .push(format!("{}: tag {id} is corrupt: {e}", tip.name));
                             return;
                         }
@@ -344,7 +402,7 @@ impl Walk<'_> {
                             Ok(())
                         })
                     {
-                        self.errors.push(format!("{}: {e:#}", tip.name));
+                        self.found.errors.push(format!("{}: {e:#}", tip.name));
                     }
                     return;
                 }
@@ -354,12 +412,12 @@ impl Walk<'_> {
                     return;
                 }
                 Ok(None) => {
-                    self.errors
+                    self.found.errors
                         .push(format!("{}: object {id} is missing", tip.name));
                     return;
                 }
                 Err(e) => {
-                    self.errors.push(format!("{}: {e:#}", tip.name));
+                    self.found.errors.push(format!("{}: {e:#}", tip.name));
                     return;
                 }
             }
@@ -374,87 +432,100 @@ impl Walk<'_> {
         commit: Option<ObjectId>,
         time: i64,
     ) {
-        if kind == EntryKind::Submodule {
-            self.submodules += 1;
-            return;
-        }
-        if self.hits.contains_key(&blob) {
-            let loc = self
-                .locations
-                .entry((blob, path.to_vec()))
-                .or_insert(Location { commit, time });
-            if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
-                *loc = Location { commit, time };
-            }
-        } else if !self.missing.contains_key(&blob)
-            && !gix::objs::Exists::exists(&self.reader.objects, &blob)
-        {
-            self.missing
-                .insert(blob, String::from_utf8_lossy(path).into_owned());
-        }
+        self.found
+            .visit(self.reader, self.hits, path, blob, kind, commit, time);
     }
 
     /// Every commit reachable from `roots` (minus the excluded ones), each
     /// diffed against its parents once.
     fn commits_from(&mut self, roots: &[ObjectId]) {
+        // First the commits alone (small objects), then their trees diffed
+        // on every core: the diffs are independent of each other.
         let mut stack: Vec<ObjectId> = roots
             .iter()
             .filter(|id| !self.excluded.contains(*id))
             .copied()
             .collect();
         let mut buf = Vec::new();
-        let mut parent_buf = Vec::new();
+        let mut commits: Vec<(ObjectId, CommitData)> = Vec::new();
+        let mut trees: HashMap<ObjectId, ObjectId> = HashMap::new();
         while let Some(id) = stack.pop() {
             if !self.seen.insert(id) {
                 continue;
             }
-            let commit = match read_commit(self.reader, &id, &mut buf) {
+            let mut commit = match read_commit(self.reader, &id, &mut buf) {
                 Ok(c) => c,
                 Err(e) => {
-                    self.errors.push(format!("{e:#}"));
+                    self.found.errors.push(format!("{e:#}"));
                     continue;
                 }
             };
-            self.commits += 1;
-            let is_boundary = self.shallow.contains(&id);
-            let mut parent_trees = Vec::with_capacity(commit.parents.len());
-            if !is_boundary {
-                for p in &commit.parents {
-                    match read_commit(self.reader, p, &mut parent_buf) {
-                        // A parent whose tree is missing (a treeless partial
-                        // clone) counts as empty, so that the keys this
-                        // commit can be read for are still found. The
-                        // parent's own visit reports its tree missing.
-                        Ok(pc) if gix::objs::Exists::exists(&self.reader.objects, &pc.tree) => {
-                            parent_trees.push(pc.tree)
-                        }
-                        Ok(pc) => {
-                            if self.excluded.contains(p) {
-                                self.errors
-                                    .push(format!("commit {p}: tree {} is missing", pc.tree));
-                            }
-                        }
-                        Err(e) => self.errors.push(format!("{e:#}")),
-                    }
-                    if !self.excluded.contains(p) && !self.seen.contains(p) {
-                        stack.push(*p);
+            if self.shallow.contains(&id) {
+                commit.parents.clear();
+            }
+            for p in &commit.parents {
+                if !self.excluded.contains(p) && !self.seen.contains(p) {
+                    stack.push(*p);
+                }
+            }
+            trees.insert(id, commit.tree);
+            commits.push((id, commit));
+        }
+        self.commits += commits.len();
+        if std::env::var_os("KEYSCAN_TIMING").is_some() {
+            eprintln!("timing: {} commits read", commits.len());
+        }
+        // Parents left out by --since are still compared against.
+        for (_, c) in &commits {
+            for p in &c.parents {
+                if !trees.contains_key(p) {
+                    if let Ok(pc) = read_commit(self.reader, p, &mut buf) {
+                        trees.insert(*p, pc.tree);
                     }
                 }
             }
-            let reader = self.reader;
-            let result = introduced::introduced(
-                reader,
-                commit.tree,
-                &parent_trees,
-                &mut |path, blob, kind| {
-                    self.visit(path, blob, kind, Some(id), commit.time);
-                    Ok(())
-                },
-            );
-            if let Err(e) = result {
-                self.errors.push(format!("commit {id}: {e:#}"));
-            }
         }
+        let shared = self.reader.clone().into_sync();
+        let hits = self.hits;
+        let trees = &trees;
+        let found = commits
+            .par_iter()
+            .fold(
+                || (open_for_thread(&shared), Found::default()),
+                |(repo, mut found), (id, commit)| {
+                    let mut parent_trees = Vec::with_capacity(commit.parents.len());
+                    for p in &commit.parents {
+                        match trees.get(p) {
+                            // A parent whose tree is missing (a treeless
+                            // partial clone) counts as empty, so the keys
+                            // this commit holds are still found; the
+                            // parent's own diff reports its tree missing.
+                            Some(t) if gix::objs::Exists::exists(&repo.objects, t) => {
+                                parent_trees.push(*t)
+                            }
+                            Some(t) => found.errors.push(format!("commit {p}: tree {t} is missing")),
+                            None => found.errors.push(format!("commit {p} cannot be read")),
+                        }
+                    }
+                    let result = introduced::introduced(
+                        &repo,
+                        commit.tree,
+                        &parent_trees,
+                        &mut |path, blob, kind| {
+                            found.visit(&repo, hits, path, blob, kind, Some(*id), commit.time);
+                            Ok(())
+                        },
+                    );
+                    if let Err(e) = result {
+                        found.errors.push(format!("commit {id}: {e:#}"));
+                    }
+                    (repo, found)
+                },
+            )
+            .map(|(_, found)| found)
+            .reduce(Found::default, Found::merge);
+        let mine = std::mem::take(&mut self.found);
+        self.found = mine.merge(found);
     }
 
     /// Commits no ref reaches: those in the stores that the walk did not see.
@@ -465,6 +536,13 @@ impl Walk<'_> {
             .collect();
         self.commits_from(&unseen);
     }
+}
+
+/// A thread's own handle on the repository, with the caches the diffs need.
+fn open_for_thread(shared: &gix::ThreadSafeRepository) -> gix::Repository {
+    let mut repo = shared.to_thread_local();
+    crate::git::repo::set_caches(&mut repo);
+    repo
 }
 
 /// Commits reachable from `from`, added to `seen`; returns how many.
