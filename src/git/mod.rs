@@ -15,6 +15,7 @@
 pub mod introduced;
 pub mod packs;
 pub mod repo;
+pub mod tree_index;
 
 use gix::objs::Kind;
 pub use gix::ObjectId;

@@ -82,6 +82,18 @@ impl Stores {
         })
     }
 
+    /// Whether there are loose objects, or stores borrowed from elsewhere
+    /// (where objects can go missing without a pack failing to read).
+    pub fn has_loose_or_alternates(&self) -> bool {
+        self.loose.len() > 1 || self.loose.iter().any(|s| s.iter().next().is_some())
+    }
+
+    /// Whether any store holds `id` (without reading it).
+    pub fn contains(&self, id: &gix::hash::oid) -> bool {
+        self.packs.iter().any(|b| b.index.lookup(id).is_some())
+            || self.loose.iter().any(|s| s.contains(id))
+    }
+
     /// Whether a pack before `pack_no` already holds `id`.
     fn in_earlier_pack(&self, pack_no: usize, id: &gix::hash::oid) -> bool {
         self.packs[..pack_no]
@@ -96,6 +108,18 @@ impl Stores {
         &self,
         repo: &gix::Repository,
         counters: &Counters,
+        blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
+    ) -> Vec<String> {
+        self.for_each(repo, counters, Kind::Blob, blob)
+    }
+
+    /// Calls `f(id, data)` once for every distinct object of kind `want`
+    /// (counted in `counters.blobs`/`bytes`), in parallel.
+    pub fn for_each(
+        &self,
+        repo: &gix::Repository,
+        counters: &Counters,
+        want: Kind,
         blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
     ) -> Vec<String> {
         let errors = Mutex::new(Vec::new());
@@ -113,7 +137,7 @@ impl Stores {
                         commits.lock().unwrap().push(entry.oid);
                     }
                 }
-                if kind == Kind::Blob && !(shared && self.in_earlier_pack(pack_no, &entry.oid)) {
+                if kind == want && !(shared && self.in_earlier_pack(pack_no, &entry.oid)) {
                     counters.blobs.fetch_add(1, Ordering::Relaxed);
                     counters
                         .bytes
@@ -141,10 +165,10 @@ impl Stores {
                     "pack {} could not be traversed ({e}); reading it object by object",
                     bundle.pack.path().display()
                 ));
-                self.read_pack_by_object(repo, pack_no, counters, blob, &errors);
+                self.read_pack_by_object(repo, pack_no, counters, want, blob, &errors);
             }
         }
-        self.read_loose(counters, blob, &errors);
+        self.read_loose(counters, want, blob, &errors);
         errors.into_inner().unwrap()
     }
 
@@ -153,6 +177,7 @@ impl Stores {
         repo: &gix::Repository,
         pack_no: usize,
         counters: &Counters,
+        want: Kind,
         blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
         errors: &Mutex<Vec<String>>,
     ) {
@@ -165,7 +190,7 @@ impl Stores {
             }
             counters.objects.fetch_add(1, Ordering::Relaxed);
             match repo.objects.try_find(&id, &mut buf) {
-                Ok(Some(data)) if data.kind == Kind::Blob => {
+                Ok(Some(data)) if data.kind == want => {
                     counters.blobs.fetch_add(1, Ordering::Relaxed);
                     counters
                         .bytes
@@ -188,6 +213,7 @@ impl Stores {
     fn read_loose(
         &self,
         counters: &Counters,
+        want: Kind,
         blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
         errors: &Mutex<Vec<String>>,
     ) {
@@ -206,7 +232,7 @@ impl Stores {
                             commits.lock().unwrap().push(*id);
                         }
                     }
-                    Ok(Some(data)) if data.kind == Kind::Blob => {
+                    Ok(Some(data)) if data.kind == want => {
                         counters.blobs.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes

@@ -15,9 +15,9 @@
 
 use crate::finding::{CommitInfo, Finding};
 use crate::git::introduced::{self, read_commit, read_tree, CommitData, EntryKind};
-use rayon::prelude::*;
 use crate::git::packs::{Counters, Stores};
 use crate::git::repo::{RefTip, Repo};
+use crate::git::tree_index::TreeIndex;
 use crate::git::{ObjectId, ObjectReader};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, Result};
@@ -156,8 +156,16 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     if opts.all_objects {
         counters.commits = Some(Mutex::new(Vec::new()));
     }
+    // Which blobs the stores hold, to find those a tree names but nobody has
+    // (partial clones; loose objects deleted by hand). A fully packed, whole
+    // repository cannot lack one without its pack failing to read.
+    let present: Option<Mutex<gix::hashtable::HashSet>> =
+        (repo.partial || stores.has_loose_or_alternates()).then(Default::default);
     let read_errors = with_progress(opts.progress, &counters, stores.packed_objects, || {
         stores.for_each_blob(&repo.repo, &counters, &|id, data| {
+            if let Some(p) = &present {
+                p.lock().unwrap().insert(id);
+            }
             let found = scanner.hits(data);
             if !found.is_empty() {
                 hits.lock().unwrap().insert(id, found);
@@ -176,10 +184,26 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     out.bytes = counters.bytes.load(Ordering::Relaxed);
     let hits = hits.into_inner().unwrap();
 
-    // Pass 2: where each key blob came in; missing blobs.
+    // Pass 2: every tree once, reduced to its folders and the entries that
+    // matter (key blobs, missing blobs, submodules).
+    let interesting: gix::hashtable::HashSet = hits.keys().copied().collect();
+    let present = present.map(|p| p.into_inner().unwrap());
+    let (index, tree_errors) =
+        TreeIndex::build(&stores, &repo.repo, &interesting, present.as_ref());
+    out.errors.extend(tree_errors);
+    if timing {
+        eprintln!(
+            "timing: trees indexed at {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    // Pass 3: where each key blob came in; missing blobs.
     let mut walk = Walk {
         reader: &repo.repo,
         hits: &hits,
+        index: &index,
+        stores: &stores,
         found: Found::default(),
         commits: 0,
         excluded: &excluded,
@@ -200,7 +224,11 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         out.notes.push(format!(
             "{} submodule entr{} skipped (scan each submodule's own repository)",
             walk.found.submodules,
-            if walk.found.submodules == 1 { "y" } else { "ies" }
+            if walk.found.submodules == 1 {
+                "y"
+            } else {
+                "ies"
+            }
         ));
     }
     out.errors.append(&mut walk.found.errors);
@@ -311,7 +339,7 @@ struct Found {
 impl Found {
     fn visit(
         &mut self,
-        objects: &gix::Repository,
+        objects: &Stores,
         hits: &HashMap<ObjectId, Vec<Hit>>,
         path: &[u8],
         blob: ObjectId,
@@ -331,9 +359,7 @@ impl Found {
             if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
                 *loc = Location { commit, time };
             }
-        } else if !self.missing.contains_key(&blob)
-            && !gix::objs::Exists::exists(&objects.objects, &blob)
-        {
+        } else if !self.missing.contains_key(&blob) && !objects.contains(&blob) {
             self.missing
                 .insert(blob, String::from_utf8_lossy(path).into_owned());
         }
@@ -365,6 +391,8 @@ impl Found {
 struct Walk<'a> {
     reader: &'a gix::Repository,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
+    index: &'a TreeIndex,
+    stores: &'a Stores,
     found: Found,
     commits: usize,
     excluded: &'a HashSet<ObjectId>,
@@ -388,7 +416,8 @@ impl Walk<'_> {
                     match gix::objs::TagRefIter::from_bytes(&buf, id.kind()).target_id() {
                         Ok(target) => id = target,
                         Err(e) => {
-                            self.found.errors
+                            self.found
+                                .errors
                                 .push(format!("{}: tag {id} is corrupt: {e}", tip.name));
                             return;
                         }
@@ -412,7 +441,8 @@ impl Walk<'_> {
                     return;
                 }
                 Ok(None) => {
-                    self.found.errors
+                    self.found
+                        .errors
                         .push(format!("{}: object {id} is missing", tip.name));
                     return;
                 }
@@ -433,7 +463,7 @@ impl Walk<'_> {
         time: i64,
     ) {
         self.found
-            .visit(self.reader, self.hits, path, blob, kind, commit, time);
+            .visit(self.stores, self.hits, path, blob, kind, commit, time);
     }
 
     /// Every commit reachable from `roots` (minus the excluded ones), each
@@ -485,47 +515,37 @@ impl Walk<'_> {
                 }
             }
         }
-        let shared = self.reader.clone().into_sync();
-        let hits = self.hits;
-        let trees = &trees;
-        let found = commits
-            .par_iter()
-            .fold(
-                || (open_for_thread(&shared), Found::default()),
-                |(repo, mut found), (id, commit)| {
-                    let mut parent_trees = Vec::with_capacity(commit.parents.len());
-                    for p in &commit.parents {
-                        match trees.get(p) {
-                            // A parent whose tree is missing (a treeless
-                            // partial clone) counts as empty, so the keys
-                            // this commit holds are still found; the
-                            // parent's own diff reports its tree missing.
-                            Some(t) if gix::objs::Exists::exists(&repo.objects, t) => {
-                                parent_trees.push(*t)
-                            }
-                            Some(t) => found.errors.push(format!("commit {p}: tree {t} is missing")),
-                            None => found.errors.push(format!("commit {p} cannot be read")),
-                        }
-                    }
-                    let result = introduced::introduced(
-                        &repo,
-                        commit.tree,
-                        &parent_trees,
-                        &mut |path, blob, kind| {
-                            found.visit(&repo, hits, path, blob, kind, Some(*id), commit.time);
-                            Ok(())
-                        },
-                    );
-                    if let Err(e) = result {
-                        found.errors.push(format!("commit {id}: {e:#}"));
-                    }
-                    (repo, found)
-                },
-            )
-            .map(|(_, found)| found)
-            .reduce(Found::default, Found::merge);
+        let mut found = Found::default();
+        for (id, commit) in &commits {
+            if self.index_lacks(&commit.tree) {
+                found
+                    .errors
+                    .push(format!("commit {id}: tree {} is missing", commit.tree));
+                continue;
+            }
+            // A parent whose tree is missing (a treeless partial clone)
+            // counts as empty, so the keys this commit holds are still
+            // found; the parent's own visit reports its tree missing.
+            let parent_trees: Vec<ObjectId> = commit
+                .parents
+                .iter()
+                .filter_map(|p| trees.get(p).copied())
+                .filter(|t| !self.index_lacks(t))
+                .collect();
+            let (stores, hits) = (self.stores, self.hits);
+            self.index
+                .introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
+                    found.visit(stores, hits, path, blob, kind, Some(*id), commit.time)
+                });
+        }
         let mine = std::mem::take(&mut self.found);
         self.found = mine.merge(found);
+    }
+
+    /// A tree that is in no store (not merely absent from the index, which
+    /// leaves out trees that hold nothing that matters).
+    fn index_lacks(&self, tree: &ObjectId) -> bool {
+        !self.stores.contains(tree)
     }
 
     /// Commits no ref reaches: those in the stores that the walk did not see.
@@ -536,13 +556,6 @@ impl Walk<'_> {
             .collect();
         self.commits_from(&unseen);
     }
-}
-
-/// A thread's own handle on the repository, with the caches the diffs need.
-fn open_for_thread(shared: &gix::ThreadSafeRepository) -> gix::Repository {
-    let mut repo = shared.to_thread_local();
-    crate::git::repo::set_caches(&mut repo);
-    repo
 }
 
 /// Commits reachable from `from`, added to `seen`; returns how many.
