@@ -574,3 +574,28 @@ fn pre_push_stops_a_key_committed_with_no_verify() {
     assert!(out.status.success(), "{}", text(&out));
     assert_ne!(p.server_refs(), before);
 }
+
+#[test]
+fn the_shipped_shims_fail_closed_without_keyscan() {
+    let p = Push::without_hook();
+    let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("hooks/pre-receive");
+    let hook = p.bare.join("hooks/pre-receive");
+    fs::copy(&shim, &hook).unwrap();
+    p.commit_file("README", "x\n", "c");
+    // A PATH with git but without keyscan.
+    let (ok, out) = p.push_env(&["main"], &[("PATH", "/usr/bin:/bin")]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("keyscan binary is not on the server's PATH"),
+        "{out}"
+    );
+    // With keyscan on PATH the same shim lets a clean push through.
+    let dir = PathBuf::from(support::bin())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!("{}:/usr/bin:/bin", dir.display());
+    let (ok, out) = p.push_env(&["main"], &[("PATH", path.as_str())]);
+    assert!(ok, "{out}");
+    assert!(out.contains("no private keys found"), "{out}");
+}
