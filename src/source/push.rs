@@ -8,11 +8,14 @@
 //! tree or blob a new tag points at. A key blob the server already holds
 //! still counts when a new commit brings it in again.
 //!
-//! Objects are read through libgit2's `open_from_env`, which sees git's
-//! quarantine directory (`GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`);
-//! the commit list comes from `git rev-list`, which answers in milliseconds
-//! where a revwalk that hides every ref takes seconds. Nothing here writes to
-//! the repository. Whatever cannot be read is an error: the push is rejected.
+//! The repository is found with libgit2's `open_from_env`; objects are read
+//! with gitoxide from exactly the stores git names in the hook's environment
+//! (the quarantine in `GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`,
+//! then the repository's own), with a delta-base cache: libgit2 re-inflates
+//! delta chains and was 7x slower on a 100 MB push. The commit list comes
+//! from `git rev-list`, which answers in milliseconds where a revwalk that
+//! hides every ref takes seconds. Nothing here writes to the repository.
+//! Whatever cannot be read is an error: the push is rejected.
 
 use crate::allowlist;
 use crate::config::{Config, ServerSettings};
@@ -131,7 +134,8 @@ pub fn scan_push(
     if pushed.is_empty() {
         return Ok(out); // only deletions: nothing arrives
     }
-    let repo = open_repo()?;
+    let git_dir = open_repo()?.path().to_path_buf();
+    let repo = HookStores::open(&git_dir)?;
     let past = |out: &mut PushScan, what: String| {
         if limit.is_some_and(|at| Instant::now() >= at) {
             out.timed_out = Some(what);
@@ -251,7 +255,7 @@ pub fn scan_push(
     // Each distinct blob once; on all cores when there are many.
     let blobs: Vec<ObjectId> = locations.keys().copied().collect();
     out.blobs = blobs.len();
-    let scan_one = |repo: &git2::Repository, id: &ObjectId, buf: &mut Vec<u8>| {
+    let scan_one = |repo: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
         if limit.is_some_and(|at| Instant::now() >= at) {
             return Ok(None);
         }
@@ -268,11 +272,11 @@ pub fn scan_push(
             .map(|id| scan_one(&repo, id, &mut buf))
             .collect()
     } else {
-        // git2's Repository is not Sync: one per thread.
+        // The stores' caches are per handle: one per thread.
         blobs
             .par_iter()
             .map_init(
-                || (open_repo(), Vec::new()),
+                || (HookStores::open(&git_dir), Vec::new()),
                 |(repo, buf), id| match repo {
                     Ok(repo) => scan_one(repo, id, buf),
                     Err(e) => Err(anyhow!("{e:#}")),
@@ -337,11 +341,59 @@ pub fn scan_push(
     Ok(out)
 }
 
-/// The repository the hook runs in, as git describes it in the environment
-/// (quarantine included).
+/// The repository the hook runs in, as git describes it in the environment.
 fn open_repo() -> Result<git2::Repository> {
     git2::Repository::open_from_env()
         .map_err(|e| anyhow!("cannot open the repository: {}", e.message()))
+}
+
+/// The object stores a hook sees, searched in order: `GIT_OBJECT_DIRECTORY`
+/// (the quarantine during a push), `GIT_ALTERNATE_OBJECT_DIRECTORIES`, then
+/// the repository's own objects (each store follows its info/alternates).
+struct HookStores(Vec<gix::odb::Handle>);
+
+impl HookStores {
+    fn open(git_dir: &Path) -> Result<Self> {
+        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+        if let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY").filter(|d| !d.is_empty()) {
+            dirs.push(dir.into());
+        }
+        if let Some(alts) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+            dirs.extend(std::env::split_paths(&alts).filter(|d| !d.as_os_str().is_empty()));
+        }
+        dirs.push(git_dir.join("objects"));
+        let mut handles = Vec::new();
+        let mut seen = HashSet::new();
+        for dir in dirs {
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            if !seen.insert(dir.clone()) {
+                continue;
+            }
+            let mut handle = gix::odb::at(&dir, gix::hash::Kind::Sha1)
+                .map_err(|e| anyhow!("cannot open the object store {}: {e}", dir.display()))?;
+            handle.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    64 * 1024 * 1024,
+                ))
+            });
+            handles.push(handle);
+        }
+        Ok(HookStores(handles))
+    }
+}
+
+impl ObjectReader for HookStores {
+    fn read(&self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Option<Kind>> {
+        use gix::prelude::Find;
+        for store in &self.0 {
+            match store.try_find(id, buf) {
+                Ok(Some(data)) => return Ok(Some(data.kind)),
+                Ok(None) => continue,
+                Err(e) => bail!("cannot read object {id}: {e}"),
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// `git rev-list --parents` of the tips, minus what `exclude` reaches:
@@ -494,12 +546,10 @@ pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<
             old: None,
             new: Some(resolve(to)?),
         });
-        match std::env::var("PRE_COMMIT_FROM_REF")
-            .ok()
-            .filter(|s| !s.is_empty())
-        {
-            Some(from) if !from.bytes().all(|b| b == b'0') => exclude_ids.push(resolve(&from)?),
-            _ => {}
+        let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+        // All zeros: pre-commit's way of saying the remote has no such ref.
+        if !from.is_empty() && !from.bytes().all(|b| b == b'0') {
+            exclude_ids.push(resolve(&from)?);
         }
     }
     if exclude_ids.is_empty() {
@@ -508,13 +558,12 @@ pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<
         }
     }
     // What the remote already has, when this clone has it too.
-    for u in &updates {
-        if let Some(old) = u.old {
-            if repo.odb().is_ok_and(|odb| {
-                odb.exists(git2::Oid::from_bytes(old.as_bytes()).unwrap_or(git2::Oid::zero()))
-            }) {
-                exclude_ids.push(old);
-            }
+    let odb = repo
+        .odb()
+        .map_err(|e| anyhow!("cannot read the object database: {}", e.message()))?;
+    for old in updates.iter().filter_map(|u| u.old) {
+        if git2::Oid::from_bytes(old.as_bytes()).is_ok_and(|oid| odb.exists(oid)) {
+            exclude_ids.push(old);
         }
     }
     let scan = scan_push(scanner, &updates, &exclude, &exclude_ids, None)?;
@@ -530,7 +579,7 @@ pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<
 /// With `allow_repo_config`: a `.keyscan.toml` at the top of a pushed ref's
 /// tree may allow keys on that ref by fingerprint.
 fn apply_repo_allowlists(updates: &[RefUpdate], findings: &mut [Finding]) -> Result<()> {
-    let repo = open_repo()?;
+    let repo = HookStores::open(open_repo()?.path())?;
     let mut buf = Vec::new();
     let mut allowed: HashMap<&str, HashSet<String>> = HashMap::new();
     for u in updates {
