@@ -27,7 +27,7 @@ use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use gix::objs::Kind;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -118,6 +118,23 @@ struct Location {
     path: String,
 }
 
+/// Blobs with where they came in, in the order they were first met.
+#[derive(Default)]
+struct Found {
+    order: Vec<ObjectId>,
+    at: HashMap<ObjectId, Vec<Location>>,
+}
+
+impl Found {
+    fn add(&mut self, blob: ObjectId, loc: Location) {
+        let locs = self.at.entry(blob).or_default();
+        if locs.is_empty() {
+            self.order.push(blob);
+        }
+        locs.push(loc);
+    }
+}
+
 /// Scans what `updates` bring that `exclude` (rev-list arguments after
 /// `--not`, e.g. `--all`) does not reach. `limit`: give up past this time
 /// (reported in `timed_out`).
@@ -151,7 +168,7 @@ pub fn scan_push(
     // Each ref's tip, peeled: commits go to rev-list; a tag on a tree or a
     // blob brings that object.
     let mut tips: Vec<(String, ObjectId)> = Vec::new();
-    let mut locations: BTreeMap<ObjectId, Vec<Location>> = BTreeMap::new();
+    let mut found = Found::default();
     let mut buf = Vec::new();
     for u in &pushed {
         let mut id = u.new.expect("filtered");
@@ -175,12 +192,15 @@ pub fn scan_push(
                 Some(Kind::Tree) => {
                     introduced::introduced(&repo, id, &[], &mut |path, blob, kind| {
                         if kind != EntryKind::Submodule {
-                            locations.entry(blob).or_default().push(Location {
-                                r#ref: name.clone(),
-                                commit: None,
-                                tag: u.new,
-                                path: String::from_utf8_lossy(path).into_owned(),
-                            });
+                            found.add(
+                                blob,
+                                Location {
+                                    r#ref: name.clone(),
+                                    commit: None,
+                                    tag: u.new,
+                                    path: String::from_utf8_lossy(path).into_owned(),
+                                },
+                            );
                         }
                         Ok(())
                     })
@@ -188,12 +208,15 @@ pub fn scan_push(
                     break;
                 }
                 Some(Kind::Blob) => {
-                    locations.entry(id).or_default().push(Location {
-                        r#ref: name.clone(),
-                        commit: None,
-                        tag: u.new,
-                        path: format!("({name})"),
-                    });
+                    found.add(
+                        id,
+                        Location {
+                            r#ref: name.clone(),
+                            commit: None,
+                            tag: u.new,
+                            path: format!("({name})"),
+                        },
+                    );
                     break;
                 }
                 None => bail!("{name}: object {id} cannot be read: it is missing"),
@@ -239,12 +262,15 @@ pub fn scan_push(
             &parent_trees,
             &mut |path, blob, kind| {
                 if kind != EntryKind::Submodule {
-                    locations.entry(blob).or_default().push(Location {
-                        r#ref: name.clone(),
-                        commit: Some(*id),
-                        tag: None,
-                        path: String::from_utf8_lossy(path).into_owned(),
-                    });
+                    found.add(
+                        blob,
+                        Location {
+                            r#ref: name.clone(),
+                            commit: Some(*id),
+                            tag: None,
+                            path: String::from_utf8_lossy(path).into_owned(),
+                        },
+                    );
                 }
                 Ok(())
             },
@@ -252,8 +278,10 @@ pub fn scan_push(
         .with_context(|| format!("commit {id}"))?;
     }
 
-    // Each distinct blob once; on all cores when there are many.
-    let blobs: Vec<ObjectId> = locations.keys().copied().collect();
+    // Each distinct blob once, in the order the walk met them (close to
+    // pack order, so delta bases are still cached); on all cores, each
+    // thread a contiguous share with its own caches.
+    let blobs = std::mem::take(&mut found.order);
     out.blobs = blobs.len();
     let scan_one = |repo: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
         if limit.is_some_and(|at| Instant::now() >= at) {
@@ -272,17 +300,21 @@ pub fn scan_push(
             .map(|id| scan_one(&repo, id, &mut buf))
             .collect()
     } else {
-        // The stores' caches are per handle: one per thread.
-        blobs
-            .par_iter()
-            .map_init(
-                || (HookStores::open(&git_dir), Vec::new()),
-                |(repo, buf), id| match repo {
-                    Ok(repo) => scan_one(repo, id, buf),
-                    Err(e) => Err(anyhow!("{e:#}")),
-                },
-            )
-            .collect()
+        let share = blobs.len().div_ceil(rayon::current_num_threads().max(1));
+        let per_share: Vec<Vec<Result<Option<Vec<Hit>>>>> = blobs
+            .par_chunks(share)
+            .map(|chunk| match HookStores::open(&git_dir) {
+                Ok(stores) => {
+                    let mut buf = Vec::new();
+                    chunk
+                        .iter()
+                        .map(|id| scan_one(&stores, id, &mut buf))
+                        .collect()
+                }
+                Err(e) => vec![Err(anyhow!("{e:#}"))],
+            })
+            .collect();
+        per_share.into_iter().flatten().collect()
     };
     let mut hits: Vec<(ObjectId, Vec<Hit>)> = Vec::new();
     let mut unscanned = 0;
@@ -302,8 +334,8 @@ pub fn scan_push(
     }
 
     let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
-    for (blob, found) in hits {
-        for loc in &locations[&blob] {
+    for (blob, blob_hits) in hits {
+        for loc in &found.at[&blob] {
             let commit = match loc.commit {
                 Some(id) => {
                     let mut info = authors
@@ -325,7 +357,7 @@ pub fn scan_push(
                 blob: Some(blob.to_string()),
                 commit,
             };
-            for hit in &found {
+            for hit in &blob_hits {
                 out.findings.push(scanner.finding(hit.clone(), &origin));
             }
         }
@@ -371,9 +403,17 @@ impl HookStores {
             }
             let mut handle = gix::odb::at(&dir, gix::hash::Kind::Sha1)
                 .map_err(|e| anyhow!("cannot open the object store {}: {e}", dir.display()))?;
+            // Delta bases (blobs of a push are mostly deltas of each other)
+            // and recent objects (each tree is read again as the next
+            // commit's parent tree).
             handle.set_pack_cache(|| {
                 Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                    64 * 1024 * 1024,
+                    96 * 1024 * 1024,
+                ))
+            });
+            handle.set_object_cache(|| {
+                Box::new(gix::odb::pack::cache::object::MemoryCappedHashmap::new(
+                    16 * 1024 * 1024,
                 ))
             });
             handles.push(handle);
