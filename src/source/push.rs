@@ -21,6 +21,7 @@ use crate::allowlist;
 use crate::config::{Config, ServerSettings};
 use crate::finding::{CommitInfo, Finding};
 use crate::git::introduced::{self, read_commit, read_tree, EntryKind};
+use crate::git::packs::{Counters, Stores};
 use crate::git::{from_git2, ObjectId, ObjectReader};
 use crate::report::{Mode, Report};
 use crate::scan::{Hit, Origin, Scanner};
@@ -293,6 +294,34 @@ pub fn scan_push(
             None => bail!("blob {id} cannot be read: it is missing"),
         }
     };
+    // The pushed pack itself, in the quarantine: traversed in pack order with
+    // each delta resolved once (as `keyscan history` reads packs). Blobs the
+    // server already had, and any this could not read, are read one by one.
+    let mut hits: Vec<(ObjectId, Vec<Hit>)> = Vec::new();
+    let mut from_pack: HashSet<ObjectId> = HashSet::new();
+    if let Some(quarantine) = std::env::var_os("GIT_QUARANTINE_PATH").filter(|q| !q.is_empty()) {
+        let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
+        let stores = Stores::open(Path::new(&quarantine))?;
+        let fallback =
+            gix::open(&git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
+        let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
+        let _ = stores.for_each_blob(&fallback, &Counters::default(), &|id, data| {
+            if wanted.contains(&id) && !limit.is_some_and(|at| Instant::now() >= at) {
+                let found = scanner.hits(data);
+                scanned.lock().unwrap().push((id, found));
+            }
+        });
+        for (id, found) in scanned.into_inner().unwrap() {
+            from_pack.insert(id);
+            if !found.is_empty() {
+                hits.push((id, found));
+            }
+        }
+    }
+    let blobs: Vec<ObjectId> = blobs
+        .into_iter()
+        .filter(|b| !from_pack.contains(b))
+        .collect();
     let results: Vec<Result<Option<Vec<Hit>>>> = if blobs.len() < 64 {
         let mut buf = Vec::new();
         blobs
@@ -316,7 +345,6 @@ pub fn scan_push(
             .collect();
         per_share.into_iter().flatten().collect()
     };
-    let mut hits: Vec<(ObjectId, Vec<Hit>)> = Vec::new();
     let mut unscanned = 0;
     for (id, r) in blobs.iter().zip(results) {
         match r? {
@@ -328,7 +356,7 @@ pub fn scan_push(
     if unscanned > 0 {
         out.timed_out = Some(format!(
             "{unscanned} of {} blobs were not scanned",
-            blobs.len()
+            out.blobs
         ));
         return Ok(out);
     }
