@@ -15,10 +15,8 @@ fn scanner() -> Scanner {
     let rules = keyscan::rules::builtin().expect("built-in rules load");
     // The passphrases here are weak on purpose; these tests check the
     // encrypted formats themselves, tests/crack.rs checks opening them.
-    let policy = keyscan::scan::Policy {
-        crack: false,
-        ..Default::default()
-    };
+    let mut policy = keyscan::scan::Policy::default();
+    policy.crack = false;
     Scanner::new(
         keyscan::rules::Engine::new(rules).expect("engine builds"),
         policy,

@@ -306,7 +306,7 @@ pub fn scan_push(
             gix::open(&git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
         let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
         let _ = stores.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-            if wanted.contains(&id) && !limit.is_some_and(|at| Instant::now() >= at) {
+            if wanted.contains(&id) && limit.is_none_or(|at| Instant::now() < at) {
                 let found = scanner.hits(data);
                 scanned.lock().unwrap().push((id, found));
             }
