@@ -11,10 +11,13 @@
 //! The repository is found with libgit2's `open_from_env`; objects are read
 //! with gitoxide from exactly the stores git names in the hook's environment
 //! (the quarantine in `GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`,
-//! then the repository's own), with a delta-base cache: libgit2 re-inflates
-//! delta chains and was 7x slower on a 100 MB push. The commit list comes
-//! from `git rev-list`, which answers in milliseconds where a revwalk that
-//! hides every ref takes seconds. Nothing here writes to the repository.
+//! then the repository's own). The pushed pack in the quarantine is read in
+//! pack order, each delta resolved once ([`crate::git::packs`]); only blobs
+//! the server already had are read one by one. (libgit2 reading blob by blob
+//! inflated each delta chain again: 8.5 s instead of 0.35 s on a 100 MB
+//! push.) The commit list comes from `git rev-list`, which answers in
+//! milliseconds where a revwalk that hides every ref takes seconds. Nothing
+//! here writes to the repository.
 //! Whatever cannot be read is an error: the push is rejected.
 
 use crate::allowlist;
