@@ -599,3 +599,48 @@ fn the_shipped_shims_fail_closed_without_keyscan() {
     assert!(ok, "{out}");
     assert!(out.contains("no private keys found"), "{out}");
 }
+
+#[test]
+fn existing_hooks_are_refused_or_chained_with_their_input() {
+    let p = Push::without_hook();
+    // The server already has a pre-receive hook: refused, then chained.
+    let seen = p.r.home.join("seen-by-old-hook");
+    let old = p.bare.join("hooks/pre-receive");
+    fs::write(&old, format!("#!/bin/sh\ncat > '{}'\n", seen.display())).unwrap();
+    support::tool("chmod", &["+x", old.to_str().unwrap()], &p.r.home);
+    let install = |force: bool| {
+        let mut args = vec!["install", "--server", p.bare.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        p.r.command(support::bin(), &p.r.home)
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let out = install(false);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--force"), "{}", text(&out));
+    let out = install(true);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(p.bare.join("hooks/pre-receive.keyscan-backup").exists());
+    let (key, fp) = p.key("chained");
+    p.r.write("README", "x\n");
+    let head = p.commit_file("k", &key, "key");
+    let before = p.server_refs();
+    let res = p.push(&["main"]);
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(!seen.exists(), "the old hook ran after a rejection");
+    p.r.ok(&["rm", "-q", "k"]);
+    p.r.ok(&["commit", "-q", "--no-verify", "--amend", "-m", "clean"]);
+    let clean = p.r.ok(&["rev-parse", "HEAD"]);
+    assert_ne!(clean, head);
+    let (ok, out) = p.push(&["main"]);
+    assert!(ok, "{out}");
+    // The chained hook got the same ref line keyscan read.
+    let line = fs::read_to_string(&seen).unwrap();
+    assert_eq!(
+        line,
+        format!("{} {clean} refs/heads/main\n", "0".repeat(40))
+    );
+}
