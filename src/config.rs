@@ -27,6 +27,45 @@ struct RawConfig {
     rules: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
     baseline: RawBaseline,
+    #[serde(default)]
+    server: RawServer,
+}
+
+/// `[server]`: how `keyscan pre-receive` behaves on a server.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    /// Seconds, or a string such as "4s" or "500ms".
+    time_limit: Option<Spanned<toml::Value>>,
+    fail_mode: Option<Spanned<String>>,
+    #[serde(default)]
+    allow_repo_config: bool,
+    #[serde(default)]
+    allow_push_option_bypass: bool,
+}
+
+/// The `[server]` settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Past this, the push is rejected (or, failing open, let through unchecked).
+    pub time_limit: std::time::Duration,
+    /// `fail_mode = "open"`: a push that could not be checked in time passes.
+    pub fail_open: bool,
+    /// A `.keyscan.toml` in the pushed tree may add allowlist fingerprints.
+    pub allow_repo_config: bool,
+    /// `git push -o keyscan.allow=FINGERPRINT` lets that key through (logged).
+    pub allow_push_option_bypass: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            time_limit: std::time::Duration::from_secs(4),
+            fail_open: false,
+            allow_repo_config: false,
+            allow_push_option_bypass: false,
+        }
+    }
 }
 
 /// `[baseline]`: what `--baseline` / `--baseline-strict` give, for hooks
@@ -85,6 +124,8 @@ pub struct Config {
     /// `[baseline] file`, relative to the config's directory.
     pub baseline: Option<PathBuf>,
     pub baseline_strict: bool,
+    /// `[server]`, for pre-receive.
+    pub server: ServerSettings,
 }
 
 /// Positions in the config text, for errors.
@@ -161,12 +202,14 @@ impl Config {
         policy.crack = raw.policy.crack.unwrap_or(true);
         policy.passphrases = raw.policy.passphrases.clone();
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
+        let server = server_settings(&src, &raw.server)?;
         Ok(Config {
             path: Some(origin.to_path_buf()),
             policy,
             engine,
             baseline: raw.baseline.file.map(|f| config_relative(origin, &f)),
             baseline_strict: raw.baseline.strict,
+            server,
         })
     }
 
@@ -184,6 +227,7 @@ impl Config {
             engine: Engine::new(rules::builtin()?)?,
             baseline: None,
             baseline_strict: false,
+            server: ServerSettings::default(),
         })
     }
 
@@ -316,6 +360,57 @@ fn build_engine(
         }
     }
     Ok(engine)
+}
+
+fn server_settings(src: &Source, raw: &RawServer) -> Result<ServerSettings> {
+    let mut s = ServerSettings {
+        allow_repo_config: raw.allow_repo_config,
+        allow_push_option_bypass: raw.allow_push_option_bypass,
+        ..ServerSettings::default()
+    };
+    if let Some(v) = &raw.time_limit {
+        s.time_limit = parse_duration(v.get_ref()).map_err(|e| src.error(v.span().start, e))?;
+    }
+    if let Some(mode) = &raw.fail_mode {
+        s.fail_open = match mode.get_ref().as_str() {
+            "closed" => false,
+            "open" => true,
+            other => {
+                return Err(src.error(
+                    mode.span().start,
+                    format!("fail_mode must be \"closed\" or \"open\", not \"{other}\""),
+                ))
+            }
+        };
+    }
+    Ok(s)
+}
+
+/// A duration from `4` (seconds), `"4s"`, `"1.5s"` or `"500ms"`.
+fn parse_duration(v: &toml::Value) -> std::result::Result<std::time::Duration, String> {
+    let bad =
+        || format!("time_limit must be seconds or a time such as \"4s\" or \"500ms\", not {v}");
+    let secs = match v {
+        toml::Value::Integer(n) if *n >= 0 => *n as f64,
+        toml::Value::Float(f) if *f >= 0.0 => *f,
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let (n, scale) = if let Some(n) = s.strip_suffix("ms") {
+                (n, 0.001)
+            } else if let Some(n) = s.strip_suffix('s') {
+                (n, 1.0)
+            } else {
+                (s, 1.0)
+            };
+            let n: f64 = n.trim().parse().map_err(|_| bad())?;
+            if !(n >= 0.0 && n.is_finite()) {
+                return Err(bad());
+            }
+            n * scale
+        }
+        _ => return Err(bad()),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 /// Bytes from `10485760` or `"10MB"` (K, M, G: powers of 1024; `KiB` too).
@@ -511,5 +606,21 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_000), (2024, 10, 4));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn server_section() {
+        let c = parse("[server]\ntime_limit = \"500ms\"\nfail_mode = \"open\"\n").unwrap();
+        assert_eq!(c.server.time_limit, std::time::Duration::from_millis(500));
+        assert!(c.server.fail_open && !c.server.allow_repo_config);
+        assert_eq!(parse("").unwrap().server, ServerSettings::default());
+        let err = parse("[server]\nfail_mode = \"maybe\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: fail_mode"), "{err}");
+        let err = parse("[server]\ntime_limit = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: time_limit"), "{err}");
     }
 }

@@ -16,25 +16,43 @@ pub const MARKER: &str = "# installed by keyscan";
 pub const BACKUP_SUFFIX: &str = ".keyscan-backup";
 
 pub struct InstallOptions {
-    /// Which hook: "pre-commit".
+    /// Which hook: "pre-commit", "pre-push" or "pre-receive".
     pub hook: String,
     /// Replace a foreign hook instead of refusing (it is kept and chained).
     pub force: bool,
+    /// This repository (a server's bare one) instead of the current one.
+    pub repo: Option<PathBuf>,
 }
 
 /// The keyscan subcommand a hook runs.
 fn subcommand(hook: &str) -> Result<&'static str> {
     match hook {
         "pre-commit" => Ok("pre-commit"),
-        other => bail!("keyscan cannot install a {other} hook (supported: pre-commit)"),
+        "pre-push" => Ok("pre-push"),
+        "pre-receive" => Ok("pre-receive"),
+        other => bail!(
+            "keyscan cannot install a {other} hook (supported: pre-commit, pre-push, pre-receive with --server)"
+        ),
     }
 }
 
-/// Install the hook into the repository of the current directory; returns
-/// a message for the user.
+/// Install the hook into the repository of the current directory (or
+/// `opts.repo`); returns a message for the user.
 pub fn install(opts: &InstallOptions) -> Result<String> {
     let subcommand = subcommand(&opts.hook)?;
-    let dir = hooks_dir()?;
+    let dir = match &opts.repo {
+        Some(path) => {
+            let repo = Repository::open(path).map_err(|e| {
+                anyhow!(
+                    "{} is not a git repository: {}",
+                    path.display(),
+                    e.message()
+                )
+            })?;
+            repo_hooks_dir(&repo)?
+        }
+        None => hooks_dir()?,
+    };
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(&opts.hook);
     let backup = dir.join(format!("{}{BACKUP_SUFFIX}", opts.hook));
@@ -129,6 +147,10 @@ pub fn hooks_dir() -> Result<PathBuf> {
             anyhow!("cannot open the git repository: {}", e.message())
         }
     })?;
+    repo_hooks_dir(&repo)
+}
+
+fn repo_hooks_dir(repo: &Repository) -> Result<PathBuf> {
     let config = repo
         .config()
         .map_err(|e| anyhow!("cannot read the git config: {}", e.message()))?;
@@ -146,31 +168,58 @@ pub fn hooks_dir() -> Result<PathBuf> {
 }
 
 /// The hook: run keyscan, pass on its failure, then run the chained hook.
+/// Push hooks read ref lines on standard input: both keyscan and the chained
+/// hook get them.
 pub fn hook_script(subcommand: &str, exe: Option<&Path>, chained: Option<&Path>) -> String {
     let exe = exe
         .map(|p| shell_quote(&p.display().to_string()))
         .unwrap_or_else(|| "''".to_string());
+    let (what, blocked, skip) = match subcommand {
+        "pre-push" => ("pushes", "push", "skip once with `git push --no-verify`"),
+        "pre-receive" => ("pushes received here", "push", "the pusher cannot skip it"),
+        _ => (
+            "commits",
+            "commit",
+            "skip once with `git commit --no-verify`",
+        ),
+    };
+    let bypass = match subcommand {
+        "pre-receive" => "ask the server's administrator".to_string(),
+        _ => format!("bypass on purpose with 'git {blocked} --no-verify'"),
+    };
+    let stdin = subcommand != "pre-commit";
+    let run = if stdin {
+        "# Kept whole (trailing newline too) for keyscan and any chained hook.\n\
+         input=$(cat; echo x)\ninput=${input%x}\nprintf '%s' \"$input\" | \"$keyscan\" "
+    } else {
+        "\"$keyscan\" "
+    };
     let mut s = format!(
         "#!/bin/sh\n\
-         {MARKER}: blocks commits that add private keys.\n\
-         # Fails closed: if keyscan cannot run or fails, the commit is blocked.\n\
-         # Remove with `keyscan uninstall`; skip once with `git commit --no-verify`.\n\
+         {MARKER}: blocks {what} that add private keys.\n\
+         # Fails closed: if keyscan cannot run or fails, the {blocked} is blocked.\n\
+         # Remove with `keyscan uninstall`; {skip}.\n\
          installed={exe}\n\
          keyscan=\"$installed\"\n\
          if [ ! -x \"$keyscan\" ]; then keyscan=$(command -v keyscan 2>/dev/null); fi\n\
          if [ -z \"$keyscan\" ]; then\n\
-         \x20 echo \"keyscan: the keyscan binary is missing (not at $installed nor on PATH), so this commit is blocked.\" >&2\n\
-         \x20 echo \"keyscan: reinstall it and rerun 'keyscan install', or bypass on purpose with 'git commit --no-verify'.\" >&2\n\
+         \x20 echo \"keyscan: the keyscan binary is missing (not at $installed nor on PATH), so this {blocked} is blocked.\" >&2\n\
+         \x20 echo \"keyscan: reinstall it and rerun 'keyscan install', or {bypass}.\" >&2\n\
          \x20 exit 1\n\
          fi\n\
-         \"$keyscan\" {subcommand} || exit $?\n",
+         {run}{subcommand} \"$@\" || exit $?\n",
     );
     if let Some(old) = chained {
         let old = shell_quote(&old.display().to_string());
+        let feed = if stdin {
+            "printf '%s' \"$input\" | "
+        } else {
+            ""
+        };
         // git skips a hook that is not executable; so does the chain.
         s.push_str(&format!(
             "# The previous hook, kept by `keyscan install --force`.\n\
-             if [ -x {old} ]; then exec {old} \"$@\"; fi\n"
+             if [ -x {old} ]; then {feed}exec {old} \"$@\"; fi\n"
         ));
     }
     s
@@ -206,15 +255,29 @@ mod tests {
         assert!(s.starts_with("#!/bin/sh\n"));
         assert!(s.contains(MARKER));
         assert!(s.contains("installed='/opt/it'\\''s/keyscan'\n"));
-        assert!(s.contains("\"$keyscan\" pre-commit || exit $?\n"));
+        assert!(s.contains("\"$keyscan\" pre-commit \"$@\" || exit $?\n"));
         assert!(s.contains("exec '/r/.git/hooks/pre-commit.keyscan-backup' \"$@\""));
         assert!(is_ours(s.as_bytes()));
         assert!(!is_ours(b"#!/bin/sh\nexit 0\n"));
     }
 
     #[test]
-    fn only_pre_commit_is_supported() {
+    fn git_hooks_keyscan_knows() {
         assert!(subcommand("pre-commit").is_ok());
-        assert!(subcommand("pre-push").is_err());
+        assert!(subcommand("pre-receive").is_ok());
+        assert!(subcommand("post-merge").is_err());
+    }
+
+    #[test]
+    fn push_hooks_hand_standard_input_to_keyscan_and_the_chain() {
+        let s = hook_script(
+            "pre-push",
+            None,
+            Some(Path::new("/h/pre-push.keyscan-backup")),
+        );
+        assert!(s.contains("# Kept whole (trailing newline too) for keyscan and any chained hook.\n\
+         input=$(cat; echo x)\ninput=${input%x}\nprintf '%s' \"$input\" | \"$keyscan\" pre-push \"$@\""));
+        assert!(s.contains("printf '%s' \"$input\" | exec '/h/pre-push.keyscan-backup' \"$@\""));
+        assert!(s.contains("this push is blocked"));
     }
 }

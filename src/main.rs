@@ -8,7 +8,7 @@ use keyscan::inspect;
 use keyscan::outcome;
 use keyscan::report::{self, Format, Mode, Report, Style};
 use keyscan::rules::{self, Engine};
-use keyscan::source::{files, history, staged};
+use keyscan::source::{files, history, push, staged};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,13 +92,29 @@ enum Command {
         #[command(flatten)]
         baseline: BaselineArgs,
     },
+    /// Scan a push on the server that receives it (git's pre-receive hook;
+    /// `<old> <new> <ref>` lines on standard input). Configuration: --config
+    /// or $KEYSCAN_SERVER_CONFIG, never the repository's own file.
+    PreReceive,
+    /// Scan the commits a push sends that the remote lacks (git's pre-push
+    /// hook; `<local-ref> <local-oid> <remote-ref> <remote-oid>` lines on
+    /// standard input).
+    PrePush {
+        /// The remote's name (or URL when pushing to a URL).
+        remote: Option<String>,
+        url: Option<String>,
+    },
     /// Install keyscan's git hook into this repository (honours core.hooksPath).
     Install {
+        /// pre-commit or pre-push (pre-receive with --server).
         #[arg(long, default_value = "pre-commit")]
         hook: String,
         /// Replace an existing hook (it is kept as a backup and still run).
         #[arg(long)]
         force: bool,
+        /// Install the pre-receive hook into this (bare) repository on a server.
+        #[arg(long, value_name = "REPO")]
+        server: Option<PathBuf>,
     },
     /// Remove a hook that `keyscan install` wrote.
     Uninstall {
@@ -144,10 +160,19 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<u8> {
     match &cli.command {
-        Command::Install { hook, force } => {
+        Command::Install {
+            hook,
+            force,
+            server,
+        } => {
             let opts = keyscan::hook::InstallOptions {
-                hook: hook.clone(),
+                hook: if server.is_some() {
+                    "pre-receive".to_string()
+                } else {
+                    hook.clone()
+                },
                 force: *force,
+                repo: server.clone(),
             };
             println!("{}", keyscan::hook::install(&opts)?);
             return Ok(0);
@@ -156,6 +181,8 @@ fn run(cli: &Cli) -> Result<u8> {
             println!("{}", keyscan::hook::uninstall(hook)?);
             return Ok(0);
         }
+        Command::PreReceive => return push_hook(cli, None, true),
+        Command::PrePush { remote, .. } => return push_hook(cli, remote.as_deref(), false),
         Command::Rules { files } => return check_rules(files),
         Command::Fingerprint { files } => return fingerprint(cli, files),
         Command::Completions { shell } => {
@@ -286,6 +313,46 @@ fn run(cli: &Cli) -> Result<u8> {
         return Ok(2);
     }
     Ok(done.exit_code(&report))
+}
+
+/// pre-receive (`server`) and pre-push. On the server anything that stops
+/// the check rejects the push, and says why.
+fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
+    let started = std::time::Instant::now();
+    let mut input = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)?;
+    }
+    let run = || -> Result<Report> {
+        let config = if server {
+            push::server_config(cli.config.as_deref())?
+        } else {
+            Config::discover(cli.config.as_deref())?
+        };
+        let settings = config.server.clone();
+        let mut scanner = config.scanner();
+        if cli.no_crack {
+            scanner.policy.crack = false;
+        }
+        let mut report = if server {
+            push::pre_receive(&scanner, &settings, &input, started)?
+        } else {
+            push::pre_push(&scanner, remote, &input)?
+        };
+        outcome::finish(&scanner.policy, &mut report, &outcome::Finish::default())?;
+        Ok(report)
+    };
+    match run() {
+        Ok(report) => {
+            emit(cli, &report)?;
+            Ok(u8::from(report.blocking() > 0))
+        }
+        Err(err) if server => {
+            eprintln!("keyscan: push rejected, it could not be checked for private keys: {err:#}");
+            Ok(2)
+        }
+        Err(err) => Err(err),
+    }
 }
 
 fn emit(cli: &Cli, report: &Report) -> Result<()> {

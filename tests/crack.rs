@@ -14,10 +14,9 @@ const STRONG: &str = "k7#Qz!v9-unguessable-Wm2";
 
 /// A generous budget: the machine running the tests may be busy.
 fn patient() -> Policy {
-    Policy {
-        crack_budget: std::time::Duration::from_secs(120),
-        ..Policy::default()
-    }
+    let mut policy = Policy::default();
+    policy.crack_budget = std::time::Duration::from_secs(120);
+    policy
 }
 
 fn scanner_with(policy: Policy) -> Scanner {
@@ -366,10 +365,9 @@ fn the_same_key_is_checked_once() {
         d,
         &format!("ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f copy"),
     );
-    let s = scanner_with(Policy {
-        crack_budget: std::time::Duration::from_secs(2),
-        ..Policy::default()
-    });
+    let mut policy = Policy::default();
+    policy.crack_budget = std::time::Duration::from_secs(2);
+    let s = scanner_with(policy);
     let data = fs::read(d.join("copy")).unwrap();
     let first = s.hits_named(&data, Some("a/copy"));
     let started = std::time::Instant::now();

@@ -685,7 +685,7 @@ fn install_then_uninstall_without_a_previous_hook() {
     let out = r.keyscan(&["uninstall", "--hook", "pre-commit"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!r.hook_path().exists());
-    let out = r.keyscan(&["install", "--hook", "pre-push"]);
+    let out = r.keyscan(&["install", "--hook", "post-merge"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 

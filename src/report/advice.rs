@@ -95,11 +95,19 @@ and add it to .gitignore."
             ),
             _ => format!(
                 "Take it out of the commits you are pushing (`git commit --amend` for the last one, \
-`git rebase -i` for older ones) so that no commit holds {paths}, and add it to .gitignore."
+`git rebase -i` or `git filter-repo` for older ones) so that no commit holds {paths}, add it \
+to .gitignore, then push again."
             ),
         });
-        steps.extend(allowlist(findings));
-        if other {
+        // On the server the pusher's own .keyscan.toml does not count by default.
+        if mode != Mode::PreReceive {
+            steps.extend(allowlist(findings));
+        }
+        if other && mode == Mode::PreReceive {
+            // It has left the pusher's machine: it may already be copied.
+            steps.push(ROTATE.to_string());
+            steps.push(KEYLESS.to_string());
+        } else if other {
             steps.push(ROTATE_IF_SHARED.to_string());
             steps.push(KEYLESS.to_string());
         }
@@ -203,6 +211,7 @@ mod tests {
             commit: None,
             blob: None,
             still_in: None,
+            permissions: None,
             redacted: String::new(),
             note: None,
         }

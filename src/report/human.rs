@@ -132,6 +132,9 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
             text.push_str(&format!(" on {d}"));
         }
         row("commit", &text)?;
+        if let Some(r) = &c.r#ref {
+            row("ref", r)?;
+        }
     }
     if let Some(fp) = &f.fingerprint {
         row("fingerprint", fp)?;
@@ -317,6 +320,7 @@ mod tests {
                 }),
                 blob: None,
                 still_in: None,
+                permissions: None,
                 redacted: "-----BEGIN OPENSSH PRIVATE KEY----- [5 lines redacted]".into(),
                 note: None,
             }],
