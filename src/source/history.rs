@@ -344,9 +344,9 @@ impl Found {
         path: &[u8],
         blob: ObjectId,
         kind: EntryKind,
-        commit: Option<ObjectId>,
-        time: i64,
+        at: (Option<ObjectId>, i64),
     ) {
+        let (commit, time) = at;
         if kind == EntryKind::Submodule {
             self.submodules += 1;
             return;
@@ -463,7 +463,7 @@ impl Walk<'_> {
         time: i64,
     ) {
         self.found
-            .visit(self.stores, self.hits, path, blob, kind, commit, time);
+            .visit(self.stores, self.hits, path, blob, kind, (commit, time));
     }
 
     /// Every commit reachable from `roots` (minus the excluded ones), each
@@ -535,7 +535,7 @@ impl Walk<'_> {
             let (stores, hits) = (self.stores, self.hits);
             self.index
                 .introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
-                    found.visit(stores, hits, path, blob, kind, Some(*id), commit.time)
+                    found.visit(stores, hits, path, blob, kind, (Some(*id), commit.time))
                 });
         }
         let mine = std::mem::take(&mut self.found);
