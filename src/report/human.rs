@@ -357,9 +357,18 @@ mod tests {
     #[test]
     fn history_ends_with_a_summary_and_rotation_first() {
         let text = shown(&report(Mode::History, "40 commits"));
-        assert!(text.starts_with("deploy/k.pem:1-7 private key\n"), "{text}");
+        // History groups by key: the fingerprint heads the group, each
+        // location is a line under it.
         assert!(
-            text.contains("keyscan: 1 private key found in 40 commits\nWhat to do:\n  1. Rotate"),
+            text.starts_with("SHA256:abc private key: Ed25519 1 location"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    at           deploy/k.pem:1-7  commit 0123abcd  (deleted)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("keyscan: 1 private key at 1 location found in 40 commits\nWhat to do:\n  1. Rotate"),
             "{text}"
         );
     }
