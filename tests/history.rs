@@ -1622,3 +1622,50 @@ fn nested_annotated_tags_are_followed() {
     assert_eq!(got[0].commit, c);
     assert_eq!(got[0].still_in, set(&["refs/tags/outer"]));
 }
+
+#[test]
+fn a_baseline_of_old_keys_lets_the_gate_pass_until_a_new_key_comes() {
+    let lab = Lab::new();
+    let repo = lab.init("baseline");
+    let (old, old_fp) = lab.key("old");
+    repo.write("deploy/old.pem", &old);
+    repo.commit("an old leak, since rotated");
+    let baseline = lab.tmp.path().join("baseline.json");
+    let written = history(&repo.dir, &["--write-baseline", baseline.to_str().unwrap()]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    let text = std::fs::read_to_string(&baseline).unwrap();
+    assert!(text.contains(&old_fp), "{text}");
+    assert!(text.contains("deploy/old.pem"), "{text}");
+    assert!(!text.contains("PRIVATE KEY"), "no key material: {text}");
+
+    let known = history(&repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(known.code, 0, "{}", known.stderr);
+    assert!(known.findings().is_empty());
+
+    // The known key copied elsewhere passes, unless strict.
+    repo.write("copy/old.pem", &old);
+    repo.commit("copied");
+    let copied = history(&repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(copied.code, 0, "{}", copied.stderr);
+    let strict = history(
+        &repo.dir,
+        &[
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--baseline-strict",
+        ],
+    );
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+
+    let (new, new_fp) = lab.key("new");
+    repo.write("deploy/new.pem", &new);
+    repo.commit("a new leak");
+    let gated = history(&repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(gated.code, 1, "{}", gated.stderr);
+    let fps: BTreeSet<String> = gated
+        .findings()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fps, [new_fp].into_iter().collect());
+}
