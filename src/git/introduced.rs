@@ -134,7 +134,8 @@ fn walk(
     Ok(())
 }
 
-fn push_name(path: &mut Vec<u8>, name: &[u8]) {
+/// Appends one path component, `/`-separated.
+pub(crate) fn push_name(path: &mut Vec<u8>, name: &[u8]) {
     if !path.is_empty() {
         path.push(b'/');
     }

@@ -7,7 +7,7 @@
 //! Memory follows the number of subtree entries (a directory's folders, not
 //! its files), never the content of the trees.
 
-use super::introduced::EntryKind;
+use super::introduced::{push_name, EntryKind};
 use super::packs::{Counters, Stores};
 use super::ObjectId;
 use gix::objs::{Kind, TreeRefIter};
@@ -146,11 +146,4 @@ impl TreeIndex {
             path.truncate(len);
         }
     }
-}
-
-fn push_name(path: &mut Vec<u8>, name: &[u8]) {
-    if !path.is_empty() {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name);
 }

@@ -107,17 +107,8 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
 }
 
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    let head = match f.status {
-        Status::Unverified => paint.on(YELLOW, "possible private key (does not parse)"),
-        Status::Encrypted => paint.on(RED, "private key (encrypted: still crackable offline)"),
-        Status::Valid => paint.on(RED, "private key"),
-    };
-    let place = if f.line == f.end_line {
-        format!("{}:{}", f.path, f.line)
-    } else {
-        format!("{}:{}-{}", f.path, f.line, f.end_line)
-    };
-    writeln!(out, "{} {head}", paint.on(BOLD, &place))?;
+    let head = heading(f.status, paint);
+    writeln!(out, "{} {head}", paint.on(BOLD, &place(f)))?;
     let mut row =
         |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
     row("type", &format!("{}, {}", f.key_type, f.format))?;
@@ -142,16 +133,7 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     if let Some(pk) = &f.public_key {
         row("public key", &shorten(pk, 60))?;
     }
-    let aws = &f.aws_fingerprints;
-    if let Some(v) = &aws.sha1_pkcs8 {
-        row("AWS (EC2)", v)?;
-    }
-    if let Some(v) = &aws.md5_spki {
-        row("AWS (import)", v)?;
-    }
-    if let Some(v) = &aws.sha256 {
-        row("AWS", v)?;
-    }
+    aws_rows(f, &mut row)?;
     if let Some(note) = &f.note {
         row("note", note)?;
     }
@@ -160,6 +142,39 @@ fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     }
     row("match", &f.redacted)?;
     writeln!(out)
+}
+
+/// What a finding is, coloured by how much it matters.
+fn heading(status: Status, paint: &Paint) -> String {
+    match status {
+        Status::Unverified => paint.on(YELLOW, "possible private key (does not parse)"),
+        Status::Encrypted => paint.on(RED, "private key (encrypted: still crackable offline)"),
+        Status::Valid => paint.on(RED, "private key"),
+    }
+}
+
+/// `path:line` or `path:first-last`.
+fn place(f: &Finding) -> String {
+    if f.line == f.end_line {
+        format!("{}:{}", f.path, f.line)
+    } else {
+        format!("{}:{}-{}", f.path, f.line, f.end_line)
+    }
+}
+
+/// The AWS fingerprint forms a finding has, one row each.
+fn aws_rows(f: &Finding, row: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+    let aws = &f.aws_fingerprints;
+    for (name, value) in [
+        ("AWS (EC2)", &aws.sha1_pkcs8),
+        ("AWS (import)", &aws.md5_spki),
+        ("AWS", &aws.sha256),
+    ] {
+        if let Some(v) = value {
+            row(name, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// History: the locations of one key together, in the order found (oldest
@@ -197,11 +212,7 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
         .collect();
     still.sort_unstable();
     still.dedup();
-    let head = match first.status {
-        Status::Unverified => paint.on(YELLOW, "possible private key (does not parse)"),
-        Status::Encrypted => paint.on(RED, "private key (encrypted: still crackable offline)"),
-        Status::Valid => paint.on(RED, "private key"),
-    };
+    let head = heading(first.status, paint);
     let id = first.fingerprint.as_deref().unwrap_or("(no fingerprint)");
     let mut summary = format!(
         "{} {} location{}",
@@ -234,26 +245,12 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
     if let Some(pk) = &first.public_key {
         row("public key", &shorten(pk, 60))?;
     }
-    let aws = &first.aws_fingerprints;
-    if let Some(v) = &aws.sha1_pkcs8 {
-        row("AWS (EC2)", v)?;
-    }
-    if let Some(v) = &aws.md5_spki {
-        row("AWS (import)", v)?;
-    }
-    if let Some(v) = &aws.sha256 {
-        row("AWS", v)?;
-    }
+    aws_rows(first, &mut row)?;
     if let Some(note) = &first.note {
         row("note", note)?;
     }
     for f in group {
-        let place = if f.line == f.end_line {
-            format!("{}:{}", f.path, f.line)
-        } else {
-            format!("{}:{}-{}", f.path, f.line, f.end_line)
-        };
-        let mut text = place;
+        let mut text = place(f);
         if let Some(c) = &f.commit {
             text.push_str(&format!("  commit {}", c.id.get(..12).unwrap_or(&c.id)));
             if let Some(d) = &c.date {
