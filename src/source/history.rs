@@ -424,15 +424,11 @@ impl Walk<'_> {
                     }
                 }
                 Ok(Some(Kind::Tree)) => {
-                    let tree = id;
-                    if let Err(e) =
-                        introduced::introduced(self.reader, tree, &[], &mut |path, blob, kind| {
-                            self.visit(path, blob, kind, None, 0);
-                            Ok(())
-                        })
-                    {
-                        self.found.errors.push(format!("{}: {e:#}", tip.name));
-                    }
+                    // The same in-memory diff as for commits, against nothing.
+                    let (stores, hits, found) = (self.stores, self.hits, &mut self.found);
+                    self.index.introduced(&id, &[], &mut |path, blob, kind| {
+                        found.visit(stores, hits, path, blob, kind, (None, 0))
+                    });
                     return;
                 }
                 Ok(Some(Kind::Blob)) => {
