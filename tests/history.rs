@@ -1669,3 +1669,26 @@ fn a_baseline_of_old_keys_lets_the_gate_pass_until_a_new_key_comes() {
         .collect();
     assert_eq!(fps, [new_fp].into_iter().collect());
 }
+
+#[test]
+fn a_tag_on_a_tree_is_scanned_and_attributed_to_the_tag() {
+    let lab = Lab::new();
+    let repo = lab.init("tree-tag");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("treetagged");
+    repo.write("secret/id.pem", &k);
+    repo.git(&["add", "secret/id.pem"]);
+    let tree = repo.git(&["write-tree"]);
+    repo.git(&["tag", "snapshot", tree.trim()]);
+    repo.git(&["reset", "-q", "--hard"]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run
+        .findings()
+        .iter()
+        .find(|f| f["fingerprint"] == fp.as_str())
+        .expect("the key in the tagged tree is found");
+    assert_eq!(f["path"], "secret/id.pem");
+    assert_eq!(f["still_in"], serde_json::json!(["refs/tags/snapshot"]));
+}
