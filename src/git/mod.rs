@@ -5,9 +5,11 @@
 //!   gitoxide backs it for history (fast, parallel); git2 backs it in hooks,
 //!   where objects sit in git's quarantine directory that only git and
 //!   libgit2's `open_from_env` see.
-//! - [`packs`]: every blob of a repository read once, in pack order, each
+//! - [`packs`]: every object of a repository read once, in pack order, each
 //!   delta base resolved once (gitoxide's delta-tree traversal), plus loose
-//!   objects.
+//!   objects; then, if asked, the trees alone along their own delta chains.
+//! - [`tree_index`]: every tree reduced to its folders and the entries that
+//!   matter, so history diffs commits in memory.
 //! - [`introduced`]: the blobs a commit brings in relative to its parents, by
 //!   diffing trees and skipping subtrees whose ids are equal.
 //! - [`repo`]: opening a repository read-only and listing what it holds.

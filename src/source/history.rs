@@ -1,23 +1,27 @@
 //! The history source: every blob reachable from every ref, each scanned
 //! once, each finding tied to the commit and path that brought it in.
 //!
-//! Two passes, so that a key-free blob costs little more than inflating it:
-//! 1. every blob of the object stores, in pack order, on all cores, through
-//!    the rules and validators ([`crate::git::packs`]). Only blobs that hold
-//!    a key are remembered;
-//! 2. one walk of the commit graph from every ref, diffing each commit's
-//!    tree against its parents' and skipping equal subtrees
-//!    ([`crate::git::introduced`]). It says which commit first brought each
-//!    key blob in at each path, finds blobs the stores lack (partial clone,
-//!    damaged repository; an index lookup each, lost in the tree diffs), and tells
-//!    reachable blobs from dangling ones. Then each location is looked up in
-//!    every ref's tip tree: `still_in`.
+//! So that a key-free blob costs little more than inflating it:
+//! 1. every object of the stores once, in pack order, on all cores
+//!    ([`crate::git::packs`]): blobs go through the rules and validators
+//!    (only those that hold a key are remembered), commits are parsed and
+//!    kept (tree, parents, time);
+//! 2. the trees alone, decoded again along their own delta chains, each
+//!    reduced to its folders and the entries that matter now that pass 1
+//!    named them: key blobs, blobs the stores lack, submodules
+//!    ([`crate::git::tree_index`]);
+//! 3. a walk of the commit graph from every ref, in memory: each commit's
+//!    tree diffed against its parents', skipping equal subtrees and those
+//!    that hold nothing that matters. It says which commit first brought
+//!    each key blob in at each path, finds missing blobs, and tells
+//!    reachable blobs from dangling ones. Then each location is looked up
+//!    in every ref's tip tree: `still_in`.
 
 use crate::finding::{CommitInfo, Finding};
-use crate::git::introduced::{self, read_commit, read_tree, CommitData, EntryKind};
+use crate::git::introduced::{self, read_commit, CommitData, EntryKind};
 use crate::git::packs::{Counters, Stores};
 use crate::git::repo::{RefTip, Repo};
-use crate::git::tree_index::TreeIndex;
+use crate::git::tree_index::{Present, TreeIndex};
 use crate::git::{ObjectId, ObjectReader};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, Result};
@@ -149,37 +153,35 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         ));
     }
 
-    // Pass 1: every blob once.
+    // Pass 1: every object once. Blobs go through the rules, commits are
+    // kept (small), trees are left for pass 2.
     let stores = Stores::open(&repo.objects_dir)?;
-    let mut counters = Counters::default();
+    let counters = Counters::default();
     let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
-    if opts.all_objects {
-        counters.commits = Some(Mutex::new(Vec::new()));
-    }
+    let commits = CommitTable::default();
     // Which blobs the stores hold, to find those a tree names but nobody has
     // (partial clones; loose objects deleted by hand). A fully packed, whole
     // repository cannot lack one without its pack failing to read.
-    let present: Option<Mutex<gix::hashtable::HashSet>> =
+    let present: Option<Mutex<Vec<ObjectId>>> =
         (repo.partial || stores.has_loose_or_alternates()).then(Default::default);
-    let read_errors = with_progress(opts.progress, &counters, stores.packed_objects, || {
-        stores.for_each_blob(&repo.repo, &counters, &|id, data| {
-            if let Some(p) = &present {
-                p.lock().unwrap().insert(id);
+    let traversal = with_progress(opts.progress, &counters, stores.packed_objects, || {
+        stores.for_each_object(&repo.repo, &counters, &|kind, id, data| match kind {
+            Kind::Blob => {
+                if let Some(p) = &present {
+                    p.lock().unwrap().push(id);
+                }
+                let found = scanner.hits(data);
+                if !found.is_empty() {
+                    hits.lock().unwrap().insert(id, found);
+                }
             }
-            let found = scanner.hits(data);
-            if !found.is_empty() {
-                hits.lock().unwrap().insert(id, found);
-            }
+            Kind::Commit => commits.add(id, data),
+            Kind::Tree | Kind::Tag => {}
         })
     });
-    out.errors.extend(read_errors);
-    let timing = std::env::var_os("KEYSCAN_TIMING").is_some();
-    if timing {
-        eprintln!(
-            "timing: blobs read and scanned at {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    out.errors.extend(traversal.errors);
+    let commits = commits.into_map();
+    timing(started, "objects read, blobs scanned");
     out.blobs = counters.blobs.load(Ordering::Relaxed);
     out.bytes = counters.bytes.load(Ordering::Relaxed);
     let hits = hits.into_inner().unwrap();
@@ -187,25 +189,26 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     // Pass 2: every tree once, reduced to its folders and the entries that
     // matter (key blobs, missing blobs, submodules).
     let interesting: gix::hashtable::HashSet = hits.keys().copied().collect();
-    let present = present.map(|p| p.into_inner().unwrap());
-    let (index, tree_errors) =
-        TreeIndex::build(&stores, &repo.repo, &interesting, present.as_ref());
+    let present = present.map(|p| Present::new(p.into_inner().unwrap()));
+    let (index, tree_errors) = TreeIndex::build(
+        &stores,
+        &repo.repo,
+        &traversal.trees,
+        &interesting,
+        present.as_ref(),
+    );
     out.errors.extend(tree_errors);
-    if timing {
-        eprintln!(
-            "timing: trees indexed at {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    timing(started, "trees indexed");
 
     // Pass 3: where each key blob came in; missing blobs.
     let mut walk = Walk {
         reader: &repo.repo,
+        commits: &commits,
         hits: &hits,
         index: &index,
         stores: &stores,
         found: Found::default(),
-        commits: 0,
+        walked: 0,
         excluded: &excluded,
         shallow: repo.shallow.iter().copied().collect(),
         seen: HashSet::new(),
@@ -216,10 +219,9 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     }
     walk.commits_from(&roots);
     if opts.all_objects {
-        let stored = counters.commits.take().map(|m| m.into_inner().unwrap());
-        walk.dangling(stored.unwrap_or_default());
+        walk.dangling();
     }
-    out.commits = walk.commits;
+    out.commits = walk.walked;
     if walk.found.submodules > 0 {
         out.notes.push(format!(
             "{} submodule entr{} skipped (scan each submodule's own repository)",
@@ -239,31 +241,25 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     }
     let locations = std::mem::take(&mut walk.found.locations);
     drop(walk);
-    if timing {
-        eprintln!(
-            "timing: commit walk done at {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    timing(started, "commit walk done");
 
     // Which tips still hold each location.
     let mut tip_trees: Vec<(String, ObjectId)> = Vec::new();
-    {
+    if !locations.is_empty() {
         let mut buf = Vec::new();
         for tip in &tips {
-            if let Ok(Some(tree)) = peel_to_tree(&repo.repo, tip.id, &mut buf) {
+            if let Ok(Some(tree)) = peel_to_tree(&repo.repo, &commits, tip.id, &mut buf) {
                 tip_trees.push((tip.name.clone(), tree));
             }
         }
     }
-    let mut lookup = PathLookup::new(&repo.repo);
     let mut located: HashSet<ObjectId> = HashSet::new();
     let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
     for ((blob, path), loc) in &locations {
         located.insert(*blob);
         let still_in: Vec<String> = tip_trees
             .iter()
-            .filter(|(_, tree)| lookup.blob_at(tree, path) == Some(*blob))
+            .filter(|(_, tree)| index.marked_at(tree, path) == Some(*blob))
             .map(|(name, _)| name.clone())
             .collect();
         let commit = loc.commit.map(|id| {
@@ -305,8 +301,29 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
         (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
     });
+    timing(started, "findings located");
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
+}
+
+/// With `KEYSCAN_TIMING` set: when each phase ended, and the peak memory so
+/// far (for `scripts/bench-history`).
+fn timing(started: Instant, phase: &str) {
+    if std::env::var_os("KEYSCAN_TIMING").is_none() {
+        return;
+    }
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "timing: {phase} at {:.2} s, peak RSS {peak}",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// `want` names `name`: exactly, or as a short name of a branch, tag or remote-tracking ref.
@@ -390,11 +407,14 @@ impl Found {
 
 struct Walk<'a> {
     reader: &'a gix::Repository,
+    /// Every commit of the stores, parsed in pass 1.
+    commits: &'a HashMap<ObjectId, CommitData>,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
     index: &'a TreeIndex,
     stores: &'a Stores,
     found: Found,
-    commits: usize,
+    /// Commits walked.
+    walked: usize,
     excluded: &'a HashSet<ObjectId>,
     shallow: HashSet<ObjectId>,
     seen: HashSet<ObjectId>,
@@ -473,18 +493,21 @@ impl Walk<'_> {
             .copied()
             .collect();
         let mut buf = Vec::new();
-        let mut commits: Vec<(ObjectId, CommitData)> = Vec::new();
-        let mut trees: HashMap<ObjectId, ObjectId> = HashMap::new();
+        let mut walked: Vec<(ObjectId, CommitData)> = Vec::new();
         while let Some(id) = stack.pop() {
             if !self.seen.insert(id) {
                 continue;
             }
-            let mut commit = match read_commit(self.reader, &id, &mut buf) {
-                Ok(c) => c,
-                Err(e) => {
-                    self.found.errors.push(format!("{e:#}"));
-                    continue;
-                }
+            let mut commit = match self.commits.get(&id) {
+                Some(c) => c.clone(),
+                // Not a commit of the stores: say what it is.
+                None => match read_commit(self.reader, &id, &mut buf) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.found.errors.push(format!("{e:#}"));
+                        continue;
+                    }
+                },
             };
             if self.shallow.contains(&id) {
                 commit.parents.clear();
@@ -494,25 +517,13 @@ impl Walk<'_> {
                     stack.push(*p);
                 }
             }
-            trees.insert(id, commit.tree);
-            commits.push((id, commit));
+            walked.push((id, commit));
         }
-        self.commits += commits.len();
-        if std::env::var_os("KEYSCAN_TIMING").is_some() {
-            eprintln!("timing: {} commits read", commits.len());
-        }
+        self.walked += walked.len();
         // Parents left out by --since are still compared against.
-        for (_, c) in &commits {
-            for p in &c.parents {
-                if !trees.contains_key(p) {
-                    if let Ok(pc) = read_commit(self.reader, p, &mut buf) {
-                        trees.insert(*p, pc.tree);
-                    }
-                }
-            }
-        }
+        let tree_of = |id: &ObjectId| self.commits.get(id).map(|c| c.tree);
         let mut found = Found::default();
-        for (id, commit) in &commits {
+        for (id, commit) in &walked {
             if self.index_lacks(&commit.tree) {
                 found
                     .errors
@@ -525,7 +536,7 @@ impl Walk<'_> {
             let parent_trees: Vec<ObjectId> = commit
                 .parents
                 .iter()
-                .filter_map(|p| trees.get(p).copied())
+                .filter_map(tree_of)
                 .filter(|t| !self.index_lacks(t))
                 .collect();
             let (stores, hits) = (self.stores, self.hits);
@@ -545,12 +556,47 @@ impl Walk<'_> {
     }
 
     /// Commits no ref reaches: those in the stores that the walk did not see.
-    fn dangling(&mut self, stored: Vec<ObjectId>) {
-        let unseen: Vec<ObjectId> = stored
-            .into_iter()
-            .filter(|id| !self.seen.contains(id))
+    fn dangling(&mut self) {
+        let mut unseen: Vec<ObjectId> = self
+            .commits
+            .keys()
+            .filter(|id| !self.seen.contains(*id))
+            .copied()
             .collect();
+        unseen.sort();
         self.commits_from(&unseen);
+    }
+}
+
+/// Every commit of the stores, parsed as pass 1 meets them (on all cores).
+#[derive(Default)]
+struct CommitTable {
+    shards: [Mutex<Vec<(ObjectId, CommitData)>>; 16],
+}
+
+impl CommitTable {
+    fn add(&self, id: ObjectId, data: &[u8]) {
+        // A commit that does not parse is left out here; the walk reads it
+        // again and reports why.
+        if let Ok(c) = gix::objs::CommitRef::from_bytes(data, id.kind()) {
+            let commit = CommitData {
+                tree: c.tree(),
+                parents: c.parents().collect(),
+                time: c.time().map(|t| t.seconds).unwrap_or(0),
+            };
+            self.shards[id.as_bytes()[0] as usize % 16]
+                .lock()
+                .unwrap()
+                .push((id, commit));
+        }
+    }
+
+    fn into_map(self) -> HashMap<ObjectId, CommitData> {
+        let mut map = HashMap::new();
+        for shard in self.shards {
+            map.extend(shard.into_inner().unwrap());
+        }
+        map
     }
 }
 
@@ -580,10 +626,14 @@ fn ancestry(
 /// The tree a ref's tip leads to, through tags and commits.
 fn peel_to_tree(
     reader: &dyn ObjectReader,
+    commits: &HashMap<ObjectId, CommitData>,
     mut id: ObjectId,
     buf: &mut Vec<u8>,
 ) -> Result<Option<ObjectId>> {
     for _ in 0..64 {
+        if let Some(c) = commits.get(&id) {
+            return Ok(Some(c.tree));
+        }
         match reader.read(&id, buf)? {
             Some(Kind::Commit) => return Ok(Some(read_commit(reader, &id, buf)?.tree)),
             Some(Kind::Tag) => {
@@ -596,36 +646,6 @@ fn peel_to_tree(
         }
     }
     Ok(None)
-}
-
-/// Looks up paths in trees, remembering every tree it read (tips share most
-/// of their subtrees).
-struct PathLookup<'a> {
-    reader: &'a gix::Repository,
-    trees: HashMap<ObjectId, HashMap<Vec<u8>, ObjectId>>,
-}
-
-impl<'a> PathLookup<'a> {
-    fn new(reader: &'a gix::Repository) -> Self {
-        PathLookup {
-            reader,
-            trees: HashMap::new(),
-        }
-    }
-
-    fn blob_at(&mut self, root: &ObjectId, path: &[u8]) -> Option<ObjectId> {
-        let mut id = *root;
-        for part in path.split(|&b| b == b'/') {
-            if !self.trees.contains_key(&id) {
-                let mut buf = Vec::new();
-                let entries = read_tree(self.reader, &id, &mut buf).ok()?;
-                let map = entries.into_iter().map(|e| (e.name, e.id)).collect();
-                self.trees.insert(id, map);
-            }
-            id = *self.trees[&id].get(part)?;
-        }
-        Some(id)
-    }
 }
 
 fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
