@@ -444,14 +444,19 @@ mod tests {
         tmp
     }
 
+    /// The packed history's repository, stores, and a first pass over it.
+    fn first_pass(tmp: &tempfile::TempDir) -> (gix::Repository, Stores, Traversal) {
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let traversal = stores.for_each_object(&repo, &Counters::default(), &|_, _, _| {});
+        assert!(traversal.errors.is_empty(), "{:?}", traversal.errors);
+        (repo, stores, traversal)
+    }
+
     #[test]
     fn trees_alone_decode_like_reading_each_tree() {
         let tmp = packed_history();
-        let dir = tmp.path();
-        let repo = gix::open(dir).unwrap();
-        let stores = Stores::open(&dir.join(".git/objects")).unwrap();
-        let traversal = stores.for_each_object(&repo, &Counters::default(), &|_, _, _| {});
-        assert!(traversal.errors.is_empty(), "{:?}", traversal.errors);
+        let (repo, stores, traversal) = first_pass(&tmp);
         let entries = &traversal.trees.packed[0];
         assert!(entries.len() >= 80, "{} trees", entries.len());
 
@@ -481,10 +486,7 @@ mod tests {
     #[test]
     fn trees_fall_back_to_reading_one_by_one() {
         let tmp = packed_history();
-        let dir = tmp.path();
-        let repo = gix::open(dir).unwrap();
-        let stores = Stores::open(&dir.join(".git/objects")).unwrap();
-        let traversal = stores.for_each_object(&repo, &Counters::default(), &|_, _, _| {});
+        let (repo, stores, traversal) = first_pass(&tmp);
         let all = &traversal.trees.packed[0];
         // Leave out every base: only deltas remain, so their bases are missing.
         let deltas: Vec<(u64, ObjectId)> = all
