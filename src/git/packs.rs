@@ -204,6 +204,9 @@ impl Stores {
     ) -> Vec<String> {
         let errors = Mutex::new(Vec::new());
         for (pack_no, entries) in trees.packed.iter().enumerate() {
+            if entries.is_empty() {
+                continue;
+            }
             let hand_over = |id: &ObjectId| pack_no == 0 || !self.in_earlier_pack(pack_no, id);
             let traversed = self.traverse_trees(pack_no, entries, &|id, data| {
                 if hand_over(&id) {
