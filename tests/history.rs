@@ -1233,7 +1233,17 @@ fn packed_deltas_loose_objects_and_alternates() {
         "--depth=50",
         "--window=50",
     ]);
-    // One more, loose, on top of the pack.
+    // A second pack on top of the first (an incremental repack packs only
+    // the loose objects), then one commit left loose.
+    let (k_pack2, fp_pack2) = lab.key("pack2");
+    repo.write("deep/er/pack2.key", &k_pack2);
+    let c_pack2 = repo.commit("second pack");
+    repo.git(&["repack", "-q", "-d"]);
+    let packs = std::fs::read_dir(repo.dir.join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("pack".as_ref()))
+        .count();
+    assert_eq!(packs, 2);
     let (k_loose, fp_loose) = lab.key("loose");
     repo.write("loose.key", &k_loose);
     let c_loose = repo.commit("loose");
@@ -1243,7 +1253,10 @@ fn packed_deltas_loose_objects_and_alternates() {
     let want: BTreeSet<Loc> = commits
         .iter()
         .map(|c| expect(&repo, &fp, "ops/id_delta", c))
-        .chain([expect(&repo, &fp_loose, "loose.key", &c_loose)])
+        .chain([
+            expect(&repo, &fp_pack2, "deep/er/pack2.key", &c_pack2),
+            expect(&repo, &fp_loose, "loose.key", &c_loose),
+        ])
         .collect();
     assert_eq!(run.locations(), want);
 
