@@ -14,6 +14,7 @@ pub mod pgp;
 pub mod ppk;
 pub mod ssh1;
 pub mod sshcom;
+mod wire;
 
 use crate::finding::KeyInfo;
 use crate::rules::{Candidate, Validator};

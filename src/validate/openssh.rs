@@ -1,6 +1,7 @@
 //! OpenSSH's own key format. The base64 body is decoded first and the binary
 //! parsed, so bodies rewrapped at any width (64 columns, PuTTYgen) all parse.
 
+use super::wire::Reader;
 use super::{der, fingerprint};
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
@@ -75,26 +76,6 @@ fn generic(bytes: &[u8]) -> Result<KeyInfo, String> {
     }
     fingerprint::fill_blob(&mut info, name, public);
     Ok(info)
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.0.get(..n)?;
-        self.0 = &self.0[n..];
-        Some(s)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let len = self.u32()? as usize;
-        self.take(len)
-    }
 }
 
 /// A readable name for an SSH key-type name: `ssh-mldsa44-ed25519@openssh.com`

@@ -4,6 +4,7 @@
 
 use super::der;
 use super::fingerprint::{self, bits};
+use super::wire::Reader;
 use crate::finding::{KeyInfo, Status};
 
 const MAGIC: &[u8] = b"SSH PRIVATE KEY FILE FORMAT 1.1\n\0";
@@ -15,7 +16,8 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
     let cipher = r.u8()?;
     let _reserved = r.take(4)?;
     let _bits = r.take(4)?;
-    let (Some(n), Some(e), Some(_comment)) = (r.mpint(), r.mpint(), r.string()) else {
+    let (Some(n), Some(e), Some(_comment)) = (r.mpint_bits16(), r.mpint_bits16(), r.string())
+    else {
         return Some(KeyInfo::unverified(FORMAT, "RSA", "truncated"));
     };
     let key_type = format!("RSA {}", bits(n));
@@ -55,38 +57,13 @@ fn private(r: &mut Reader, n: &[u8], e: &[u8]) -> der::Parsed {
     }
     let mut parts = [&[][..]; 4];
     for part in &mut parts {
-        *part = r.mpint().ok_or("private key is truncated")?;
+        *part = r.mpint_bits16().ok_or("private key is truncated")?;
     }
     let [d, iqmp, q, p] = parts;
     der::rsa_check([n, e, d, p, q], [None, None, Some(iqmp)])?;
     let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
     fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
     Ok(info)
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.0.get(..n)?;
-        self.0 = &self.0[n..];
-        Some(s)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let len = u32::from_be_bytes(self.take(4)?.try_into().ok()?) as usize;
-        self.take(len)
-    }
-
-    /// SSH-1's integer: a 16-bit bit count, then the bytes.
-    fn mpint(&mut self) -> Option<&'a [u8]> {
-        let bits = u16::from_be_bytes(self.take(2)?.try_into().ok()?) as usize;
-        self.take(bits.div_ceil(8))
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::der;
 use super::fingerprint::{self, bits};
+use super::wire::Reader;
 use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
 
@@ -91,7 +92,7 @@ fn rsa(data: &[u8]) -> der::Parsed {
     let mut r = Reader(data);
     let mut parts = [&[][..]; 6];
     for part in &mut parts {
-        *part = r.mpint().ok_or("RSA key is truncated")?;
+        *part = r.mpint_bits32().ok_or("RSA key is truncated")?;
     }
     let [e, d, n, _u, p, q] = parts;
     der::rsa_check([n, e, d, p, q], [None; 3])?;
@@ -110,36 +111,10 @@ fn dsa(data: &[u8]) -> der::Parsed {
     }
     let mut parts = [&[][..]; 5];
     for part in &mut parts {
-        *part = r.mpint().ok_or("DSA key is truncated")?;
+        *part = r.mpint_bits32().ok_or("DSA key is truncated")?;
     }
     let [p, g, q, y, x] = parts;
     der::dsa_info(p, q, g, Some(y), x)
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn u32(&mut self) -> Option<u32> {
-        let (head, rest) = self.0.split_first_chunk::<4>()?;
-        self.0 = rest;
-        Some(u32::from_be_bytes(*head))
-    }
-
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let len = self.u32()? as usize;
-        let s = self.0.get(..len)?;
-        self.0 = &self.0[len..];
-        Some(s)
-    }
-
-    /// ssh.com's integer: a bit count, then that many bits, big-endian.
-    fn mpint(&mut self) -> Option<&'a [u8]> {
-        let bits = self.u32()? as usize;
-        let len = bits.div_ceil(8);
-        let s = self.0.get(..len)?;
-        self.0 = &self.0[len..];
-        Some(s)
-    }
 }
 
 #[cfg(test)]
