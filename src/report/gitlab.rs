@@ -4,9 +4,9 @@
 //! the secret itself, is never written.
 
 use super::location::display_path;
-use super::time::utc_seconds;
 use super::{advice, Report};
 use crate::finding::{Finding, Status};
+use crate::time::utc_seconds;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};

@@ -7,7 +7,6 @@ mod human;
 mod json;
 mod location;
 mod sarif;
-mod time;
 
 use crate::finding::Finding;
 use std::io::{self, Write};

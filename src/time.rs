@@ -1,4 +1,5 @@
-//! UTC timestamps without a date crate: reports only need to print "now".
+//! UTC dates without a date crate: reports print "now", the config compares
+//! allowlist expiry dates with today.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +14,14 @@ pub fn utc_seconds(t: SystemTime) -> String {
         rest % 3600 / 60,
         rest % 60
     )
+}
+
+/// Today's date in UTC: (year, month, day).
+pub fn today() -> (i64, u32, u32) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    civil_from_days(secs.div_euclid(86_400))
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard
@@ -43,5 +52,12 @@ mod tests {
         assert_eq!(at(951_827_696), "2000-02-29T12:34:56");
         // 2026-12-31T23:59:59.
         assert_eq!(at(1_798_761_599), "2026-12-31T23:59:59");
+    }
+
+    #[test]
+    fn days_to_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 }
