@@ -229,6 +229,26 @@ pub fn check_examples(engine: &Engine) -> Vec<String> {
     failures
 }
 
+/// `n` short byte strings over the characters every unwrapping and decoding
+/// step reacts to, the same on every run: for tests that no input panics.
+#[cfg(test)]
+pub(crate) fn awkward_inputs(n: usize) -> impl Iterator<Item = Vec<u8>> {
+    const ALPHABET: &[u8] = b"%=&#x;<br/>\\u0Aa\"'`+-\r\n QD3";
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n).map(move |_| {
+        let len = (seed % 24) as usize;
+        let mut bytes = Vec::with_capacity(len);
+        for _ in 0..len {
+            // xorshift64
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            bytes.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+        }
+        bytes
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
