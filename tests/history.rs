@@ -10,22 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-/// Variables git sets for hooks; a test run from inside a hook must not
-/// inherit them.
-const GIT_ENV: &[&str] = &[
-    "GIT_DIR",
-    "GIT_INDEX_FILE",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_AUTHOR_NAME",
-    "GIT_AUTHOR_EMAIL",
-    "GIT_COMMITTER_NAME",
-    "GIT_COMMITTER_EMAIL",
-];
+use support::without_git_env;
 
 /// Settings every git call gets: no signing, a known branch name, no gc.
 const GIT_CONFIG: &[&str] = &[
@@ -102,9 +87,7 @@ impl Lab {
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
             .stdin(Stdio::null());
-        for var in GIT_ENV {
-            cmd.env_remove(var);
-        }
+        without_git_env(&mut cmd);
         cmd.output().expect("git is needed by this test")
     }
 

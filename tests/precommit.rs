@@ -7,26 +7,11 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use support::{bin, tool};
-
-/// Variables git sets for hooks; a test run from inside a hook must not
-/// inherit them.
-const GIT_ENV: &[&str] = &[
-    "GIT_DIR",
-    "GIT_INDEX_FILE",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_EDITOR",
-    "GIT_CEILING_DIRECTORIES",
-];
+use support::{bin, tool, without_git_env};
 
 /// A clean environment: its own HOME and global config, no system config.
 fn clean(cmd: &mut Command, home: &Path) {
-    for var in GIT_ENV {
-        cmd.env_remove(var);
-    }
+    without_git_env(cmd);
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_NOSYSTEM", "1")

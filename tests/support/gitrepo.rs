@@ -1,23 +1,11 @@
 #![allow(dead_code)]
 //! A throwaway git repository with its own HOME and config, for the report
-//! and integration tests (`#[path]`-included, so support/mod.rs stays as is).
+//! and integration tests (`#[path]`-included next to `mod support`).
 
+use crate::support::without_git_env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-/// Variables git sets for hooks; a test run from inside a hook must not
-/// inherit them.
-const GIT_ENV: &[&str] = &[
-    "GIT_DIR",
-    "GIT_INDEX_FILE",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_EDITOR",
-    "GIT_CEILING_DIRECTORIES",
-];
 
 pub struct TempRepo {
     _tmp: tempfile::TempDir,
@@ -61,9 +49,7 @@ impl TempRepo {
     /// A command with this repository's clean environment.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
         let mut cmd = Command::new(program);
-        for var in GIT_ENV {
-            cmd.env_remove(var);
-        }
+        without_git_env(&mut cmd);
         cmd.current_dir(dir)
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
