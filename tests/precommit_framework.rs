@@ -15,19 +15,9 @@ use gitrepo::{text, TempRepo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use support::{bin, ed25519};
+use support::{bin, ed25519, in_ci, tools_dir};
 
 const PRE_COMMIT: &str = "pre-commit==4.7.0";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn tools_dir() -> PathBuf {
-    std::env::var_os("KEYSCAN_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools"))
-}
 
 /// The `pre-commit` executable in a venv under the tools dir, installed from
 /// PyPI when missing. `None` only outside CI when it cannot be installed.

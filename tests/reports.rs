@@ -17,20 +17,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use support::{bin, ed25519, keyscan, rsa_pem, tool};
+use support::{bin, ed25519, in_ci, keyscan, rsa_pem, tool, tools_dir};
 
 const MULTITOOL_PACKAGE: &str = "@microsoft/sarif-multitool-linux@5.7.0";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Where test tools (npm and pip installs) live: `.ci/run` exports it.
-fn tools_dir() -> PathBuf {
-    std::env::var_os("KEYSCAN_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools"))
-}
 
 /// The multitool package directory (binary + `sarif-2.1.0.json`), installed
 /// with npm when missing. `None` only outside CI when npm cannot install it:

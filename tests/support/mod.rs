@@ -29,6 +29,19 @@ pub fn without_git_env(cmd: &mut Command) -> &mut Command {
     cmd
 }
 
+/// Whether this is a CI run, where a test tool that cannot be installed
+/// fails the test instead of skipping its check.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Where test tools (npm and pip installs) live: `.ci/run` exports it.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("KEYSCAN_TEST_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools"))
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_keyscan")
 }
