@@ -16,6 +16,17 @@ use std::process::ExitCode;
 /// Stops private keys from reaching a git repository and finds the ones that already did.
 ///
 /// Exit codes: 0 nothing blocking, 1 blocking findings, 2 usage or runtime error.
+/// What `scan` and `history` can do besides reporting.
+#[derive(Debug, Default, clap::Args)]
+struct AuditArgs {
+    /// Also list allowlist entries that matched nothing (exit 1 if any).
+    #[arg(long)]
+    check_config: bool,
+    /// Record every key found in this baseline file (sorted JSON, no key material).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+}
+
 #[derive(Parser)]
 #[command(name = "keyscan", version, about, long_about = None)]
 struct Cli {
@@ -54,12 +65,8 @@ enum Command {
         /// Also scan files that .gitignore, .ignore and git excludes would skip.
         #[arg(long)]
         no_ignore: bool,
-        /// Also list allowlist entries that matched nothing (exit 1 if any).
-        #[arg(long)]
-        check_config: bool,
-        /// Record every key found in this baseline file (sorted JSON, no key material).
-        #[arg(long, value_name = "FILE")]
-        write_baseline: Option<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
         #[command(flatten)]
         baseline: BaselineArgs,
     },
@@ -83,12 +90,8 @@ enum Command {
         /// Also scan objects no ref reaches (dangling commits after a force-push).
         #[arg(long)]
         all_objects: bool,
-        /// List allowlist entries that matched nothing (exit 1 if any).
-        #[arg(long)]
-        check_config: bool,
-        /// Record every key found in this baseline file (sorted JSON, no key material).
-        #[arg(long, value_name = "FILE")]
-        write_baseline: Option<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
         #[command(flatten)]
         baseline: BaselineArgs,
     },
@@ -199,20 +202,15 @@ fn run(cli: &Cli) -> Result<u8> {
     }
     let started = std::time::SystemTime::now();
     let config = Config::discover(cli.config.as_deref())?;
-    let (baseline_args, write_baseline, check_config) = match &cli.command {
+    let no_audit = AuditArgs::default();
+    let (baseline_args, audit) = match &cli.command {
         Command::Scan {
-            baseline,
-            write_baseline,
-            check_config,
-            ..
-        } => (baseline, write_baseline.as_deref(), *check_config),
-        Command::PreCommit { baseline } => (baseline, None, false),
-        Command::History {
-            baseline,
-            write_baseline,
-            check_config,
-            ..
-        } => (baseline, write_baseline.as_deref(), *check_config),
+            baseline, audit, ..
+        }
+        | Command::History {
+            baseline, audit, ..
+        } => (baseline, audit),
+        Command::PreCommit { baseline } => (baseline, &no_audit),
         _ => unreachable!("handled above"),
     };
     let (baseline, baseline_strict) = baseline_args.resolve(&config)?;
@@ -297,8 +295,8 @@ fn run(cli: &Cli) -> Result<u8> {
     let finish = outcome::Finish {
         baseline: baseline.as_ref(),
         baseline_strict,
-        write_baseline,
-        check_config,
+        write_baseline: audit.write_baseline.as_deref(),
+        check_config: audit.check_config,
     };
     let done = outcome::finish(&scanner.policy, &mut report, &finish)?;
     for note in &done.notes {
