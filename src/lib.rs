@@ -1,23 +1,17 @@
 //! keyscan: stops private keys from reaching a git repository and finds the
 //! ones that already did.
 //!
-//! The pipeline, one module per step:
-//! `source` (blobs to scan) -> `rules` (candidates) -> `validate` (parse the
-//! key) -> `scan` (policy, findings) -> `report` (human, JSON, SARIF) and an
-//! exit code. `config` holds `.keyscan.toml`; `hook` installs git hooks.
+//! The pipeline, one folder per step: `source` (blobs to scan, and where
+//! they live) -> `rules` (candidates) -> `validate` (parse the key) ->
+//! `scan` (one blob through the pipeline, findings) -> `policy` (config,
+//! allowlist, baseline, the verdict) -> `report` (human, JSON, SARIF,
+//! GitLab). `git` holds every piece of git plumbing; only `source` uses it.
+//! The command line lives in the binary (`src/cli/`), not here.
 
-pub mod allowlist;
-pub mod baseline;
-pub mod config;
-pub mod finding;
 pub mod git;
-pub mod hook;
-pub mod inspect;
-pub mod manpage;
-pub mod outcome;
+pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
-pub mod time;
 pub mod validate;

@@ -5,8 +5,9 @@
 
 mod support;
 
-use keyscan::finding::{KeyInfo, Status};
-use keyscan::scan::{Policy, Scanner};
+use keyscan::policy::Policy;
+use keyscan::scan::finding::{KeyInfo, Status};
+use keyscan::scan::Scanner;
 use std::fs;
 use std::path::Path;
 
@@ -344,8 +345,8 @@ fn allowlisted_fixtures_are_not_cracked() {
     );
     let fp = support::ssh_fingerprint(&d.join("fixture"));
     let mut policy = patient();
-    policy.allowlist = keyscan::allowlist::Allowlist::new(
-        vec![keyscan::allowlist::FingerprintEntry::plain(&fp)],
+    policy.allowlist = keyscan::policy::allowlist::Allowlist::new(
+        vec![keyscan::policy::allowlist::FingerprintEntry::plain(&fp)],
         Vec::new(),
     )
     .unwrap();

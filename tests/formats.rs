@@ -5,7 +5,7 @@
 
 mod support;
 
-use keyscan::finding::{KeyInfo, Status};
+use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::{Origin, Scanner};
 use std::fs;
 use std::path::Path;
@@ -15,7 +15,7 @@ fn scanner() -> Scanner {
     let rules = keyscan::rules::builtin().expect("built-in rules load");
     // The passphrases here are weak on purpose; these tests check the
     // encrypted formats themselves, tests/crack.rs checks opening them.
-    let mut policy = keyscan::scan::Policy::default();
+    let mut policy = keyscan::policy::Policy::default();
     policy.crack = false;
     Scanner::new(
         keyscan::rules::Engine::new(rules).expect("engine builds"),

@@ -5,7 +5,7 @@
 
 mod support;
 
-use keyscan::finding::{KeyInfo, Status};
+use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::Scanner;
 use std::fs;
 use std::path::Path;

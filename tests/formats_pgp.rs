@@ -4,8 +4,9 @@
 
 mod support;
 
-use keyscan::finding::{KeyInfo, Status};
-use keyscan::scan::{Policy, Scanner};
+use keyscan::policy::Policy;
+use keyscan::scan::finding::{KeyInfo, Status};
+use keyscan::scan::Scanner;
 use std::fs;
 use std::path::Path;
 

@@ -9,8 +9,8 @@ mod gitrepo;
 mod support;
 
 use gitrepo::{text, TempRepo};
-use keyscan::finding::{CommitInfo, Finding};
 use keyscan::report::{self, Format, Mode, Report, Style};
+use keyscan::scan::finding::{CommitInfo, Finding};
 use keyscan::scan::{Origin, Scanner};
 use serde_json::{json, Value};
 use std::fs;

@@ -14,6 +14,7 @@
 //!   diffing trees and skipping subtrees whose ids are equal.
 //! - [`repo`]: opening a repository read-only and listing what it holds.
 
+pub mod hooks;
 pub mod introduced;
 pub mod packs;
 pub mod repo;

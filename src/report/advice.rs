@@ -3,7 +3,7 @@
 //! history finding may have).
 
 use super::Mode;
-use crate::finding::Finding;
+use crate::scan::finding::Finding;
 
 /// Getting rid of the key's use altogether: said next to rotation.
 const KEYLESS: &str = "Make the key unnecessary where you can: EC2 Instance Connect \
@@ -189,7 +189,7 @@ pub fn rule_help_text(rule: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AwsFingerprints, Status};
+    use crate::scan::finding::{AwsFingerprints, Status};
 
     fn finding(path: &str, format: &str, fp: &str) -> Finding {
         Finding {

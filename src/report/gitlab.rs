@@ -5,8 +5,8 @@
 
 use super::location::display_path;
 use super::{advice, Report};
-use crate::finding::{Finding, Status};
-use crate::time::utc_seconds;
+use crate::policy::time::utc_seconds;
+use crate::scan::finding::{Finding, Status};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};

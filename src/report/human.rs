@@ -1,7 +1,7 @@
 //! Text for people: where the key is, what it is, how to revoke it.
 
 use super::{advice, Mode, Report, Style};
-use crate::finding::{Finding, Status};
+use crate::scan::finding::{Finding, Status};
 use std::io::{self, Write};
 
 const RED: &str = "\x1b[1;31m";
@@ -295,7 +295,7 @@ fn scanned(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AwsFingerprints, CommitInfo};
+    use crate::scan::finding::{AwsFingerprints, CommitInfo};
 
     fn report(mode: Mode, scanned: &str) -> Report {
         Report {

@@ -15,7 +15,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AwsFingerprints, Finding, Status};
+    use crate::scan::finding::{AwsFingerprints, Finding, Status};
 
     #[test]
     fn schema_has_the_documented_fields() {

@@ -8,12 +8,12 @@ mod json;
 mod location;
 mod sarif;
 
-use crate::finding::Finding;
+use crate::scan::finding::Finding;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,

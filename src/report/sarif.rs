@@ -7,7 +7,7 @@
 
 use super::location::{file_uri, root_uri, FileUri};
 use super::{advice, Report};
-use crate::finding::Finding;
+use crate::scan::finding::Finding;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};

@@ -2,7 +2,7 @@
 //! told not to; hidden files are scanned, since `.ssh/`-like folders are
 //! exactly where keys live.
 
-use crate::finding::{Finding, Status};
+use crate::scan::finding::{Finding, Status};
 use crate::scan::{Origin, Scanner};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;

@@ -17,12 +17,12 @@
 //!    reachable blobs from dangling ones. Then each location is looked up
 //!    in every ref's tip tree: `still_in`.
 
-use crate::finding::{CommitInfo, Finding};
 use crate::git::introduced::{self, read_commit, CommitData, EntryKind};
 use crate::git::packs::{Counters, Stores};
 use crate::git::repo::{RefTip, Repo};
 use crate::git::tree_index::{Present, TreeIndex};
 use crate::git::{ObjectId, ObjectReader};
+use crate::scan::finding::{CommitInfo, Finding};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, Result};
 use gix::objs::Kind;

@@ -20,13 +20,13 @@
 //! here writes to the repository.
 //! Whatever cannot be read is an error: the push is rejected.
 
-use crate::allowlist;
-use crate::config::{Config, ServerSettings};
-use crate::finding::{CommitInfo, Finding};
 use crate::git::introduced::{self, read_commit, read_tree, EntryKind};
 use crate::git::packs::{Counters, Stores};
 use crate::git::{from_git2, ObjectId, ObjectReader};
+use crate::policy::allowlist;
+use crate::policy::config::{Config, ServerSettings};
 use crate::report::{Mode, Report};
+use crate::scan::finding::{CommitInfo, Finding};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use gix::objs::Kind;
@@ -661,7 +661,7 @@ fn apply_repo_allowlists(updates: &[RefUpdate], findings: &mut [Finding]) -> Res
         let entries = read_tree(&repo, &tree, &mut buf)?;
         let Some(entry) = entries
             .iter()
-            .find(|e| e.name == crate::config::FILE_NAME.as_bytes())
+            .find(|e| e.name == crate::policy::config::FILE_NAME.as_bytes())
         else {
             continue;
         };
@@ -669,7 +669,7 @@ fn apply_repo_allowlists(updates: &[RefUpdate], findings: &mut [Finding]) -> Res
             continue;
         }
         let text = String::from_utf8_lossy(&buf).into_owned();
-        let origin = format!("{}:{}", u.name, crate::config::FILE_NAME);
+        let origin = format!("{}:{}", u.name, crate::policy::config::FILE_NAME);
         let config = Config::parse(Path::new(&origin), &text)?;
         let set = allowed.entry(u.name.as_str()).or_default();
         for e in config
@@ -694,7 +694,7 @@ fn apply_repo_allowlists(updates: &[RefUpdate], findings: &mut [Finding]) -> Res
             f.blocking = false;
             f.note = Some(format!(
                 "allowed by {} in the pushed tree (allow_repo_config)",
-                crate::config::FILE_NAME
+                crate::policy::config::FILE_NAME
             ));
         }
     }

@@ -16,7 +16,7 @@
 //!
 //! Fail closed: anything that cannot be read is an error, never "no keys".
 
-use crate::finding::Finding;
+use crate::scan::finding::Finding;
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
@@ -493,7 +493,7 @@ mod tests {
             line,
             end_line,
             rule: String::new(),
-            info: crate::finding::KeyInfo::new(crate::finding::Status::Valid, "", ""),
+            info: crate::scan::finding::KeyInfo::new(crate::scan::finding::Status::Valid, "", ""),
             redacted: String::new(),
         };
         let added = [2, 9, 20];

@@ -4,9 +4,9 @@
 //! time budget, because bcrypt-pbkdf, scrypt and Argon2 are slow on purpose.
 
 use super::{der, openssh, pbe, pem, pgp, ppk, sshcom};
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::{Armor, Line};
 use crate::rules::{Candidate, Validator};
+use crate::scan::finding::{KeyInfo, Status};
 use std::time::{Duration, Instant};
 
 /// The passphrases people actually leave on keys, most common first.

@@ -4,7 +4,7 @@
 
 use super::fingerprint::{self, bits};
 use super::{ec, oids, pbe};
-use crate::finding::{KeyInfo, Status};
+use crate::scan::finding::{KeyInfo, Status};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Tagged};
 use num_bigint::BigUint;

@@ -5,7 +5,7 @@
 use super::der::{tlv, Parsed};
 use super::fingerprint;
 use super::oids;
-use crate::finding::{KeyInfo, Status};
+use crate::scan::finding::{KeyInfo, Status};
 use der::asn1::ObjectIdentifier as Oid;
 use num_bigint::BigUint;
 

@@ -1,7 +1,7 @@
 //! Every fingerprint is computed here, from the public half only (the one
 //! exception, AWS's SHA-1 of the PKCS#8 private key, is a one-way digest).
 
-use crate::finding::KeyInfo;
+use crate::scan::finding::KeyInfo;
 use base64::Engine as _;
 use sha2::Digest;
 use ssh_key::public::{DsaPublicKey, EcdsaPublicKey, Ed25519PublicKey, KeyData, RsaPublicKey};
@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn ed25519_fills_padded_aws_form_of_the_ssh_digest() {
-        let mut info = KeyInfo::new(crate::finding::Status::Valid, "t", "Ed25519");
+        let mut info = KeyInfo::new(crate::scan::finding::Status::Valid, "t", "Ed25519");
         fill_ssh(&mut info, &ed25519_key([7; 32]));
         let fp = info.fingerprint.unwrap();
         let aws = info.aws_fingerprints.sha256.unwrap();

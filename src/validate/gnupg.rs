@@ -6,7 +6,7 @@
 
 use super::der::{self, Parsed};
 use super::{ec, fingerprint};
-use crate::finding::{KeyInfo, Status};
+use crate::scan::finding::{KeyInfo, Status};
 use num_bigint::BigUint;
 
 const FORMAT: &str = "GnuPG private-keys-v1.d";

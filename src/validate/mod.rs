@@ -16,8 +16,8 @@ pub mod ssh1;
 pub mod sshcom;
 mod wire;
 
-use crate::finding::KeyInfo;
 use crate::rules::{Candidate, Validator};
+use crate::scan::finding::KeyInfo;
 
 /// Decide what a candidate is. `None`: not a private key at all (e.g. a
 /// binary blob that merely starts like DER), so nothing is reported.

@@ -3,8 +3,8 @@
 
 use super::wire::Reader;
 use super::{der, fingerprint};
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
+use crate::scan::finding::{KeyInfo, Status};
 use num_bigint::BigUint;
 use ssh_key::private::KeypairData;
 use ssh_key::{EcdsaCurve, PrivateKey};

@@ -2,8 +2,8 @@
 //! OpenSSL encryption (`Proc-Type: 4,ENCRYPTED`) is judged by its headers.
 
 use super::der;
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
+use crate::scan::finding::{KeyInfo, Status};
 
 pub fn validate(armor: &Armor) -> KeyInfo {
     let family = match armor.label.as_str() {

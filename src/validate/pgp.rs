@@ -2,8 +2,8 @@
 //! must be a Secret-Key packet whose public part parses; its v4 fingerprint
 //! is what `gpg --fingerprint` prints.
 
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::{decode_base64, Armor, Line};
+use crate::scan::finding::{KeyInfo, Status};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 

@@ -3,8 +3,8 @@
 //! Private-MAC, which proves the private blob is intact.
 
 use super::{fingerprint, openssh};
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::{decode_base64, Armor, Line};
+use crate::scan::finding::{KeyInfo, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;

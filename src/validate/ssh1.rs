@@ -5,7 +5,7 @@
 use super::der;
 use super::fingerprint::{self, bits};
 use super::wire::Reader;
-use crate::finding::{KeyInfo, Status};
+use crate::scan::finding::{KeyInfo, Status};
 
 const MAGIC: &[u8] = b"SSH PRIVATE KEY FILE FORMAT 1.1\n\0";
 const FORMAT: &str = "SSH-1";

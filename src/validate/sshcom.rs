@@ -4,8 +4,8 @@
 use super::der;
 use super::fingerprint::{self, bits};
 use super::wire::Reader;
-use crate::finding::{KeyInfo, Status};
 use crate::rules::unwrap::Armor;
+use crate::scan::finding::{KeyInfo, Status};
 
 const MAGIC: u32 = 0x3f6f_f9eb;
 const FORMAT: &str = "ssh.com";

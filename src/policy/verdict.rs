@@ -2,9 +2,9 @@
 //! warnings and skip counts, the baseline (write, then apply) and the
 //! allowlist check. Commands call [`finish`] before rendering the report.
 
-use crate::baseline::Baseline;
+use crate::policy::baseline::Baseline;
+use crate::policy::Policy;
 use crate::report::Report;
-use crate::scan::Policy;
 use anyhow::Result;
 use std::path::Path;
 

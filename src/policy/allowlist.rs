@@ -4,7 +4,7 @@
 //! Each entry counts what it matched, so `--check-config` can name the
 //! entries that matched nothing once a scan is done.
 
-use crate::finding::KeyInfo;
+use crate::scan::finding::KeyInfo;
 use crate::validate::fingerprint::ssh_md5;
 use anyhow::{Context, Result};
 use globset::{GlobSet, GlobSetBuilder};

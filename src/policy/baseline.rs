@@ -8,12 +8,12 @@
 //! The file is sorted, pretty JSON with no key material and no timestamps of
 //! its own, so rewriting it after a scan diffs only by what changed.
 
-use crate::allowlist::normalize;
-use crate::finding::Finding;
+use crate::policy::allowlist::normalize;
+use crate::scan::finding::Finding;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const VERSION: u32 = 1;
 
@@ -50,27 +50,18 @@ pub struct Location {
     pub date: Option<String>,
 }
 
-/// The baseline flags, for every command that reports findings.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct BaselineArgs {
-    /// Drop findings of keys recorded in this baseline file (see --write-baseline).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// With --baseline: a known key still blocks at a path the baseline does not list.
-    #[arg(long, requires = "baseline")]
-    pub baseline_strict: bool,
-}
-
-impl BaselineArgs {
-    /// The baseline to apply and whether strictly: the flags, else the
-    /// config's `[baseline]`. Read early, so a bad file fails before the scan.
-    pub fn resolve(&self, config: &crate::config::Config) -> Result<(Option<Baseline>, bool)> {
-        let (path, strict) = match &self.baseline {
-            Some(path) => (Some(path.as_path()), self.baseline_strict),
-            None => (config.baseline.as_deref(), config.baseline_strict),
-        };
-        Ok((path.map(Baseline::load).transpose()?, strict))
-    }
+/// The baseline to apply and whether strictly: an explicit file, else the
+/// config's `[baseline]`. Read early, so a bad file fails before the scan.
+pub fn resolve(
+    explicit: Option<&Path>,
+    explicit_strict: bool,
+    config: &crate::policy::config::Config,
+) -> Result<(Option<Baseline>, bool)> {
+    let (path, strict) = match explicit {
+        Some(path) => (Some(path), explicit_strict),
+        None => (config.baseline.as_deref(), config.baseline_strict),
+    };
+    Ok((path.map(Baseline::load).transpose()?, strict))
 }
 
 /// What applying a baseline did.
@@ -229,7 +220,7 @@ fn clean_path(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AwsFingerprints, CommitInfo, Status};
+    use crate::scan::finding::{AwsFingerprints, CommitInfo, Status};
 
     fn finding(path: &str, fp: Option<&str>, commit: Option<(&str, &str)>) -> Finding {
         Finding {

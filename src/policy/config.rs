@@ -3,9 +3,10 @@
 //! loads is one the scan can use; every error names the file and line.
 //! The README has a complete example.
 
-use crate::allowlist::{Allowlist, FingerprintEntry};
+use crate::policy::allowlist::{Allowlist, FingerprintEntry};
+use crate::policy::Policy;
 use crate::rules::{self, Engine, Rule, RuleSpec};
-use crate::scan::{Policy, Scanner};
+use crate::scan::Scanner;
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -170,7 +171,7 @@ impl Config {
             .unwrap_or(Path::new("."));
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
 
-        let today = crate::time::today();
+        let today = crate::policy::time::today();
         let mut entries = Vec::new();
         for value in &raw.allowlist.fingerprints {
             entries.push(fingerprint_entry(&src, value, today)?);

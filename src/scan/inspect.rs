@@ -6,9 +6,10 @@
 //! lines (`id.pub`, `authorized_keys`) too. Nothing secret is printed: the
 //! fingerprints and the public half only.
 
-use crate::finding::AwsFingerprints;
+use crate::policy::Policy;
 use crate::rules::{self, Engine};
-use crate::scan::{Policy, Scanner};
+use crate::scan::finding::AwsFingerprints;
+use crate::scan::Scanner;
 use crate::validate::fingerprint::{bits, ssh_md5};
 use anyhow::{anyhow, Result};
 use serde::Serialize;
