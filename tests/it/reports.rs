@@ -4,11 +4,9 @@
 //! secret-detection report against its required structure, and
 //! `--format json` against the schema in docs/. Keys are generated now.
 
-#[path = "support/gitrepo.rs"]
-mod gitrepo;
-mod support;
-
-use gitrepo::{text, TempRepo};
+use crate::support;
+use crate::support::gitrepo::{text, TempRepo};
+use crate::support::{bin, ed25519, in_ci, keyscan, rsa_pem, tool, tools_dir};
 use keyscan::report::{self, Format, Mode, Report, Style};
 use keyscan::scan::finding::{CommitInfo, Finding};
 use keyscan::scan::{Origin, Scanner};
@@ -17,7 +15,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use support::{bin, ed25519, in_ci, keyscan, rsa_pem, tool, tools_dir};
 
 const MULTITOOL_PACKAGE: &str = "@microsoft/sarif-multitool-linux@5.7.0";
 

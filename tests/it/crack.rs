@@ -3,8 +3,7 @@
 //! note `weak passphrase` and full fingerprints; a strong passphrase keeps
 //! them `encrypted`; `--no-crack` and `[policy] crack = false` turn it off.
 
-mod support;
-
+use crate::support;
 use keyscan::policy::Policy;
 use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::Scanner;

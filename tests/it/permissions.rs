@@ -3,12 +3,11 @@
 //! finding's `permissions`. Tested through mode bits, which root sees too.
 #![cfg(unix)]
 
-mod support;
-
+use crate::support;
+use crate::support::{ed25519, findings, json, keyscan, tool};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use support::{ed25519, findings, json, keyscan, tool};
 
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: run the real binary, make real keys.
 #![allow(dead_code)]
 
+pub mod gitrepo;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

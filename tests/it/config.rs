@@ -2,11 +2,10 @@
 //! form, expiry), path allowlist, policy limits, custom and disabled rules,
 //! and config errors. Keys are generated at test time.
 
-mod support;
-
+use crate::support;
+use crate::support::{ed25519, findings, json, keyscan, rsa_pem, tool};
 use std::fs;
 use std::path::Path;
-use support::{ed25519, findings, json, keyscan, rsa_pem, tool};
 
 fn sh(dir: &Path, script: &str) -> String {
     let out = tool("sh", &["-c", script], dir);

@@ -2,12 +2,11 @@
 //! the real binary and real `git commit` runs. Keys are generated at test
 //! time with ssh-keygen and openssl; none is ever stored in this repository.
 
-mod support;
-
+use crate::support;
+use crate::support::{bin, tool, without_git_env};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use support::{bin, tool, without_git_env};
 
 /// A clean environment: its own HOME and global config, no system config.
 fn clean(cmd: &mut Command, home: &Path) {

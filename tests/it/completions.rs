@@ -2,10 +2,9 @@
 //! definitions, so each must name every subcommand `keyscan --help` lists
 //! (the list is read from the binary, so it stays true as commands are added).
 
-mod support;
-
+use crate::support;
+use crate::support::keyscan;
 use std::fs;
-use support::keyscan;
 
 /// The subcommands `keyscan --help` lists, without clap's own `help`.
 fn subcommands() -> Vec<String> {

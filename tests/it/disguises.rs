@@ -3,12 +3,10 @@
 //! fingerprint `ssh-keygen -lf` gives, on the line where the key starts.
 //! Look-alikes in the same disguises must stay quiet.
 
-mod support;
-
+use crate::support::*;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use support::*;
 
 /// One disguised file: its name, bytes, and the 1-based line where the key starts.
 struct Case {

@@ -1,12 +1,10 @@
 //! `keyscan scan` through the real binary: disguises real keys wear, look-alikes
 //! that must stay quiet, bad input, output formats and exit codes.
 
-mod support;
-
+use crate::support::*;
 use base64::Engine as _;
 use std::fs;
 use std::path::Path;
-use support::*;
 
 fn key_text(path: &Path) -> String {
     fs::read_to_string(path).unwrap()

@@ -1,11 +1,9 @@
 //! Baselines through the real binary: written by `scan --write-baseline`,
 //! applied by `scan` and `pre-commit` with `--baseline` / `--baseline-strict`.
 
-mod support;
-
+use crate::support::{ed25519, findings, json, keyscan, rsa_pem, tool};
 use std::fs;
 use std::path::Path;
-use support::{ed25519, findings, json, keyscan, rsa_pem, tool};
 
 fn git(dir: &Path, args: &[&str]) {
     let mut all = vec![

@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 //! A throwaway git repository with its own HOME and config, for the report
-//! and integration tests (`#[path]`-included next to `mod support`).
+//! and hook tests.
 
 use crate::support::without_git_env;
 use std::fs;

@@ -1,12 +1,10 @@
 //! `keyscan fingerprint` through the real binary, checked against what
 //! ssh-keygen and openssl derive from the same keys, generated at test time.
 
-mod support;
-
+use crate::support::{keyscan, tool};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use support::{keyscan, tool};
 
 fn sh(dir: &Path, script: &str) -> String {
     let out = tool("sh", &["-c", script], dir);

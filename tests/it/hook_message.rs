@@ -4,14 +4,11 @@
 //! different key at the same path still blocks). Real `git commit` runs
 //! through the installed hook; keys are generated now.
 
-#[path = "support/gitrepo.rs"]
-mod gitrepo;
-mod support;
-
-use gitrepo::{text, TempRepo};
+use crate::support;
+use crate::support::gitrepo::{text, TempRepo};
+use crate::support::{bin, ed25519};
 use std::fs;
 use std::path::Path;
-use support::{bin, ed25519};
 
 fn repo_with_hook() -> TempRepo {
     let r = TempRepo::new();

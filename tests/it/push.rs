@@ -2,12 +2,9 @@
 //! the local transport, into bare repositories whose hook `keyscan install
 //! --server` wrote. Keys are made by ssh-keygen at test time.
 
-#[path = "support/gitrepo.rs"]
-mod gitrepo;
-mod support;
-
+use crate::support;
+use crate::support::gitrepo::{text, TempRepo};
 use base64::Engine as _;
-use gitrepo::{text, TempRepo};
 use std::fs;
 use std::path::PathBuf;
 

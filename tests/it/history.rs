@@ -2,15 +2,14 @@
 //! with `git` in temp dirs. Every key is made at test time with ssh-keygen;
 //! every expected commit, blob and ref is asked of git itself.
 
-mod support;
-
+use crate::support;
+use crate::support::without_git_env;
 use serde_json::Value;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use support::without_git_env;
 
 /// Settings every git call gets: no signing, a known branch name, no gc.
 const GIT_CONFIG: &[&str] = &[

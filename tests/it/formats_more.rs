@@ -3,8 +3,7 @@
 //! cannot write a format (post-quantum PKCS#8), the bytes are built here from
 //! the format's specification.
 
-mod support;
-
+use crate::support;
 use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::Scanner;
 use std::fs;

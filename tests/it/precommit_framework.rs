@@ -7,15 +7,11 @@
 //! which takes minutes on a small machine, so only its manifest entry is
 //! checked here; `keyscan-system` runs the same entry.
 
-#[path = "support/gitrepo.rs"]
-mod gitrepo;
-mod support;
-
-use gitrepo::{text, TempRepo};
+use crate::support::gitrepo::{text, TempRepo};
+use crate::support::{bin, ed25519, in_ci, tools_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use support::{bin, ed25519, in_ci, tools_dir};
 
 const PRE_COMMIT: &str = "pre-commit==4.7.0";
 

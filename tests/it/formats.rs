@@ -3,8 +3,7 @@
 //! scanner and checked for status, type and fingerprints against those tools.
 //! A missing tool fails the test: CI installs them all.
 
-mod support;
-
+use crate::support;
 use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::{Origin, Scanner};
 use std::fs;

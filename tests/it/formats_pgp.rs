@@ -2,8 +2,7 @@
 //! new-format packet headers), v3 and v6 secret keys built from RFC 4880 /
 //! RFC 9580, and SSH-1 RSA keys built from their file format.
 
-mod support;
-
+use crate::support;
 use keyscan::policy::Policy;
 use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::Scanner;

@@ -1,0 +1,22 @@
+//! All integration tests, as one test binary (one link of the crate instead
+//! of one per file). Each module is one area; `support` holds the helpers.
+
+mod support;
+
+mod baseline;
+mod completions;
+mod config;
+mod crack;
+mod disguises;
+mod fingerprint;
+mod formats;
+mod formats_more;
+mod formats_pgp;
+mod history;
+mod hook_message;
+mod permissions;
+mod precommit;
+mod precommit_framework;
+mod push;
+mod reports;
+mod scan;
