@@ -422,3 +422,42 @@ fn an_openpgp_fingerprint_as_gpg_prints_it_allows_the_key() {
     let out = keyscan(d, &["scan", "--check-config", "."], None);
     assert_eq!(out.status.code(), Some(0), "{grouped}: {}", text(&out));
 }
+
+#[test]
+fn a_rule_is_spelt_the_same_in_a_config_and_a_rule_file_and_fails_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rule = "id = \"acme\"\ndescription = \"ACME keys\"\nkeywords = [\"ACME KEY\"]\n\
+                start = '-----BEGIN (?P<label>ACME KEY)-----'\nend = '-----END {label}-----'\n\
+                validator = \"pem\"\n";
+    let good = "examples = [\"-----BEGIN ACME KEY-----\\nAAAA\\n-----END ACME KEY-----\"]\n";
+    let bad = "examples = [\"no key here\"]\n";
+    for table in ["[[rules]]", "[[rule]]"] {
+        // The same text is a config and a rule file.
+        let file = format!("{table}\n{rule}{good}");
+        write_config(d, &file);
+        fs::write(d.join("acme.toml"), &file).unwrap();
+        let out = keyscan(d, &["scan", "."], None);
+        assert_eq!(out.status.code(), Some(0), "{table}: {}", text(&out));
+        let out = keyscan(d, &["rules", "acme.toml"], None);
+        assert_eq!(out.status.code(), Some(0), "{table}: {}", text(&out));
+
+        // A failing example: exit 2 from both, naming the rule and example.
+        let file = format!("{table}\n{rule}{bad}");
+        write_config(d, &file);
+        fs::write(d.join("acme.toml"), &file).unwrap();
+        let out = keyscan(d, &["scan", "."], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out).trim(),
+            "keyscan: error: config .keyscan.toml:1: rule acme: example 1 is not matched"
+        );
+        fs::remove_file(d.join(".keyscan.toml")).unwrap();
+        let out = keyscan(d, &["rules", "acme.toml"], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out).trim(),
+            "keyscan: rule check failed: rule acme in acme.toml: example 1 is not matched"
+        );
+    }
+}
