@@ -461,3 +461,28 @@ fn a_rule_is_spelt_the_same_in_a_config_and_a_rule_file_and_fails_the_same() {
         );
     }
 }
+
+#[test]
+fn sarif_describes_custom_rules_as_the_config_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    rsa_pem(d, "deploy.pem");
+    ed25519(d, "id_test");
+    write_config(
+        d,
+        "disable = [\"pem-private-key\"]\n\n[[rules]]\nid = \"acme-rsa\"\n\
+         description = \"RSA keys, ACME style\"\nkeywords = [\"RSA PRIVATE KEY\"]\n\
+         start = '-----BEGIN (?P<label>RSA PRIVATE KEY)-----'\nend = '-----END {label}-----'\n\
+         validator = \"pem\"\n",
+    );
+    let out = keyscan(d, &["--format", "sarif", "scan", "."], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let described = |id: &str| {
+        let r = rules.iter().find(|r| r["id"] == id).expect(id);
+        r["shortDescription"]["text"].as_str().unwrap().to_string()
+    };
+    assert_eq!(described("acme-rsa"), "RSA keys, ACME style.");
+    assert_eq!(described("openssh-private-key"), "OpenSSH private key.");
+}

@@ -312,6 +312,7 @@ fn run(cli: &Cli) -> Result<u8> {
                         .unwrap_or_else(|| r.path().to_path_buf())
                 }),
                 started: Some(started),
+                ..Report::default()
             }
         }
         _ => unreachable!("handled above"),
@@ -323,6 +324,7 @@ fn run(cli: &Cli) -> Result<u8> {
         check_config: audit.check_config,
     };
     let done = verdict::finish(&scanner.policy, &mut report, &finish)?;
+    report.rule_descriptions = scanner.engine.descriptions();
     for note in &done.notes {
         eprintln!("{note}");
     }
@@ -362,6 +364,7 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
             push::pre_push(&scanner, remote, &input)?
         };
         verdict::finish(&scanner.policy, &mut report, &verdict::Finish::default())?;
+        report.rule_descriptions = scanner.engine.descriptions();
         Ok(report)
     };
     match run() {

@@ -9,6 +9,7 @@ mod location;
 mod sarif;
 
 use crate::scan::finding::Finding;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -50,6 +51,9 @@ pub struct Report {
     /// When the scan started, for reports that record it (GitLab). `None`:
     /// when the report is rendered.
     pub started: Option<SystemTime>,
+    /// Rule id -> description of the rules the scan ran (custom ones
+    /// included), for reports that describe their rules (SARIF).
+    pub rule_descriptions: BTreeMap<String, String>,
 }
 
 impl Report {
