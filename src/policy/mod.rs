@@ -8,6 +8,7 @@ pub mod config;
 pub mod time;
 pub mod verdict;
 
+use crate::report::words::plural;
 use crate::scan::finding::{KeyInfo, Status};
 use allowlist::{Allowlist, Verdict};
 use std::path::PathBuf;
@@ -119,13 +120,13 @@ impl Policy {
         let by_allowlist = self.allowlist.files_skipped();
         if by_allowlist > 0 {
             parts.push(format!(
-                "{by_allowlist} {} skipped by allowlist",
-                files(by_allowlist)
+                "{} skipped by allowlist",
+                plural(by_allowlist, "file")
             ));
         }
         let binary = self.skips.binary.load(Ordering::Relaxed);
         if binary > 0 {
-            parts.push(format!("{binary} binary {} skipped", files(binary)));
+            parts.push(format!("{} skipped", plural(binary, "binary file")));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
@@ -142,13 +143,5 @@ impl Policy {
         large.sort();
         out.extend(large);
         out
-    }
-}
-
-fn files(n: usize) -> &'static str {
-    if n == 1 {
-        "file"
-    } else {
-        "files"
     }
 }

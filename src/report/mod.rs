@@ -1,5 +1,6 @@
 //! Reporters render what a scan found. They only see `Finding`s, which carry
-//! no key material, so redaction cannot be forgotten here.
+//! no key material, so redaction cannot be forgotten here. `words` holds the
+//! wording helpers every layer's messages share.
 
 mod advice;
 mod gitlab;
@@ -7,6 +8,7 @@ mod human;
 mod json;
 mod location;
 mod sarif;
+pub mod words;
 
 use crate::scan::finding::Finding;
 use std::collections::BTreeMap;
