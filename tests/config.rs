@@ -486,3 +486,44 @@ fn sarif_describes_custom_rules_as_the_config_does() {
     assert_eq!(described("acme-rsa"), "RSA keys, ACME style.");
     assert_eq!(described("openssh-private-key"), "OpenSSH private key.");
 }
+
+#[test]
+fn a_missing_baseline_named_by_the_config_warns_and_knows_no_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_config(d, "[baseline]\nfile = \".keyscan-baseline.json\"\n");
+    // Nothing to find: the run passes, and says the baseline is missing.
+    let out = keyscan(d, &["scan", "."], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "baseline .keyscan-baseline.json (named in .keyscan.toml) does not exist: \
+             no keys are known, every key found blocks"
+        ),
+        "{}",
+        text(&out)
+    );
+    // A key still blocks.
+    ed25519(d, "id_test");
+    let (code, v) = json(d, &["scan", "."], None);
+    assert_eq!(code, 1, "{v}");
+    assert!(v["warnings"].to_string().contains("does not exist"), "{v}");
+    // Recording it makes the file; then the key is known.
+    let out = keyscan(
+        d,
+        &["scan", ".", "--write-baseline", ".keyscan-baseline.json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = keyscan(d, &["scan", "."], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("does not exist"), "{}", text(&out));
+    // An explicit --baseline that is missing stays an error.
+    let out = keyscan(d, &["scan", ".", "--baseline", "nope.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("cannot read baseline nope.json"),
+        "{}",
+        text(&out)
+    );
+}

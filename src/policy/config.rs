@@ -123,7 +123,8 @@ pub struct Config {
     pub policy: Policy,
     /// Built-in rules minus `disable`, plus `[[rules]]`.
     pub engine: Engine,
-    /// `[baseline] file`, relative to the config's directory.
+    /// `[baseline] file`, relative to the config's directory; `None` (and a
+    /// warning in the policy) when that file does not exist.
     pub baseline: Option<PathBuf>,
     pub baseline_strict: bool,
     /// `[server]`, for pre-receive.
@@ -205,11 +206,21 @@ impl Config {
         policy.passphrases = raw.policy.passphrases.clone();
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         let server = server_settings(&src, &raw.server)?;
+        let baseline = raw.baseline.file.map(|f| config_relative(origin, &f));
+        let baseline = baseline.filter(|path| {
+            let exists = path.exists();
+            if !exists {
+                policy
+                    .config_warnings
+                    .push(missing_baseline(&src.name, path));
+            }
+            exists
+        });
         Ok(Config {
             path: Some(origin.to_path_buf()),
             policy,
             engine,
-            baseline: raw.baseline.file.map(|f| config_relative(origin, &f)),
+            baseline,
             baseline_strict: raw.baseline.strict,
             server,
         })
@@ -452,6 +463,18 @@ fn shared_folder(folder: &str, config_dir: &Path) -> PathBuf {
         _ => config_dir.join(folder),
     };
     path.canonicalize().unwrap_or(path)
+}
+
+/// A baseline the config names but that does not exist knows no keys: every
+/// key found blocks, which is safe, so it is a warning and not an error (an
+/// explicit `--baseline FILE` that is missing stays an error).
+fn missing_baseline(config: &str, path: &Path) -> String {
+    format!(
+        "baseline {} (named in {config}) does not exist: no keys are known, every key found blocks; \
+         `keyscan history --write-baseline {}` records the keys already in history",
+        path.display(),
+        path.display()
+    )
 }
 
 /// A path written in the config, relative to the config file's directory

@@ -43,6 +43,8 @@ pub struct Policy {
     pub passphrases: Vec<String>,
     /// How long the passphrase check may spend on one key.
     pub crack_budget: std::time::Duration,
+    /// What loading the config had to say (a baseline it names is missing).
+    pub config_warnings: Vec<String>,
 }
 
 impl Default for Policy {
@@ -58,6 +60,7 @@ impl Default for Policy {
             crack: true,
             passphrases: Vec::new(),
             crack_budget: crate::validate::crack::BUDGET,
+            config_warnings: Vec::new(),
         }
     }
 }
@@ -131,9 +134,11 @@ impl Policy {
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
-    /// Warnings so far: expired allowlist entries, files over the size limit.
+    /// Warnings so far: the config's, expired allowlist entries, files over
+    /// the size limit.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = self.allowlist.expired_warnings();
+        let mut out = self.config_warnings.clone();
+        out.extend(self.allowlist.expired_warnings());
         let mut large = self
             .skips
             .too_large
