@@ -1,7 +1,7 @@
 //! `.keyscan.toml`: policy, allowlist, custom and disabled rules. Loading it
 //! checks everything (globs, regexes, rule examples, dates), so a config that
 //! loads is one the scan can use; every error names the file and line.
-//! The README has a complete example.
+//! The README has a complete example, which tests/readme.rs loads.
 
 use crate::policy::allowlist::{Allowlist, FingerprintEntry};
 use crate::policy::Policy;
