@@ -252,82 +252,98 @@ fn prepare(b: &Block, files: &[(String, String)]) -> Scratch {
     s
 }
 
-fn check_run(b: &Block, files: &[(String, String)]) {
+/// What a failed check says.
+type Check = Result<(), String>;
+
+fn check_run(b: &Block, files: &[(String, String)]) -> Check {
     let s = prepare(b, files);
     let out = s.sh("-ec", &b.body);
-    assert_eq!(
-        out.status.code(),
-        Some(expected_exit(b)),
-        "README.md:{}: the example exits otherwise:\n{}\n{}",
-        b.line,
-        b.body,
-        text(&out)
-    );
+    if out.status.code() != Some(expected_exit(b)) {
+        return Err(format!(
+            "README.md:{}: the example exits {:?}, not {}:\n{}\n{}",
+            b.line,
+            out.status.code(),
+            expected_exit(b),
+            b.body,
+            text(&out)
+        ));
+    }
+    Ok(())
 }
 
-fn check_output(b: &Block, files: &[(String, String)]) {
+/// The command an output block shows, and the output it shows for it.
+fn command_and_output(b: &Block) -> Result<(String, String), String> {
+    if let Some(cmd) = b.attrs.get("cmd") {
+        return Ok((cmd.clone(), b.body.clone()));
+    }
+    let (first, rest) = b.body.split_once('\n').unwrap_or((&b.body, ""));
+    match first.strip_prefix("$ ") {
+        Some(cmd) => Ok((cmd.to_string(), rest.to_string())),
+        None => Err(format!(
+            "README.md:{}: output block without `$ command`",
+            b.line
+        )),
+    }
+}
+
+fn check_output(b: &Block, files: &[(String, String)]) -> Check {
     let s = prepare(b, files);
-    let (cmd, expected) = match b.attrs.get("cmd") {
-        Some(cmd) => (cmd.clone(), b.body.clone()),
-        None => {
-            let (first, rest) = b.body.split_once('\n').unwrap_or((&b.body, ""));
-            let cmd = first.strip_prefix("$ ").unwrap_or_else(|| {
-                panic!("README.md:{}: output block without `$ command`", b.line)
-            });
-            (cmd.to_string(), rest.to_string())
-        }
-    };
+    let (cmd, expected) = command_and_output(b)?;
     let out = s.sh("-c", &format!("{cmd} 2>&1"));
     let actual = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(
-        out.status.code(),
-        Some(expected_exit(b)),
-        "README.md:{}: `{cmd}` exits otherwise:\n{actual}",
-        b.line
-    );
-    if b.lang == "json" {
-        let parse = |t: &str| -> Value {
-            let mut v = serde_json::from_str(t).unwrap_or_else(|e| {
-                panic!("README.md:{}: not JSON ({e}):\n{t}", b.line);
-            });
-            normalise_json(&mut v, &s.dir);
-            v
-        };
-        assert_eq!(parse(&expected), parse(&actual), "README.md:{}", b.line);
-    } else {
-        let (want, got) = (normalise(&expected, &s.dir), normalise(&actual, &s.dir));
-        assert_eq!(
-            want.trim_end(),
-            got.trim_end(),
-            "README.md:{}: `{cmd}` prints otherwise",
-            b.line
-        );
+    if out.status.code() != Some(expected_exit(b)) {
+        return Err(format!(
+            "README.md:{}: `{cmd}` exits {:?}, not {}:\n{actual}",
+            b.line,
+            out.status.code(),
+            expected_exit(b)
+        ));
     }
+    let (want, got) = if b.lang == "json" {
+        let parse = |t: &str| -> Result<String, String> {
+            let mut v: Value = serde_json::from_str(t)
+                .map_err(|e| format!("README.md:{}: not JSON ({e}):\n{t}", b.line))?;
+            normalise_json(&mut v, &s.dir);
+            Ok(serde_json::to_string_pretty(&v).unwrap())
+        };
+        (parse(&expected)?, parse(&actual)?)
+    } else {
+        let norm = |t: &str| normalise(t, &s.dir).trim_end().to_string();
+        (norm(&expected), norm(&actual))
+    };
+    if want != got {
+        return Err(format!(
+            "README.md:{}: `{cmd}` prints otherwise (normalised)\n--- README\n{want}\n--- real\n{got}",
+            b.line
+        ));
+    }
+    Ok(())
 }
 
 /// Loaded by the real loader, and a commit's hook passes under it: an
 /// example config pasted as it is must not block every commit.
-fn check_config(b: &Block) {
+fn check_config(b: &Block) -> Check {
     let s = Scratch::new();
     let path = s.dir.join(".keyscan.toml");
-    if let Err(e) = keyscan::policy::config::Config::parse(&path, &b.body) {
-        panic!(
+    keyscan::policy::config::Config::parse(&path, &b.body).map_err(|e| {
+        format!(
             "README.md:{}: the config example does not load: {e:#}",
             b.line
-        );
-    }
+        )
+    })?;
     fs::write(&path, &b.body).unwrap();
     s.git("init -q");
     fs::write(s.dir.join("notes.txt"), "nothing secret\n").unwrap();
     s.git("add notes.txt .keyscan.toml");
     let out = s.sh("-c", "keyscan pre-commit");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "README.md:{}: the hook fails under the config example:\n{}",
-        b.line,
-        text(&out)
-    );
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "README.md:{}: the hook fails under the config example:\n{}",
+            b.line,
+            text(&out)
+        ));
+    }
+    Ok(())
 }
 
 #[test]
@@ -335,22 +351,31 @@ fn the_readme_examples_run_as_shown() {
     let blocks = blocks(&readme());
     let mut files: Vec<(String, String)> = Vec::new();
     let mut checked: HashMap<&str, usize> = HashMap::new();
+    let mut failures = Vec::new();
     for b in &blocks {
-        match b.kind.as_str() {
+        let result = match b.kind.as_str() {
             "run" => check_run(b, &files),
             "output" => check_output(b, &files),
             "config" => check_config(b),
-            "file" => files.push((b.arg.clone().expect("file NAME"), b.body.clone())),
-            "skip" => {}
-            "" => assert_ne!(
-                b.lang, "toml",
+            "file" => {
+                files.push((b.arg.clone().expect("file NAME"), b.body.clone()));
+                Ok(())
+            }
+            "skip" => Ok(()),
+            "" if b.lang == "toml" => Err(format!(
                 "README.md:{}: a TOML block needs a readme-test marker (config, file or skip)",
                 b.line
-            ),
-            other => panic!("README.md:{}: unknown readme-test marker {other}", b.line),
-        }
+            )),
+            "" => Ok(()),
+            other => Err(format!(
+                "README.md:{}: unknown readme-test marker {other}",
+                b.line
+            )),
+        };
+        failures.extend(result.err());
         *checked.entry(b.kind.as_str()).or_default() += 1;
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     // The harness has teeth only if the README keeps its marks.
     for kind in ["run", "output", "config", "file"] {
         assert!(checked.contains_key(kind), "no README block marked {kind}");
