@@ -12,7 +12,7 @@ pub mod unwrap;
 pub use check::{add, check_examples, check_files, RuleCheck, RuleError, RuleErrorKind};
 pub use matcher::{Candidate, Engine};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Result};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -141,8 +141,16 @@ pub struct Rule {
 /// The rules written in one rule file, not yet compiled; `origin` names it
 /// in errors.
 pub fn parse_specs(origin: &str, text: &str) -> Result<Vec<RuleSpec>> {
-    let file: RuleFile =
-        toml::from_str(text).with_context(|| format!("rule file {origin} is not valid"))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        let reason = one_line(e.message());
+        match e.span() {
+            Some(span) => {
+                let line = 1 + text[..span.start.min(text.len())].matches('\n').count();
+                anyhow!("rule file {origin}:{line}: {reason}")
+            }
+            None => anyhow!("rule file {origin}: {reason}"),
+        }
+    })?;
     Ok(file.rule)
 }
 
@@ -280,6 +288,17 @@ validator = "pem"
             msg.contains("broken.toml") && msg.contains("bad regex"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_bad_rule_file_is_one_line_with_its_line() {
+        let text = "[[rule]]\nid = 'a'\ndescription = 'd'\nkeywordz = ['k']\n";
+        let msg = format!("{:#}", parse_specs("r.toml", text).unwrap_err());
+        assert!(
+            msg.starts_with("rule file r.toml:4: unknown field `keywordz`"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
     }
 
     #[test]
