@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use keyscan::policy::config::Config;
 use keyscan::policy::verdict;
 use keyscan::report::{self, Format, Mode, Report, Style};
-use keyscan::rules::{self, Engine};
+use keyscan::rules;
 use keyscan::scan::inspect;
 use keyscan::source::{files, history, push, staged};
 use std::io::{IsTerminal, Write};
@@ -312,6 +312,7 @@ fn run(cli: &Cli) -> Result<u8> {
                         .unwrap_or_else(|| r.path().to_path_buf())
                 }),
                 started: Some(started),
+                ..Report::default()
             }
         }
         _ => unreachable!("handled above"),
@@ -323,6 +324,7 @@ fn run(cli: &Cli) -> Result<u8> {
         check_config: audit.check_config,
     };
     let done = verdict::finish(&scanner.policy, &mut report, &finish)?;
+    report.rule_descriptions = scanner.engine.descriptions();
     for note in &done.notes {
         eprintln!("{note}");
     }
@@ -362,6 +364,7 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
             push::pre_push(&scanner, remote, &input)?
         };
         verdict::finish(&scanner.policy, &mut report, &verdict::Finish::default())?;
+        report.rule_descriptions = scanner.engine.descriptions();
         Ok(report)
     };
     match run() {
@@ -413,21 +416,12 @@ fn fingerprint(cli: &Cli, files: &[PathBuf]) -> Result<u8> {
 }
 
 fn check_rules(extra: &[PathBuf]) -> Result<u8> {
-    let mut all = rules::builtin()?;
-    for path in extra {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read rule file {}: {e}", path.display()))?;
-        all.extend(rules::parse_rules(&path.display().to_string(), &text)?);
-    }
-    let engine = Engine::new(all)?;
-    let failures = rules::check_examples(&engine);
-    for f in &failures {
+    let check = rules::check_files(extra)?;
+    for f in &check.failures {
         eprintln!("keyscan: rule check failed: {f}");
     }
-    if failures.is_empty() {
-        println!("keyscan: {} rules ok", engine.rules().len());
-        Ok(0)
-    } else {
-        Ok(1)
+    if check.failures.is_empty() {
+        println!("keyscan: {} rules ok", check.rules);
     }
+    Ok(check.exit_code())
 }

@@ -195,10 +195,7 @@ impl Baseline {
                 applied.new_locations += 1;
                 let seen: Vec<&str> = known.locations.iter().map(|l| l.path.as_str()).collect();
                 let note = format!("a known key (baseline: {}) at a new path", seen.join(", "));
-                f.note = Some(match f.note.take() {
-                    Some(old) => format!("{old}; {note}"),
-                    None => note,
-                });
+                crate::scan::finding::add_note(&mut f.note, note);
                 return true;
             }
             applied.suppressed += 1;

@@ -1,11 +1,11 @@
 //! `.keyscan.toml`: policy, allowlist, custom and disabled rules. Loading it
 //! checks everything (globs, regexes, rule examples, dates), so a config that
 //! loads is one the scan can use; every error names the file and line.
-//! The README has a complete example.
+//! The README has a complete example, which tests/readme.rs loads.
 
 use crate::policy::allowlist::{Allowlist, FingerprintEntry};
 use crate::policy::Policy;
-use crate::rules::{self, Engine, Rule, RuleSpec};
+use crate::rules::{self, one_line, Engine, Rule, RuleError, RuleSpec};
 use crate::scan::Scanner;
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
@@ -24,7 +24,8 @@ struct RawConfig {
     policy: RawPolicy,
     #[serde(default)]
     allowlist: RawAllowlist,
-    #[serde(default)]
+    /// Custom rules; `[[rule]]` as rule files spell it works too.
+    #[serde(default, alias = "rule")]
     rules: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
     baseline: RawBaseline,
@@ -122,7 +123,8 @@ pub struct Config {
     pub policy: Policy,
     /// Built-in rules minus `disable`, plus `[[rules]]`.
     pub engine: Engine,
-    /// `[baseline] file`, relative to the config's directory.
+    /// `[baseline] file`, relative to the config's directory; `None` (and a
+    /// warning in the policy) when that file does not exist.
     pub baseline: Option<PathBuf>,
     pub baseline_strict: bool,
     /// `[server]`, for pre-receive.
@@ -204,11 +206,21 @@ impl Config {
         policy.passphrases = raw.policy.passphrases.clone();
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         let server = server_settings(&src, &raw.server)?;
+        let baseline = raw.baseline.file.map(|f| config_relative(origin, &f));
+        let baseline = baseline.filter(|path| {
+            let exists = path.exists();
+            if !exists {
+                policy
+                    .config_warnings
+                    .push(missing_baseline(&src.name, path));
+            }
+            exists
+        });
         Ok(Config {
             path: Some(origin.to_path_buf()),
             policy,
             engine,
-            baseline: raw.baseline.file.map(|f| config_relative(origin, &f)),
+            baseline,
             baseline_strict: raw.baseline.strict,
             server,
         })
@@ -311,21 +323,16 @@ fn build_engine(
     disable: &[Spanned<String>],
 ) -> Result<Engine> {
     let mut all: Vec<Rule> = rules::builtin()?;
-    let mut custom_ids = Vec::new();
+    // Where each custom rule starts, for errors.
+    let mut custom_at = Vec::new();
     for spec in custom {
         let at = spec.span().start;
-        let id = spec.get_ref().id.clone();
-        let rule = rules::compile(&src.name, spec.into_inner()).map_err(|e| {
-            let msg = format!("{e:#}");
-            let prefix = format!("rule {id} in {}: ", src.name);
-            let reason = msg.strip_prefix(&prefix).unwrap_or(&msg);
-            src.error(at, format!("rule {id}: {reason}"))
-        })?;
-        if all.iter().any(|r| r.id == rule.id) {
-            return Err(src.error(at, format!("rule id {} is already taken", rule.id)));
-        }
-        custom_ids.push((rule.id.clone(), at));
-        all.push(rule);
+        rules::compile(&src.name, spec.into_inner())
+            .and_then(|rule| {
+                custom_at.push((rule.id.clone(), at));
+                rules::add(&mut all, rule)
+            })
+            .map_err(|e| rule_error(src, at, &e))?;
     }
     for id in disable {
         if !all.iter().any(|r| &r.id == id.get_ref()) {
@@ -342,25 +349,20 @@ fn build_engine(
     }
     all.retain(|r| !disable.iter().any(|d| d.get_ref() == &r.id));
     let engine = Engine::new(all)?;
-    for (id, at) in &custom_ids {
-        let Some(rule) = engine.rules().iter().find(|r| &r.id == id) else {
-            continue; // disabled
-        };
-        for (i, ex) in rule.examples.iter().enumerate() {
-            if !engine.matches_rule(ex.as_bytes(), id) {
-                return Err(src.error(*at, format!("rule {id}: example {} is not matched", i + 1)));
-            }
-        }
-        for (i, ex) in rule.negative_examples.iter().enumerate() {
-            if engine.matches_rule(ex.as_bytes(), id) {
-                return Err(src.error(
-                    *at,
-                    format!("rule {id}: negative example {} is matched", i + 1),
-                ));
-            }
-        }
+    let is_custom = |r: &Rule| custom_at.iter().any(|(id, _)| *id == r.id);
+    if let Some(e) = rules::check_examples(&engine, is_custom).first() {
+        let at = custom_at
+            .iter()
+            .find(|(id, _)| *id == e.id)
+            .map_or(0, |c| c.1);
+        return Err(rule_error(src, at, e));
     }
     Ok(engine)
+}
+
+/// A faulty `[[rules]]` entry, placed at its line.
+fn rule_error(src: &Source, at: usize, e: &RuleError) -> anyhow::Error {
+    src.error(at, format!("rule {}: {}", e.id, e.kind))
 }
 
 fn server_settings(src: &Source, raw: &RawServer) -> Result<ServerSettings> {
@@ -463,6 +465,18 @@ fn shared_folder(folder: &str, config_dir: &Path) -> PathBuf {
     path.canonicalize().unwrap_or(path)
 }
 
+/// A baseline the config names but that does not exist knows no keys: every
+/// key found blocks, which is safe, so it is a warning and not an error (an
+/// explicit `--baseline FILE` that is missing stays an error).
+fn missing_baseline(config: &str, path: &Path) -> String {
+    format!(
+        "baseline {} (named in {config}) does not exist: no keys are known, every key found blocks; \
+         `keyscan history --write-baseline {}` records the keys already in history",
+        path.display(),
+        path.display()
+    )
+}
+
 /// A path written in the config, relative to the config file's directory
 /// (kept short when that is the current directory).
 fn config_relative(origin: &Path, path: &str) -> PathBuf {
@@ -470,25 +484,6 @@ fn config_relative(origin: &Path, path: &str) -> PathBuf {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
         _ => PathBuf::from(path),
     }
-}
-
-/// Error text on one line: regex and TOML errors span several (with
-/// carets under the culprit, which mean nothing on one line).
-fn one_line(s: &str) -> String {
-    let mut out = String::new();
-    for line in s.lines().map(str::trim) {
-        if !line
-            .chars()
-            .any(|c| !matches!(c, '^' | '~' | '-' | '|' | ' '))
-        {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if out.ends_with(':') { " " } else { ": " });
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 fn default_path() -> Option<PathBuf> {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod time;
 pub mod verdict;
 
+use crate::report::words::plural;
 use crate::scan::finding::{KeyInfo, Status};
 use allowlist::{Allowlist, Verdict};
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct Policy {
     pub passphrases: Vec<String>,
     /// How long the passphrase check may spend on one key.
     pub crack_budget: std::time::Duration,
+    /// What loading the config had to say (a baseline it names is missing).
+    pub config_warnings: Vec<String>,
 }
 
 impl Default for Policy {
@@ -57,6 +60,7 @@ impl Default for Policy {
             crack: true,
             passphrases: Vec::new(),
             crack_budget: crate::validate::crack::BUDGET,
+            config_warnings: Vec::new(),
         }
     }
 }
@@ -119,20 +123,22 @@ impl Policy {
         let by_allowlist = self.allowlist.files_skipped();
         if by_allowlist > 0 {
             parts.push(format!(
-                "{by_allowlist} {} skipped by allowlist",
-                files(by_allowlist)
+                "{} skipped by allowlist",
+                plural(by_allowlist, "file")
             ));
         }
         let binary = self.skips.binary.load(Ordering::Relaxed);
         if binary > 0 {
-            parts.push(format!("{binary} binary {} skipped", files(binary)));
+            parts.push(format!("{} skipped", plural(binary, "binary file")));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
-    /// Warnings so far: expired allowlist entries, files over the size limit.
+    /// Warnings so far: the config's, expired allowlist entries, files over
+    /// the size limit.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = self.allowlist.expired_warnings();
+        let mut out = self.config_warnings.clone();
+        out.extend(self.allowlist.expired_warnings());
         let mut large = self
             .skips
             .too_large
@@ -142,13 +148,5 @@ impl Policy {
         large.sort();
         out.extend(large);
         out
-    }
-}
-
-fn files(n: usize) -> &'static str {
-    if n == 1 {
-        "file"
-    } else {
-        "files"
     }
 }

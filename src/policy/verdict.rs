@@ -4,6 +4,7 @@
 
 use crate::policy::baseline::Baseline;
 use crate::policy::Policy;
+use crate::report::words::plural;
 use crate::report::Report;
 use anyhow::Result;
 use std::path::Path;
@@ -46,15 +47,14 @@ pub fn finish(policy: &Policy, report: &mut Report, opts: &Finish) -> Result<Fin
         let (b, without) = Baseline::from_findings(&report.findings);
         b.write(path)?;
         let mut note = format!(
-            "keyscan: wrote baseline {} ({} key{})",
+            "keyscan: wrote baseline {} ({})",
             path.display(),
-            b.keys.len(),
-            if b.keys.len() == 1 { "" } else { "s" }
+            plural(b.keys.len(), "key")
         );
         if without > 0 {
             note.push_str(&format!(
-                "; {without} finding{} without a fingerprint cannot be recorded and will still be reported",
-                if without == 1 { "" } else { "s" }
+                "; {} without a fingerprint cannot be recorded and will still be reported",
+                plural(without, "finding")
             ));
         }
         done.notes.push(note);

@@ -1,5 +1,6 @@
 //! Reporters render what a scan found. They only see `Finding`s, which carry
-//! no key material, so redaction cannot be forgotten here.
+//! no key material, so redaction cannot be forgotten here. `words` holds the
+//! wording helpers every layer's messages share.
 
 mod advice;
 mod gitlab;
@@ -7,8 +8,10 @@ mod human;
 mod json;
 mod location;
 mod sarif;
+pub mod words;
 
 use crate::scan::finding::Finding;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -50,6 +53,9 @@ pub struct Report {
     /// When the scan started, for reports that record it (GitLab). `None`:
     /// when the report is rendered.
     pub started: Option<SystemTime>,
+    /// Rule id -> description of the rules the scan ran (custom ones
+    /// included), for reports that describe their rules (SARIF).
+    pub rule_descriptions: BTreeMap<String, String>,
 }
 
 impl Report {

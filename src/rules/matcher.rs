@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use memchr::memmem;
 use regex::bytes::Regex;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// How deep encodings inside encodings are followed (UTF-16 holding
@@ -70,6 +71,13 @@ impl Engine {
 
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// Rule id -> description, for reports that describe their rules.
+    pub fn descriptions(&self) -> BTreeMap<String, String> {
+        (self.rules.iter())
+            .map(|r| (r.id.clone(), r.description.clone()))
+            .collect()
     }
 
     /// True when some candidate in `data` came from (or through) rule `id`.

@@ -4,13 +4,15 @@
 //! any regex runs), a `start` regex, an optional `end` marker bound to the
 //! start's `label`, and the validator that parses what it matched.
 
+mod check;
 pub mod decode;
 mod matcher;
 pub mod unwrap;
 
+pub use check::{add, check_examples, check_files, RuleCheck, RuleError, RuleErrorKind};
 pub use matcher::{Candidate, Engine};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Result};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -78,10 +80,12 @@ impl Validator {
     }
 }
 
+/// A rule file: `[[rule]]` tables, or `[[rules]]` as `.keyscan.toml` spells
+/// them (a rule copied from a config works as it is).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
-    #[serde(default)]
+    #[serde(default, alias = "rules")]
     rule: Vec<RuleSpec>,
 }
 
@@ -116,6 +120,8 @@ fn default_max_len() -> usize {
 pub struct Rule {
     pub id: String,
     pub description: String,
+    /// Where it is written: a built-in rule file's name, a rule file or config path.
+    pub origin: String,
     pub keywords: Vec<String>,
     pub start: Regex,
     /// END marker template; `{label}` is replaced by the start's `label` group.
@@ -132,59 +138,68 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
 }
 
-/// Parse one rule file; `origin` names it in errors.
-pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
-    let file: RuleFile =
-        toml::from_str(text).with_context(|| format!("rule file {origin} is not valid"))?;
-    file.rule
-        .into_iter()
-        .map(|spec| compile(origin, spec))
-        .collect()
+/// The rules written in one rule file, not yet compiled; `origin` names it
+/// in errors.
+pub fn parse_specs(origin: &str, text: &str) -> Result<Vec<RuleSpec>> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        let reason = one_line(e.message());
+        match e.span() {
+            Some(span) => {
+                let line = 1 + text[..span.start.min(text.len())].matches('\n').count();
+                anyhow!("rule file {origin}:{line}: {reason}")
+            }
+            None => anyhow!("rule file {origin}: {reason}"),
+        }
+    })?;
+    Ok(file.rule)
 }
 
-/// Compile one rule; `origin` names where it is written in errors.
-pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule> {
-    let start = Regex::new(&spec.start).with_context(|| {
-        format!(
-            "rule {} in {origin}: bad regex in `start` ({})",
-            spec.id, spec.start
-        )
-    })?;
+/// Parse and compile one rule file; the first faulty rule is the error.
+pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
+    let specs = parse_specs(origin, text)?;
+    let rules: Result<Vec<Rule>, RuleError> = specs
+        .into_iter()
+        .map(|spec| compile(origin, spec))
+        .collect();
+    Ok(rules?)
+}
+
+/// Compile one rule; `origin` says where it is written.
+pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+    let fail = |kind| Err(RuleError::new(&spec.id, origin, kind));
+    let regex = |field: &'static str, pattern: &str| {
+        Regex::new(pattern).map_err(|e| {
+            let kind = RuleErrorKind::BadRegex {
+                field,
+                pattern: pattern.to_string(),
+                reason: one_line(&e.to_string()),
+            };
+            RuleError::new(&spec.id, origin, kind)
+        })
+    };
+    let start = regex("start", &spec.start)?;
     if let Some(end) = &spec.end {
         if end.contains("{label}") && !start.capture_names().any(|n| n == Some("label")) {
-            bail!(
-                "rule {} in {origin}: `end` uses {{label}} but `start` has no (?P<label>...) group",
-                spec.id
-            );
+            return fail(RuleErrorKind::LabelWithoutGroup);
         }
     }
     let end_regex = match &spec.end_regex {
-        Some(re) => Some(Regex::new(re).with_context(|| {
-            format!(
-                "rule {} in {origin}: bad regex in `end_regex` ({re})",
-                spec.id
-            )
-        })?),
+        Some(re) => Some(regex("end_regex", re)?),
         None => None,
     };
     if spec.end.is_some() && end_regex.is_some() {
-        bail!(
-            "rule {} in {origin}: give `end` or `end_regex`, not both",
-            spec.id
-        );
+        return fail(RuleErrorKind::EndAndEndRegex);
     }
     if spec.keywords.iter().any(|k| k.is_empty()) {
-        bail!("rule {} in {origin}: empty keyword", spec.id);
+        return fail(RuleErrorKind::EmptyKeyword);
     }
     if spec.keywords.is_empty() && !spec.binary {
-        bail!(
-            "rule {} in {origin}: a text rule needs at least one keyword",
-            spec.id
-        );
+        return fail(RuleErrorKind::NoKeyword);
     }
     Ok(Rule {
         id: spec.id,
         description: spec.description,
+        origin: origin.to_string(),
         keywords: spec.keywords,
         start,
         end: spec.end,
@@ -206,27 +221,23 @@ pub fn builtin() -> Result<Vec<Rule>> {
     Ok(rules)
 }
 
-/// Check each rule's examples against the engine: positives must yield a
-/// candidate from that rule, negatives must not. Returns one line per failure.
-pub fn check_examples(engine: &Engine) -> Vec<String> {
-    let mut failures = Vec::new();
-    for rule in engine.rules() {
-        for (i, ex) in rule.examples.iter().enumerate() {
-            if !engine.matches_rule(ex.as_bytes(), &rule.id) {
-                failures.push(format!("{}: example {} is not matched", rule.id, i + 1));
-            }
+/// Error text on one line: regex and TOML errors span several (with
+/// carets under the culprit, which mean nothing on one line).
+pub fn one_line(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.lines().map(str::trim) {
+        if !line
+            .chars()
+            .any(|c| !matches!(c, '^' | '~' | '-' | '|' | ' '))
+        {
+            continue;
         }
-        for (i, ex) in rule.negative_examples.iter().enumerate() {
-            if engine.matches_rule(ex.as_bytes(), &rule.id) {
-                failures.push(format!(
-                    "{}: negative example {} is matched",
-                    rule.id,
-                    i + 1
-                ));
-            }
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { ": " });
         }
+        out.push_str(line);
     }
-    failures
+    out
 }
 
 /// `n` short byte strings over the characters every unwrapping and decoding
@@ -257,7 +268,7 @@ mod tests {
     fn builtin_rules_compile_and_their_examples_hold() {
         let engine = Engine::new(builtin().unwrap()).unwrap();
         assert!(engine.rules().len() >= 7);
-        let failures = check_examples(&engine);
+        let failures = check_examples(&engine, |_| true);
         assert!(failures.is_empty(), "{failures:#?}");
     }
 
@@ -277,6 +288,17 @@ validator = "pem"
             msg.contains("broken.toml") && msg.contains("bad regex"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_bad_rule_file_is_one_line_with_its_line() {
+        let text = "[[rule]]\nid = 'a'\ndescription = 'd'\nkeywordz = ['k']\n";
+        let msg = format!("{:#}", parse_specs("r.toml", text).unwrap_err());
+        assert!(
+            msg.starts_with("rule file r.toml:4: unknown field `keywordz`"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
     }
 
     #[test]

@@ -92,6 +92,15 @@ impl KeyInfo {
     }
 }
 
+/// Add `more` to a note: "first; more".
+pub fn add_note(note: &mut Option<String>, more: impl Into<String>) {
+    let more = more.into();
+    *note = Some(match note.take() {
+        Some(old) => format!("{old}; {more}"),
+        None => more,
+    });
+}
+
 /// Git context of a finding, in git sources: the commit that brought the
 /// blob in at this path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ pub mod inspect;
 use crate::policy::allowlist::Verdict;
 use crate::policy::Policy;
 use crate::rules::{Candidate, Engine, Validator};
-use crate::scan::finding::{CommitInfo, Finding, KeyInfo, Status};
+use crate::scan::finding::{add_note, CommitInfo, Finding, KeyInfo, Status};
 use crate::validate::{self, crack};
 use memchr::memchr_iter;
 use sha2::Digest;
@@ -89,12 +89,7 @@ impl Scanner {
                 }
                 match self.policy.verdict(&info) {
                     Verdict::Allowed => return None,
-                    Verdict::Expired(why) => {
-                        info.note = Some(match info.note.take() {
-                            Some(note) => format!("{note}; {why}"),
-                            None => why,
-                        })
-                    }
+                    Verdict::Expired(why) => add_note(&mut info.note, why),
                     Verdict::NotListed => {}
                 }
                 let (line, end_line) = c.lines.unwrap_or_else(|| {
@@ -145,10 +140,7 @@ impl Scanner {
                 let stopped = format!(
                     "weak-passphrase check stopped at its time budget after {tried} of {total} passphrases"
                 );
-                info.note = Some(match info.note {
-                    Some(note) => format!("{note}; {stopped}"),
-                    None => stopped,
-                });
+                add_note(&mut info.note, stopped);
                 info
             }
             crack::Outcome::Held | crack::Outcome::Skipped(_) => info,

@@ -421,3 +421,108 @@ fn an_openpgp_fingerprint_as_gpg_prints_it_allows_the_key() {
     let out = keyscan(d, &["scan", "--check-config", "."], None);
     assert_eq!(out.status.code(), Some(0), "{grouped}: {}", text(&out));
 }
+
+#[test]
+fn a_rule_is_spelt_the_same_in_a_config_and_a_rule_file_and_fails_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rule = "id = \"acme\"\ndescription = \"ACME keys\"\nkeywords = [\"ACME KEY\"]\n\
+                start = '-----BEGIN (?P<label>ACME KEY)-----'\nend = '-----END {label}-----'\n\
+                validator = \"pem\"\n";
+    let good = "examples = [\"-----BEGIN ACME KEY-----\\nAAAA\\n-----END ACME KEY-----\"]\n";
+    let bad = "examples = [\"no key here\"]\n";
+    for table in ["[[rules]]", "[[rule]]"] {
+        // The same text is a config and a rule file.
+        let file = format!("{table}\n{rule}{good}");
+        write_config(d, &file);
+        fs::write(d.join("acme.toml"), &file).unwrap();
+        let out = keyscan(d, &["scan", "."], None);
+        assert_eq!(out.status.code(), Some(0), "{table}: {}", text(&out));
+        let out = keyscan(d, &["rules", "acme.toml"], None);
+        assert_eq!(out.status.code(), Some(0), "{table}: {}", text(&out));
+
+        // A failing example: exit 2 from both, naming the rule and example.
+        let file = format!("{table}\n{rule}{bad}");
+        write_config(d, &file);
+        fs::write(d.join("acme.toml"), &file).unwrap();
+        let out = keyscan(d, &["scan", "."], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out).trim(),
+            "keyscan: error: config .keyscan.toml:1: rule acme: example 1 is not matched"
+        );
+        fs::remove_file(d.join(".keyscan.toml")).unwrap();
+        let out = keyscan(d, &["rules", "acme.toml"], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out).trim(),
+            "keyscan: rule check failed: rule acme in acme.toml: example 1 is not matched"
+        );
+    }
+}
+
+#[test]
+fn sarif_describes_custom_rules_as_the_config_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    rsa_pem(d, "deploy.pem");
+    ed25519(d, "id_test");
+    write_config(
+        d,
+        "disable = [\"pem-private-key\"]\n\n[[rules]]\nid = \"acme-rsa\"\n\
+         description = \"RSA keys, ACME style\"\nkeywords = [\"RSA PRIVATE KEY\"]\n\
+         start = '-----BEGIN (?P<label>RSA PRIVATE KEY)-----'\nend = '-----END {label}-----'\n\
+         validator = \"pem\"\n",
+    );
+    let out = keyscan(d, &["--format", "sarif", "scan", "."], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let described = |id: &str| {
+        let r = rules.iter().find(|r| r["id"] == id).expect(id);
+        r["shortDescription"]["text"].as_str().unwrap().to_string()
+    };
+    assert_eq!(described("acme-rsa"), "RSA keys, ACME style.");
+    assert_eq!(described("openssh-private-key"), "OpenSSH private key.");
+}
+
+#[test]
+fn a_missing_baseline_named_by_the_config_warns_and_knows_no_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_config(d, "[baseline]\nfile = \".keyscan-baseline.json\"\n");
+    // Nothing to find: the run passes, and says the baseline is missing.
+    let out = keyscan(d, &["scan", "."], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "baseline .keyscan-baseline.json (named in .keyscan.toml) does not exist: \
+             no keys are known, every key found blocks"
+        ),
+        "{}",
+        text(&out)
+    );
+    // A key still blocks.
+    ed25519(d, "id_test");
+    let (code, v) = json(d, &["scan", "."], None);
+    assert_eq!(code, 1, "{v}");
+    assert!(v["warnings"].to_string().contains("does not exist"), "{v}");
+    // Recording it makes the file; then the key is known.
+    let out = keyscan(
+        d,
+        &["scan", ".", "--write-baseline", ".keyscan-baseline.json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = keyscan(d, &["scan", "."], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("does not exist"), "{}", text(&out));
+    // An explicit --baseline that is missing stays an error.
+    let out = keyscan(d, &["scan", ".", "--baseline", "nope.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("cannot read baseline nope.json"),
+        "{}",
+        text(&out)
+    );
+}

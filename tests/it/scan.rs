@@ -389,6 +389,8 @@ fn rules_command_checks_examples() {
     let rule = "[[rule]]\nid='never'\ndescription='x'\nkeywords=['ZZZ']\nstart='ZZZ'\nvalidator='pem'\nexamples=['no match here']\n";
     fs::write(tmp.path().join("r.toml"), rule).unwrap();
     let out = keyscan(tmp.path(), &["rules", "r.toml"], None);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("never: example 1 is not matched"));
+    // A failing example is an error, as it is in a config: exit 2.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("rule never in r.toml: example 1 is not matched"));
 }
