@@ -18,5 +18,6 @@ mod permissions;
 mod precommit;
 mod precommit_framework;
 mod push;
+mod readme;
 mod reports;
 mod scan;

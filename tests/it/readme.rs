@@ -16,7 +16,6 @@
 //! Every TOML block must carry a marker, so a new config example is checked.
 //! Also here: every shape of `--format json` output against the schema.
 
-mod support;
 
 use regex::Regex;
 use serde_json::Value;
@@ -24,7 +23,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use support::{bin, tool, without_git_env};
+use crate::support::{bin, tool, without_git_env};
 
 /// One marked fenced block.
 #[derive(Debug)]
