@@ -179,3 +179,77 @@ fn scan_output_ends_with_a_summary_and_rotation_first() {
     );
     assert!(!stdout.contains("blocked"), "{stdout}");
 }
+
+/// No byte a terminal would obey, no bidi control, no U+FFFD in `text`.
+fn assert_no_raw_controls(text: &str) {
+    for c in text.chars() {
+        let bad = matches!(c, '\x00'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+            || c == '\u{fffd}';
+        assert!(!bad, "raw {c:?} in:\n{text}");
+    }
+}
+
+/// An author name with ESC [8m (which would hide the rest of an admin's
+/// report), an email with a screen clear, a branch named with U+202E and a
+/// file whose name holds ESC: the pre-commit hook, the `remote:` lines of a
+/// rejected push and `keyscan history` show them escaped.
+#[test]
+fn names_from_the_repository_reach_no_terminal_raw() {
+    let r = TempRepo::new();
+    let bare = r.home.join("server.git");
+    r.ok(&["init", "-q", "--bare", bare.to_str().unwrap()]);
+    let out = r
+        .command(bin(), &r.dir)
+        .args(["install", "--server", bare.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (key, _) = new_key(&r, "id");
+    let branch = "\u{202e}evil";
+    r.ok(&["checkout", "-q", "-b", branch]);
+    r.write("ops/k\x1b[8mhidden", &key);
+    r.ok(&["add", "-A"]);
+    let out = r.command(bin(), &r.dir).arg("pre-commit").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = text(&out);
+    assert_no_raw_controls(&out);
+    assert!(
+        out.contains(r"git rm --cached $'ops/k\x1b[8mhidden'"),
+        "{out}"
+    );
+    let commit = r
+        .command("git", &r.dir)
+        .args(["commit", "-q", "-m", "subject \x1b[8m hidden"])
+        .env("GIT_AUTHOR_NAME", "Eve\x1b[8m hidden")
+        .env("GIT_AUTHOR_EMAIL", "eve\x1b[2J@example.com")
+        .output()
+        .unwrap();
+    assert!(commit.status.success(), "{}", text(&commit));
+
+    let push = r.git(&["push", bare.to_str().unwrap(), branch]);
+    let out = text(&push);
+    assert!(!push.status.success(), "{out}");
+    // git's own lines name the ref raw; keyscan's are the `remote:` ones.
+    let remote: Vec<&str> = out.lines().filter(|l| l.starts_with("remote:")).collect();
+    assert_no_raw_controls(&remote.join("\n"));
+    for shown in [
+        r"remote: ops/k\x1b[8mhidden:1-7 private key",
+        r"by Eve\x1b[8m hidden on ",
+        r"ref          refs/heads/\u{202e}evil",
+        r"so that no commit holds $'ops/k\x1b[8mhidden'",
+    ] {
+        assert!(out.contains(shown), "missing {shown:?} in:\n{out}");
+    }
+
+    let out = r.command(bin(), &r.dir).arg("history").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = text(&out);
+    assert_no_raw_controls(&out);
+    for shown in [
+        r"by Eve\x1b[8m hidden <eve\x1b[2J@example.com>, still in \u{202e}evil",
+        r"at           ops/k\x1b[8mhidden:1-7  commit ",
+    ] {
+        assert!(out.contains(shown), "missing {shown:?} in:\n{out}");
+    }
+}

@@ -394,3 +394,114 @@ fn rules_command_checks_examples() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("never: example 1 is not matched"));
 }
+
+/// Bytes a terminal would obey, or that are no UTF-8: none may reach it raw.
+fn assert_no_raw_controls(text: &[u8], what: &str) {
+    let shown = String::from_utf8_lossy(text);
+    for (i, c) in shown.char_indices() {
+        let bad = matches!(c, '\x00'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+            || c == '\u{fffd}';
+        assert!(!bad, "{what}: raw {c:?} at {i} in:\n{shown}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_cannot_hide_or_forge_report_lines() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (path, _) = ed25519(dir, "id_ed25519");
+    let key = fs::read(&path).unwrap();
+    fs::remove_file(&path).unwrap();
+    fs::remove_file(path.with_extension("pub")).unwrap();
+    let names: [&[u8]; 4] = [
+        b"a\x1b[8mhidden",
+        b"b\nkeyscan: no private keys found",
+        "c\u{202e}mep.txt".as_bytes(),
+        b"d\xff.pem",
+    ];
+    for name in names {
+        fs::write(dir.join(OsStr::from_bytes(name)), &key).unwrap();
+    }
+    let out = keyscan(dir, &["scan"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_raw_controls(&out.stdout, "human");
+    let human = String::from_utf8_lossy(&out.stdout);
+    for shown in [
+        r"a\x1b[8mhidden:1-7 private key",
+        r"b\x0akeyscan: no private keys found:1-7 private key",
+        r"c\u{202e}mep.txt:1-7 private key",
+        r"d\xff.pem:1-7 private key",
+    ] {
+        assert!(
+            human.lines().any(|l| l.starts_with(shown)),
+            "missing {shown:?} in:\n{human}"
+        );
+    }
+    // Each report line is one the report wrote: the newline forged none.
+    assert!(
+        !human
+            .lines()
+            .any(|l| l.starts_with("keyscan: no private keys")),
+        "{human}"
+    );
+
+    // JSON keeps real characters (escaped by JSON) and shows the 0xFF byte.
+    let (_, v) = json(dir, &["scan"], None);
+    let mut paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "a\x1b[8mhidden",
+            "b\nkeyscan: no private keys found",
+            "c\u{202e}mep.txt",
+            r"d\xff.pem"
+        ]
+    );
+
+    // SARIF URIs percent-encode the real bytes, GitLab shows them escaped.
+    let out = keyscan(dir, &["--format", "sarif", "scan"], None);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut uris: Vec<String> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    uris.sort_unstable();
+    assert_eq!(
+        uris,
+        [
+            "a%1B%5B8mhidden",
+            "b%0Akeyscan%3A%20no%20private%20keys%20found",
+            "c%E2%80%AEmep.txt",
+            "d%FF.pem"
+        ]
+    );
+    let out = keyscan(dir, &["--format", "gitlab", "scan"], None);
+    let gl: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = gl["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["location"]["file"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&r"d\xff.pem"), "{files:?}");
+}

@@ -137,24 +137,14 @@ to .gitignore, then push again."
 }
 
 fn unique_paths(findings: &[&Finding]) -> String {
-    let mut paths: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+    let mut paths: Vec<&[u8]> = findings.iter().map(|f| f.path_bytes()).collect();
     paths.sort_unstable();
     paths.dedup();
     paths
         .iter()
-        .map(|p| shell_quote(p))
+        .map(|p| super::escape::shell_word(p))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn shell_quote(s: &str) -> String {
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._/+@:".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// Generic remediation for a rule, for report formats that carry help per
@@ -194,6 +184,7 @@ mod tests {
     fn finding(path: &str, format: &str, fp: &str) -> Finding {
         Finding {
             path: path.into(),
+            raw_path: None,
             line: 1,
             end_line: 5,
             rule: if format == "OpenPGP" {

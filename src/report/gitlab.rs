@@ -35,7 +35,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "vulnerabilities": report
             .findings
             .iter()
-            .map(|f| vulnerability(f, &display_path(&f.path, &root)))
+            .map(|f| vulnerability(f, &display_path(f.path_bytes(), &root)))
             .collect::<Vec<_>>(),
         "scan": {
             "analyzer": tool,

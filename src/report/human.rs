@@ -1,5 +1,6 @@
 //! Text for people: where the key is, what it is, how to revoke it.
 
+use super::escape::text as esc;
 use super::{advice, Mode, Report, Style};
 use crate::scan::finding::{Finding, Status};
 use std::io::{self, Write};
@@ -46,7 +47,7 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
             "" => format!("keyscan: {what} blocked: {count} found"),
             scanned => format!("keyscan: {what} blocked: {count} in {scanned}"),
         };
-        writeln!(out, "{}\n", paint.on(RED, &headline))?;
+        writeln!(out, "{}\n", paint.on(RED, &esc(&headline)))?;
     }
     let shown: Vec<&Finding> = report
         .findings
@@ -64,13 +65,13 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
     }
     if !style.quiet {
         for w in &report.warnings {
-            writeln!(out, "{} {w}", paint.on(YELLOW, "warning:"))?;
+            writeln!(out, "{} {}", paint.on(YELLOW, "warning:"), esc(w))?;
         }
     }
     if !blocking.is_empty() {
         if hook.is_none() {
             let summary = format!("keyscan: {count} found{}", scanned(report));
-            writeln!(out, "{}", paint.on(RED, &summary))?;
+            writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
         }
         writeln!(out, "What to do:")?;
         for (i, step) in advice::steps(report.mode, &blocking).iter().enumerate() {
@@ -97,20 +98,17 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         } else {
             String::new()
         };
-        writeln!(
-            out,
-            "keyscan: no private keys found{}{extra}",
-            scanned(report)
-        )?;
+        let line = format!("keyscan: no private keys found{}{extra}", scanned(report));
+        writeln!(out, "{}", esc(&line))?;
     }
     Ok(())
 }
 
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let head = heading(f.status, paint);
-    writeln!(out, "{} {head}", paint.on(BOLD, &place(f)))?;
+    writeln!(out, "{} {head}", paint.on(BOLD, &esc(&place(f))))?;
     let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+        |name: &str, value: &str| writeln!(out, "    {:<12} {}", paint.on(DIM, name), esc(value));
     row("type", &format!("{}, {}", f.key_type, f.format))?;
     row("status", f.status.as_str())?;
     row("rule", &f.rule)?;
@@ -237,9 +235,14 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
     } else {
         summary.push_str(&format!(", still in {}", still.join(", ")));
     }
-    writeln!(out, "{} {head}: {summary}", paint.on(BOLD, id))?;
+    writeln!(
+        out,
+        "{} {head}: {}",
+        paint.on(BOLD, &esc(id)),
+        esc(&summary)
+    )?;
     let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+        |name: &str, value: &str| writeln!(out, "    {:<12} {}", paint.on(DIM, name), esc(value));
     row("type", &format!("{}, {}", first.key_type, first.format))?;
     row("status", first.status.as_str())?;
     if let Some(pk) = &first.public_key {
@@ -301,6 +304,7 @@ mod tests {
         Report {
             findings: vec![Finding {
                 path: "deploy/k.pem".into(),
+                raw_path: None,
                 line: 1,
                 end_line: 7,
                 rule: "openssh-private-key".into(),
@@ -348,6 +352,33 @@ mod tests {
             assert!(text.contains("git rebase -i"), "{text}");
             assert!(text.contains("commit       0123abcd"), "{text}");
             assert!(!text.contains("git rm --cached"), "{text}");
+        }
+    }
+
+    #[test]
+    fn values_from_the_input_are_escaped_in_every_mode() {
+        for mode in [Mode::Scan, Mode::PreCommit, Mode::History, Mode::PreReceive] {
+            let mut r = report(mode, "1 ref \x1b[2J");
+            let f = &mut r.findings[0];
+            f.path = "a\nb\u{202e}".into();
+            f.key_type = "RSA\x1b[8m".into();
+            f.note = Some("header \u{9b}31m".into());
+            f.redacted = "-----BEGIN \x1b[8m PRIVATE KEY-----".into();
+            f.still_in = Some(vec!["refs/heads/\u{2066}x".into()]);
+            f.commit = Some(CommitInfo {
+                id: "0123abcd".into(),
+                author: Some("Eve\x1b[8m".into()),
+                email: Some("e\x07@x".into()),
+                r#ref: Some("refs/heads/\u{202e}x".into()),
+                ..CommitInfo::default()
+            });
+            r.warnings.push("skipped a\rb: \u{2028}".into());
+            let text = shown(&r);
+            let bad =
+                |c: char| c.is_control() && c != '\n' || "\u{202e}\u{2066}\u{2028}".contains(c);
+            assert!(!text.chars().any(bad), "{mode:?}: {text:?}");
+            assert!(text.contains(r"RSA\x1b[8m"), "{text}");
+            assert!(text.contains(r"a\x0ab\u{202e}"), "{text}");
         }
     }
 

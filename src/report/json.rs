@@ -22,6 +22,7 @@ mod tests {
         let report = Report {
             findings: vec![Finding {
                 path: "a.pem".into(),
+                raw_path: None,
                 line: 3,
                 end_line: 9,
                 rule: "pem-private-key".into(),

@@ -124,7 +124,7 @@ fn result(f: &Finding, rule_index: usize, root: &std::path::Path) -> Value {
         "level": if f.blocking { "error" } else { "warning" },
         "message": { "text": message(f) },
     });
-    let artifact = match file_uri(&f.path, root) {
+    let artifact = match file_uri(f.path_bytes(), root) {
         FileUri::UnderRoot(uri) => Some(json!({ "uri": uri, "uriBaseId": SRCROOT })),
         FileUri::Absolute(uri) => Some(json!({ "uri": uri })),
         FileUri::NoFile => None,

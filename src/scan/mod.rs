@@ -167,6 +167,7 @@ impl Scanner {
         let info = hit.info;
         Finding {
             path: origin.path.clone(),
+            raw_path: None,
             line: hit.line,
             end_line: hit.end_line,
             rule: hit.rule,

@@ -101,8 +101,18 @@ struct FileResult {
     bytes: u64,
 }
 
+/// A file's path as findings show it: as given, without a leading `./`;
+/// with its raw bytes when they are not UTF-8.
+fn shown_path(path: &Path) -> (String, Option<Vec<u8>>) {
+    let mut p = path;
+    while let Ok(rest) = p.strip_prefix(".") {
+        p = rest;
+    }
+    crate::report::escape::path(p.as_os_str().as_encoded_bytes())
+}
+
 fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
-    let shown = path.display().to_string();
+    let (shown, raw_path) = shown_path(path);
     let mut result = FileResult {
         findings: Vec::new(),
         warnings: Vec::new(),
@@ -122,6 +132,9 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
             }
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
+    }
+    for f in &mut result.findings {
+        f.raw_path.clone_from(&raw_path);
     }
     let real_key = result
         .findings
