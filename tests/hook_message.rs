@@ -253,3 +253,32 @@ fn names_from_the_repository_reach_no_terminal_raw() {
         assert!(out.contains(shown), "missing {shown:?} in:\n{out}");
     }
 }
+
+/// 5 copies of one key and 2 of another, interleaved: the allowlist snippet
+/// names each key once.
+#[test]
+fn the_allowlist_advice_names_each_key_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (a, fp_a) = ed25519(dir, "a");
+    let (b, fp_b) = ed25519(dir, "b");
+    let (a, b) = (fs::read(a).unwrap(), fs::read(b).unwrap());
+    for i in 0..5 {
+        fs::write(dir.join(format!("copy{i}_a")), &a).unwrap();
+    }
+    fs::write(dir.join("copy1_b"), &b).unwrap();
+    fs::write(dir.join("copy3_b"), &b).unwrap();
+    let out = support::keyscan(dir, &["scan"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let entries: Vec<&str> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("fingerprints = ["))
+        .collect();
+    assert_eq!(
+        entries,
+        [format!("fingerprints = [\"{fp_a}\", \"{fp_b}\"]")],
+        "{stdout}"
+    );
+}

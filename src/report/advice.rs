@@ -59,11 +59,13 @@ pub fn allowlist_fingerprint(f: &Finding) -> Option<&str> {
 }
 
 fn allowlist(findings: &[&Finding]) -> Option<String> {
-    let mut fps: Vec<&str> = findings
+    // Each key once, in the order found, however many places hold it.
+    let mut seen = std::collections::HashSet::new();
+    let fps: Vec<&str> = findings
         .iter()
         .filter_map(|f| allowlist_fingerprint(f))
+        .filter(|fp| seen.insert(*fp))
         .collect();
-    fps.dedup();
     if fps.is_empty() {
         return None;
     }
