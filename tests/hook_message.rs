@@ -170,7 +170,12 @@ fn scan_output_ends_with_a_summary_and_rotation_first() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("id:1-"), "{stdout}");
     assert!(
-        stdout.contains("keyscan: 1 private key found in 1 file\nWhat to do:\n  1. Rotate the key"),
+        stdout.contains("\nWhat to do:\n  1. Rotate the key"),
+        "{stdout}"
+    );
+    // The summary line is the last line.
+    assert!(
+        stdout.ends_with("\n\nkeyscan: 1 private key found in 1 file\n"),
         "{stdout}"
     );
     assert!(

@@ -69,23 +69,14 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         }
     }
     if !blocking.is_empty() {
+        let ends_blank = what_to_do(report.mode, &blocking, out)?;
+        // A scan ends with its summary, the last thing a person reads.
         if hook.is_none() {
-            let summary = format!("keyscan: {count} found{}", scanned(report));
-            writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
-        }
-        writeln!(out, "What to do:")?;
-        for (i, step) in advice::steps(report.mode, &blocking).iter().enumerate() {
-            // Multi-line steps (a config snippet) stay indented under their number.
-            for (n, line) in step.lines().enumerate() {
-                match (n, line.is_empty()) {
-                    (0, _) => writeln!(out, "  {}. {line}", i + 1)?,
-                    (_, true) => writeln!(out)?,
-                    (_, false) => writeln!(out, "     {line}")?,
-                }
-            }
-            if step.contains('\n') {
+            if !ends_blank {
                 writeln!(out)?;
             }
+            let summary = format!("keyscan: {count} found{}", scanned(report));
+            writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
         }
     } else if !style.quiet {
         let unverified = report.findings.len();
@@ -102,6 +93,27 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         writeln!(out, "{}", esc(&line))?;
     }
     Ok(())
+}
+
+/// The numbered advice; true when it ended with a blank line.
+fn what_to_do(mode: Mode, blocking: &[&Finding], out: &mut dyn Write) -> io::Result<bool> {
+    writeln!(out, "What to do:")?;
+    let mut ends_blank = false;
+    for (i, step) in advice::steps(mode, blocking).iter().enumerate() {
+        // Multi-line steps (a config snippet) stay indented under their number.
+        for (n, line) in step.lines().enumerate() {
+            match (n, line.is_empty()) {
+                (0, _) => writeln!(out, "  {}. {line}", i + 1)?,
+                (_, true) => writeln!(out)?,
+                (_, false) => writeln!(out, "     {line}")?,
+            }
+        }
+        ends_blank = step.contains('\n');
+        if ends_blank {
+            writeln!(out)?;
+        }
+    }
+    Ok(ends_blank)
 }
 
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
@@ -395,8 +407,9 @@ mod tests {
             text.contains("    at           deploy/k.pem:1-7  commit 0123abcd  (deleted)"),
             "{text}"
         );
+        assert!(text.contains("\nWhat to do:\n  1. Rotate"), "{text}");
         assert!(
-            text.contains("keyscan: 1 private key at 1 location found in 40 commits\nWhat to do:\n  1. Rotate"),
+            text.ends_with("\n\nkeyscan: 1 private key at 1 location found in 40 commits\n"),
             "{text}"
         );
     }
