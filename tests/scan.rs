@@ -505,3 +505,52 @@ fn file_names_cannot_hide_or_forge_report_lines() {
         .collect();
     assert!(files.contains(&r"d\xff.pem"), "{files:?}");
 }
+
+/// `keyscan scan`, `scan .`, `scan ./x` and `scan ././d`: paths as the
+/// baseline records them, without a leading `./`, in human and JSON output.
+#[test]
+fn paths_are_printed_without_a_leading_dot_slash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir(dir.join("d")).unwrap();
+    ed25519(&dir.join("d"), "id_ed25519");
+    for (args, want) in [
+        (&["scan"][..], "d/id_ed25519"),
+        (&["scan", "."], "d/id_ed25519"),
+        (&["scan", "./d/id_ed25519"], "d/id_ed25519"),
+        (&["scan", "././d"], "d/id_ed25519"),
+        (&["scan", "d/./id_ed25519"], "d/id_ed25519"),
+    ] {
+        let out = keyscan(dir, args, None);
+        let human = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            human.starts_with(&format!("{want}:1-7 private key\n")),
+            "{args:?}: {human}"
+        );
+        assert!(!human.contains("./"), "{args:?}: {human}");
+        let (_, v) = json(dir, args, None);
+        assert_eq!(findings(&v)[0]["path"], want, "{args:?}");
+    }
+    // The baseline records the same path, and the scan then passes.
+    let out = keyscan(dir, &["scan", "--write-baseline", "b.json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("b.json")).unwrap()).unwrap();
+    assert_eq!(b["keys"][0]["locations"][0]["path"], "d/id_ed25519", "{b}");
+    let out = keyscan(
+        dir,
+        &["scan", "./d", "--baseline", "b.json", "--baseline-strict"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

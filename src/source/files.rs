@@ -101,14 +101,14 @@ struct FileResult {
     bytes: u64,
 }
 
-/// A file's path as findings show it: as given, without a leading `./`;
-/// with its raw bytes when they are not UTF-8.
+/// A file's path as findings show it: as given, without `./` parts (as
+/// the baseline records it); with its raw bytes when they are not UTF-8.
 fn shown_path(path: &Path) -> (String, Option<Vec<u8>>) {
-    let mut p = path;
-    while let Ok(rest) = p.strip_prefix(".") {
-        p = rest;
-    }
-    crate::report::escape::path(p.as_os_str().as_encoded_bytes())
+    let clean: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    crate::report::escape::path(clean.as_os_str().as_encoded_bytes())
 }
 
 fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
