@@ -554,3 +554,26 @@ fn paths_are_printed_without_a_leading_dot_slash() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// On a terminal (`--color always`) the fields keep their alignment: the
+/// coloured report is the plain one plus colour codes.
+#[test]
+fn colours_do_not_break_the_alignment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    rsa_pem(dir, "deploy.pem");
+    let plain = keyscan(dir, &["--color", "never", "scan"], None);
+    let coloured = keyscan(dir, &["--color", "always", "scan"], None);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    let coloured = String::from_utf8(coloured.stdout).unwrap();
+    assert!(
+        coloured.contains("\x1b[2mtype        \x1b[0m RSA 2048"),
+        "{coloured:?}"
+    );
+    let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+    assert_eq!(sgr.replace_all(&coloured, ""), plain);
+    assert!(
+        plain.contains("\n    type         RSA 2048, PKCS#1\n"),
+        "{plain}"
+    );
+}

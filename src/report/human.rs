@@ -119,8 +119,14 @@ fn what_to_do(mode: Mode, blocking: &[&Finding], out: &mut dyn Write) -> io::Res
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let head = heading(f.status, paint);
     writeln!(out, "{} {head}", paint.on(BOLD, &esc(&place(f))))?;
-    let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {}", paint.on(DIM, name), esc(value));
+    let mut row = |name: &str, value: &str| {
+        writeln!(
+            out,
+            "    {} {}",
+            paint.on(DIM, &format!("{name:<12}")),
+            esc(value)
+        )
+    };
     row("type", &format!("{}, {}", f.key_type, f.format))?;
     row("status", f.status.as_str())?;
     row("rule", &f.rule)?;
@@ -253,8 +259,14 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
         paint.on(BOLD, &esc(id)),
         esc(&summary)
     )?;
-    let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {}", paint.on(DIM, name), esc(value));
+    let mut row = |name: &str, value: &str| {
+        writeln!(
+            out,
+            "    {} {}",
+            paint.on(DIM, &format!("{name:<12}")),
+            esc(value)
+        )
+    };
     row("type", &format!("{}, {}", first.key_type, first.format))?;
     row("status", first.status.as_str())?;
     if let Some(pk) = &first.public_key {
@@ -364,6 +376,22 @@ mod tests {
             assert!(text.contains("git rebase -i"), "{text}");
             assert!(text.contains("commit       0123abcd"), "{text}");
             assert!(!text.contains("git rm --cached"), "{text}");
+        }
+    }
+
+    #[test]
+    fn colour_codes_wrap_padded_fields_in_every_mode() {
+        for mode in [Mode::Scan, Mode::PreCommit, Mode::History, Mode::PreReceive] {
+            let r = report(mode, "2 commits");
+            let mut out = Vec::new();
+            let style = Style {
+                color: true,
+                quiet: false,
+            };
+            render(&r, &style, &mut out).unwrap();
+            let coloured = String::from_utf8(out).unwrap();
+            let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+            assert_eq!(sgr.replace_all(&coloured, ""), shown(&r), "{mode:?}");
         }
     }
 
