@@ -294,16 +294,15 @@ fn run(cli: &Cli) -> Result<u8> {
             };
             let path = path.clone().unwrap_or_else(|| PathBuf::from("."));
             let scan = history::scan_history(&scanner, &path, &opts)?;
-            let mut warnings = scan.notes.clone();
             for e in &scan.errors {
                 eprintln!("keyscan: error: {}", escape::text(e));
-                warnings.push(format!("error: {e}"));
             }
             read_errors = scan.errors.len();
             Report {
                 scanned: scan.summary(),
                 findings: scan.findings,
-                warnings,
+                warnings: scan.notes.clone(),
+                errors: scan.errors.clone(),
                 mode: Mode::History,
                 // History paths are relative to the top of the repository.
                 root: git2::Repository::discover(&path).ok().map(|r| {
