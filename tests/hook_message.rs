@@ -287,3 +287,52 @@ fn the_allowlist_advice_names_each_key_once() {
         "{stdout}"
     );
 }
+
+/// `keyscan scan` advises by where the key is: a file in a git work tree is
+/// taken out with `git rm --cached`, a file elsewhere on disk (a Downloads
+/// folder, or a file git ignores) is deleted or locked down, and a key on
+/// standard input is removed where the input came from.
+#[test]
+fn scan_advice_fits_where_the_key_is() {
+    let r = TempRepo::new();
+    let (key, _) = new_key(&r, "id");
+    let scan = |dir: &Path, args: &[&str], input: Option<&[u8]>| -> String {
+        let out = support::keyscan(dir, args, input);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    // In a work tree.
+    r.write("keys/deploy key", &key);
+    let out = scan(&r.dir, &["scan", "keys"], None);
+    assert!(out.contains("git rm --cached 'keys/deploy key'"), "{out}");
+    assert!(!out.contains("Delete the key file"), "{out}");
+
+    // Ignored in a work tree, and outside any: no git advice.
+    r.write(".gitignore", "secret/\n");
+    r.write("secret/id", &key);
+    let downloads = r.home.join("Downloads");
+    fs::create_dir_all(&downloads).unwrap();
+    fs::write(downloads.join("id_rsa"), &key).unwrap();
+    for (dir, arg, shown) in [
+        (&r.dir, "secret", "secret/id"),
+        (&r.home, "Downloads", "Downloads/id_rsa"),
+    ] {
+        let out = scan(dir, &["scan", arg], None);
+        assert!(!out.contains("git rm"), "{out}");
+        assert!(
+            out.contains(&format!(
+                "Delete the key file if nothing needs it (`rm {shown}`)"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("[allowlist]"), "{out}");
+    }
+
+    // Standard input.
+    let out = scan(&r.home, &["scan", "-"], Some(key.as_bytes()));
+    assert!(out.contains("The key came in on standard input"), "{out}");
+    for absent in ["git rm", "rm <stdin>", "[allowlist]"] {
+        assert!(!out.contains(absent), "{absent}: {out}");
+    }
+}

@@ -226,6 +226,7 @@ mod tests {
         Finding {
             path: path.into(),
             raw_path: None,
+            outside_git: false,
             line: 1,
             end_line: 5,
             rule: "r".into(),

@@ -118,12 +118,15 @@ to .gitignore, then push again."
             steps.push(ROTATE.to_string());
             steps.push(KEYLESS.to_string());
         }
-        steps.push(if mode == Mode::History {
-            REMOVE_FROM_HISTORY.to_string()
+        if mode == Mode::History {
+            steps.push(REMOVE_FROM_HISTORY.to_string());
+            steps.extend(allowlist(findings));
         } else {
-            REMOVE.to_string()
-        });
-        steps.extend(allowlist(findings));
+            steps.extend(remove_from_disk(findings));
+            // A fingerprint allowlist is for files a scan meets again.
+            let files: Vec<&Finding> = findings.iter().copied().filter(|f| !is_stdin(f)).collect();
+            steps.extend(allowlist(&files));
+        }
     }
     if let Some(f) = pgp {
         let key_id = f
@@ -134,6 +137,44 @@ to .gitignore, then push again."
         // unstaging and the allowlist in a hook (it has not yet).
         let at = if hook { steps.len() } else { 0 };
         steps.insert(at, revoke(&key_id, hook));
+    }
+    steps
+}
+
+fn is_stdin(f: &Finding) -> bool {
+    f.path == "<stdin>" && f.raw_path.is_none()
+}
+
+/// `scan`: getting the key out of where it is, by where that is: a file in
+/// a git work tree, a file elsewhere on disk, or standard input.
+fn remove_from_disk(findings: &[&Finding]) -> Vec<String> {
+    let pick = |want: fn(&Finding) -> bool| -> Vec<&Finding> {
+        findings.iter().copied().filter(|f| want(f)).collect()
+    };
+    let in_repo = pick(|f| !is_stdin(f) && !f.outside_git);
+    let on_disk = pick(|f| !is_stdin(f) && f.outside_git);
+    let mut steps = Vec::new();
+    if !in_repo.is_empty() {
+        steps.push(format!(
+            "Take the file out of the repository (`git rm --cached {}`) and add it to \
+.gitignore; rewriting history hides it but does not un-leak it.",
+            unique_paths(&in_repo)
+        ));
+    }
+    if !on_disk.is_empty() {
+        steps.push(format!(
+            "Delete the key file if nothing needs it (`rm {}`), or keep it where only you \
+can read it (`~/.ssh/`, `chmod 600`) or in a secret manager; make sure no backup, sync \
+or repository took a copy.",
+            unique_paths(&on_disk)
+        ));
+    }
+    if findings.iter().any(|f| is_stdin(f)) {
+        steps.push(
+            "The key came in on standard input: remove it where that input came from \
+(the file, paste, log or clipboard history that holds it)."
+                .to_string(),
+        );
     }
     steps
 }
@@ -187,6 +228,7 @@ mod tests {
         Finding {
             path: path.into(),
             raw_path: None,
+            outside_git: false,
             line: 1,
             end_line: 5,
             rule: if format == "OpenPGP" {

@@ -329,6 +329,7 @@ mod tests {
             findings: vec![Finding {
                 path: "deploy/k.pem".into(),
                 raw_path: None,
+                outside_git: false,
                 line: 1,
                 end_line: 7,
                 rule: "openssh-private-key".into(),

@@ -27,6 +27,7 @@ mod tests {
             findings: vec![Finding {
                 path: "a.pem".into(),
                 raw_path: None,
+                outside_git: false,
                 line: 3,
                 end_line: 9,
                 rule: "pem-private-key".into(),

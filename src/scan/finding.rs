@@ -120,6 +120,10 @@ pub struct Finding {
     /// words that must name the real file.
     #[serde(skip)]
     pub raw_path: Option<Vec<u8>>,
+    /// `scan`: the file is outside every git work tree (or git ignores it),
+    /// so the advice does not say `git rm`. Not serialised.
+    #[serde(skip)]
+    pub outside_git: bool,
     /// 1-based line where the key starts.
     pub line: usize,
     pub end_line: usize,

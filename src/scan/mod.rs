@@ -168,6 +168,7 @@ impl Scanner {
         Finding {
             path: origin.path.clone(),
             raw_path: None,
+            outside_git: false,
             line: hit.line,
             end_line: hit.end_line,
             rule: hit.rule,

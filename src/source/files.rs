@@ -133,8 +133,10 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
     }
+    let outside_git = !result.findings.is_empty() && !tracked_by_git(path);
     for f in &mut result.findings {
         f.raw_path.clone_from(&raw_path);
+        f.outside_git = outside_git;
     }
     let real_key = result
         .findings
