@@ -577,3 +577,67 @@ fn colours_do_not_break_the_alignment() {
         "{plain}"
     );
 }
+
+/// The summary counts keys and locations apart, and does not call a
+/// look-alike that blocks (`block_unverified`) a private key.
+#[test]
+fn summary_counts_say_what_was_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (key, _) = ed25519(dir, "one");
+    let key = fs::read(key).unwrap();
+    fs::remove_file(dir.join("one")).unwrap();
+    fs::remove_file(dir.join("one.pub")).unwrap();
+    fs::create_dir_all(dir.join("a")).unwrap();
+    fs::create_dir_all(dir.join("b")).unwrap();
+    fs::write(dir.join("a/id"), &key).unwrap();
+    fs::write(dir.join("b/id"), &key).unwrap();
+    let last_line = |out: &std::process::Output| -> String {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout.lines().last().unwrap_or("").to_string()
+    };
+    let out = keyscan(dir, &["scan", "--write-baseline", "b.json"], None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: no private keys found in 2 files (1 known key (2 locations) suppressed by baseline)"
+    );
+    ed25519(&dir.join("a"), "other");
+    let out = keyscan(dir, &["scan", "a", "b", "--baseline", "b.json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 private key found in 4 files (1 known key (2 locations) suppressed by baseline)"
+    );
+    fs::remove_file(dir.join("a/other")).unwrap();
+    fs::remove_file(dir.join("b/id")).unwrap();
+    let out = keyscan(dir, &["scan", "a", "--baseline", "b.json"], None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: no private keys found in 2 files (1 known key suppressed by baseline)"
+    );
+
+    // A look-alike that blocks under block_unverified is not a private key.
+    let (path, _) = rsa_pem(dir, "k.pem");
+    let mut lines: Vec<String> = key_text(&path).lines().map(String::from).collect();
+    lines[10] = "A".repeat(64);
+    lines.truncate(18);
+    lines.push("-----END RSA PRIVATE KEY-----".into());
+    fs::write(dir.join("broken.pem"), lines.join("\n")).unwrap();
+    fs::write(
+        dir.join("strict.toml"),
+        "[policy]\nblock_unverified = true\n",
+    )
+    .unwrap();
+    let strict = ["--config", "strict.toml", "scan"];
+    let out = keyscan(dir, &[&strict[..], &["broken.pem"]].concat(), None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 unverified look-alike (blocking) found in 1 file"
+    );
+    let out = keyscan(dir, &[&strict[..], &["broken.pem", "k.pem"]].concat(), None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 private key and 1 unverified look-alike (blocking) found in 2 files"
+    );
+}

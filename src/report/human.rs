@@ -32,16 +32,7 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         Mode::PrePush | Mode::PreReceive => Some("push"),
         Mode::Scan | Mode::History => None,
     };
-    let mut count = format!("{} private key{}", blocking.len(), plural(blocking.len()));
-    if report.mode == Mode::History {
-        let keys = by_key(&blocking).len();
-        count = format!(
-            "{keys} private key{} at {} location{}",
-            plural(keys),
-            blocking.len(),
-            plural(blocking.len())
-        );
-    }
+    let count = count(report.mode, &blocking, "");
     if let (Some(what), false) = (hook, blocking.is_empty()) {
         let headline = match report.scanned.as_str() {
             "" => format!("keyscan: {what} blocked: {count} found"),
@@ -75,6 +66,8 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
             if !ends_blank {
                 writeln!(out)?;
             }
+            // "found" alone would not say that a look-alike blocks.
+            let count = self::count(report.mode, &blocking, " (blocking)");
             let summary = format!("keyscan: {count} found{}", scanned(report));
             writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
         }
@@ -93,6 +86,37 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         writeln!(out, "{}", esc(&line))?;
     }
     Ok(())
+}
+
+/// What blocks, counted as it is: real keys (in history: keys and their
+/// locations) apart from look-alikes that block under `block_unverified`.
+fn count(mode: Mode, blocking: &[&Finding], look_alike_note: &str) -> String {
+    let (real, unverified): (Vec<&Finding>, Vec<&Finding>) = blocking
+        .iter()
+        .partition(|f| f.status != Status::Unverified);
+    let mut parts = Vec::new();
+    if !real.is_empty() || unverified.is_empty() {
+        let n = real.len();
+        parts.push(match mode {
+            Mode::History => {
+                let keys = by_key(&real).len();
+                format!(
+                    "{keys} private key{} at {n} location{}",
+                    plural(keys),
+                    plural(n)
+                )
+            }
+            _ => format!("{n} private key{}", plural(n)),
+        });
+    }
+    if !unverified.is_empty() {
+        let n = unverified.len();
+        parts.push(format!(
+            "{n} unverified look-alike{}{look_alike_note}",
+            plural(n)
+        ));
+    }
+    parts.join(" and ")
 }
 
 /// The numbered advice; true when it ended with a blank line.
@@ -378,6 +402,29 @@ mod tests {
             assert!(text.contains("commit       0123abcd"), "{text}");
             assert!(!text.contains("git rm --cached"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_blocking_look_alike_is_not_counted_as_a_private_key() {
+        let mut r = report(Mode::PreCommit, "the staged changes");
+        r.findings[0].status = Status::Unverified;
+        let text = shown(&r);
+        assert!(
+            text.starts_with(
+                "keyscan: commit blocked: 1 unverified look-alike in the staged changes\n"
+            ),
+            "{text}"
+        );
+        r.mode = Mode::History;
+        r.findings
+            .push(report(Mode::History, "").findings.remove(0));
+        assert!(
+            shown(&r).ends_with(
+                "keyscan: 1 private key at 1 location and 1 unverified look-alike (blocking) found in the staged changes\n"
+            ),
+            "{}",
+            shown(&r)
+        );
     }
 
     #[test]
