@@ -429,6 +429,7 @@ mod tests {
 
     #[test]
     fn colour_codes_wrap_padded_fields_in_every_mode() {
+        let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
         for mode in [Mode::Scan, Mode::PreCommit, Mode::History, Mode::PreReceive] {
             let r = report(mode, "2 commits");
             let mut out = Vec::new();
@@ -438,7 +439,6 @@ mod tests {
             };
             render(&r, &style, &mut out).unwrap();
             let coloured = String::from_utf8(out).unwrap();
-            let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
             assert_eq!(sgr.replace_all(&coloured, ""), shown(&r), "{mode:?}");
         }
     }
