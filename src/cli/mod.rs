@@ -8,7 +8,7 @@ use args::BaselineArgs;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use keyscan::policy::config::Config;
 use keyscan::policy::verdict;
-use keyscan::report::{self, Format, Mode, Report, Style};
+use keyscan::report::{self, escape, Format, Mode, Report, Style};
 use keyscan::rules;
 use keyscan::scan::inspect;
 use keyscan::source::{files, history, push, staged};
@@ -179,7 +179,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("keyscan: error: {err:#}");
+            eprintln!("keyscan: error: {}", escape::text(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
@@ -294,16 +294,15 @@ fn run(cli: &Cli) -> Result<u8> {
             };
             let path = path.clone().unwrap_or_else(|| PathBuf::from("."));
             let scan = history::scan_history(&scanner, &path, &opts)?;
-            let mut warnings = scan.notes.clone();
             for e in &scan.errors {
-                eprintln!("keyscan: error: {e}");
-                warnings.push(format!("error: {e}"));
+                eprintln!("keyscan: error: {}", escape::text(e));
             }
             read_errors = scan.errors.len();
             Report {
                 scanned: scan.summary(),
                 findings: scan.findings,
-                warnings,
+                warnings: scan.notes.clone(),
+                errors: scan.errors.clone(),
                 mode: Mode::History,
                 // History paths are relative to the top of the repository.
                 root: git2::Repository::discover(&path).ok().map(|r| {
@@ -326,7 +325,7 @@ fn run(cli: &Cli) -> Result<u8> {
     let done = verdict::finish(&scanner.policy, &mut report, &finish)?;
     report.rule_descriptions = scanner.engine.descriptions();
     for note in &done.notes {
-        eprintln!("{note}");
+        eprintln!("{}", escape::text(note));
     }
     emit(cli, &report)?;
     if read_errors > 0 {
@@ -373,7 +372,11 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
             Ok(u8::from(report.blocking() > 0))
         }
         Err(err) if server => {
-            eprintln!("keyscan: push rejected, it could not be checked for private keys: {err:#}");
+            let why = format!("{err:#}");
+            eprintln!(
+                "keyscan: push rejected, it could not be checked for private keys: {}",
+                escape::text(&why)
+            );
             Ok(2)
         }
         Err(err) => Err(err),

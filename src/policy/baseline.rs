@@ -222,6 +222,8 @@ mod tests {
     fn finding(path: &str, fp: Option<&str>, commit: Option<(&str, &str)>) -> Finding {
         Finding {
             path: path.into(),
+            raw_path: None,
+            outside_git: false,
             line: 1,
             end_line: 5,
             rule: "r".into(),

@@ -6,7 +6,9 @@ use crate::policy::baseline::Baseline;
 use crate::policy::Policy;
 use crate::report::words::plural;
 use crate::report::Report;
+use crate::scan::finding::Finding;
 use anyhow::Result;
+use std::collections::HashMap;
 use std::path::Path;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,6 +38,28 @@ impl Finished {
     }
 }
 
+/// How many findings each fingerprint has.
+fn by_fingerprint(findings: &[Finding]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for fp in findings.iter().filter_map(|f| f.fingerprint.clone()) {
+        *counts.entry(fp).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// "1 known key (2 locations) suppressed by baseline".
+fn suppressed(keys: usize, locations: usize) -> Option<String> {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    (locations > 0).then(|| {
+        let at = if locations == keys {
+            String::new()
+        } else {
+            format!(" ({locations} location{})", s(locations))
+        };
+        format!("{keys} known key{}{at} suppressed by baseline", s(keys))
+    })
+}
+
 pub fn finish(policy: &Policy, report: &mut Report, opts: &Finish) -> Result<Finished> {
     let mut done = Finished::default();
     report.warnings.extend(policy.warnings());
@@ -62,8 +86,15 @@ pub fn finish(policy: &Policy, report: &mut Report, opts: &Finish) -> Result<Fin
         baseline = Some(&written);
     }
     if let Some(b) = baseline {
+        let before = by_fingerprint(&report.findings);
         let applied = b.apply(&mut report.findings, opts.baseline_strict);
-        summary.extend(applied.summary());
+        let after = by_fingerprint(&report.findings);
+        // Keys and locations apart: one key at two paths is one key.
+        let keys = before
+            .iter()
+            .filter(|(fp, n)| after.get(*fp).copied().unwrap_or(0) < **n)
+            .count();
+        summary.extend(suppressed(keys, applied.suppressed));
     }
 
     if opts.check_config {

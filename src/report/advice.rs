@@ -59,11 +59,13 @@ pub fn allowlist_fingerprint(f: &Finding) -> Option<&str> {
 }
 
 fn allowlist(findings: &[&Finding]) -> Option<String> {
-    let mut fps: Vec<&str> = findings
+    // Each key once, in the order found, however many places hold it.
+    let mut seen = std::collections::HashSet::new();
+    let fps: Vec<&str> = findings
         .iter()
         .filter_map(|f| allowlist_fingerprint(f))
+        .filter(|fp| seen.insert(*fp))
         .collect();
-    fps.dedup();
     if fps.is_empty() {
         return None;
     }
@@ -116,12 +118,15 @@ to .gitignore, then push again."
             steps.push(ROTATE.to_string());
             steps.push(KEYLESS.to_string());
         }
-        steps.push(if mode == Mode::History {
-            REMOVE_FROM_HISTORY.to_string()
+        if mode == Mode::History {
+            steps.push(REMOVE_FROM_HISTORY.to_string());
+            steps.extend(allowlist(findings));
         } else {
-            REMOVE.to_string()
-        });
-        steps.extend(allowlist(findings));
+            steps.extend(remove_from_disk(findings));
+            // A fingerprint allowlist is for files a scan meets again.
+            let files: Vec<&Finding> = findings.iter().copied().filter(|f| !is_stdin(f)).collect();
+            steps.extend(allowlist(&files));
+        }
     }
     if let Some(f) = pgp {
         let key_id = f
@@ -136,25 +141,53 @@ to .gitignore, then push again."
     steps
 }
 
+fn is_stdin(f: &Finding) -> bool {
+    f.path == "<stdin>" && f.raw_path.is_none()
+}
+
+/// `scan`: getting the key out of where it is, by where that is: a file in
+/// a git work tree, a file elsewhere on disk, or standard input.
+fn remove_from_disk(findings: &[&Finding]) -> Vec<String> {
+    let pick = |want: fn(&Finding) -> bool| -> Vec<&Finding> {
+        findings.iter().copied().filter(|f| want(f)).collect()
+    };
+    let in_repo = pick(|f| !is_stdin(f) && !f.outside_git);
+    let on_disk = pick(|f| !is_stdin(f) && f.outside_git);
+    let mut steps = Vec::new();
+    if !in_repo.is_empty() {
+        steps.push(format!(
+            "Take the file out of the repository (`git rm --cached {}`) and add it to \
+.gitignore; rewriting history hides it but does not un-leak it.",
+            unique_paths(&in_repo)
+        ));
+    }
+    if !on_disk.is_empty() {
+        steps.push(format!(
+            "Delete the key file if nothing needs it (`rm {}`), or keep it where only you \
+can read it (`~/.ssh/`, `chmod 600`) or in a secret manager; make sure no backup, sync \
+or repository took a copy.",
+            unique_paths(&on_disk)
+        ));
+    }
+    if findings.iter().any(|f| is_stdin(f)) {
+        steps.push(
+            "The key came in on standard input: remove it where that input came from \
+(the file, paste, log or clipboard history that holds it)."
+                .to_string(),
+        );
+    }
+    steps
+}
+
 fn unique_paths(findings: &[&Finding]) -> String {
-    let mut paths: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+    let mut paths: Vec<&[u8]> = findings.iter().map(|f| f.path_bytes()).collect();
     paths.sort_unstable();
     paths.dedup();
     paths
         .iter()
-        .map(|p| shell_quote(p))
+        .map(|p| super::escape::shell_word(p))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn shell_quote(s: &str) -> String {
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._/+@:".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// Generic remediation for a rule, for report formats that carry help per
@@ -194,6 +227,8 @@ mod tests {
     fn finding(path: &str, format: &str, fp: &str) -> Finding {
         Finding {
             path: path.into(),
+            raw_path: None,
+            outside_git: false,
             line: 1,
             end_line: 5,
             rule: if format == "OpenPGP" {

@@ -25,17 +25,29 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "version": env!("CARGO_PKG_VERSION"),
         "vendor": { "name": "keyscan" },
     });
-    let messages: Vec<Value> = report
-        .warnings
-        .iter()
+    let mut messages: Vec<Value> = (report.warnings.iter())
         .map(|w| json!({ "level": "warn", "value": w }))
+        .chain((report.errors.iter()).map(|e| json!({ "level": "fatal", "value": e })))
         .collect();
+    // Something could not be read: the scan failed (keyscan exits 2), and
+    // says why first.
+    let status = if report.errors.is_empty() {
+        "success"
+    } else {
+        let n = report.errors.len();
+        let why = format!(
+            "{n} object{} could not be read: not everything was scanned",
+            if n == 1 { "" } else { "s" }
+        );
+        messages.insert(0, json!({ "level": "fatal", "value": why }));
+        "failure"
+    };
     let doc = json!({
         "version": SCHEMA_VERSION,
         "vulnerabilities": report
             .findings
             .iter()
-            .map(|f| vulnerability(f, &display_path(&f.path, &root)))
+            .map(|f| vulnerability(f, &display_path(f.path_bytes(), &root)))
             .collect::<Vec<_>>(),
         "scan": {
             "analyzer": tool,
@@ -43,7 +55,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "type": "secret_detection",
             "start_time": utc_seconds(report.started.unwrap_or(now)),
             "end_time": utc_seconds(now),
-            "status": "success",
+            "status": status,
             "messages": messages,
         },
     });

@@ -1,5 +1,6 @@
 //! Text for people: where the key is, what it is, how to revoke it.
 
+use super::escape::text as esc;
 use super::{advice, Mode, Report, Style};
 use crate::scan::finding::{Finding, Status};
 use std::io::{self, Write};
@@ -31,22 +32,13 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         Mode::PrePush | Mode::PreReceive => Some("push"),
         Mode::Scan | Mode::History => None,
     };
-    let mut count = format!("{} private key{}", blocking.len(), plural(blocking.len()));
-    if report.mode == Mode::History {
-        let keys = by_key(&blocking).len();
-        count = format!(
-            "{keys} private key{} at {} location{}",
-            plural(keys),
-            blocking.len(),
-            plural(blocking.len())
-        );
-    }
+    let count = count(report.mode, &blocking, "");
     if let (Some(what), false) = (hook, blocking.is_empty()) {
         let headline = match report.scanned.as_str() {
             "" => format!("keyscan: {what} blocked: {count} found"),
             scanned => format!("keyscan: {what} blocked: {count} in {scanned}"),
         };
-        writeln!(out, "{}\n", paint.on(RED, &headline))?;
+        writeln!(out, "{}\n", paint.on(RED, &esc(&headline)))?;
     }
     let shown: Vec<&Finding> = report
         .findings
@@ -64,27 +56,20 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
     }
     if !style.quiet {
         for w in &report.warnings {
-            writeln!(out, "{} {w}", paint.on(YELLOW, "warning:"))?;
+            writeln!(out, "{} {}", paint.on(YELLOW, "warning:"), esc(w))?;
         }
     }
     if !blocking.is_empty() {
+        let ends_blank = what_to_do(report.mode, &blocking, out)?;
+        // A scan ends with its summary, the last thing a person reads.
         if hook.is_none() {
-            let summary = format!("keyscan: {count} found{}", scanned(report));
-            writeln!(out, "{}", paint.on(RED, &summary))?;
-        }
-        writeln!(out, "What to do:")?;
-        for (i, step) in advice::steps(report.mode, &blocking).iter().enumerate() {
-            // Multi-line steps (a config snippet) stay indented under their number.
-            for (n, line) in step.lines().enumerate() {
-                match (n, line.is_empty()) {
-                    (0, _) => writeln!(out, "  {}. {line}", i + 1)?,
-                    (_, true) => writeln!(out)?,
-                    (_, false) => writeln!(out, "     {line}")?,
-                }
-            }
-            if step.contains('\n') {
+            if !ends_blank {
                 writeln!(out)?;
             }
+            // "found" alone would not say that a look-alike blocks.
+            let count = self::count(report.mode, &blocking, " (blocking)");
+            let summary = format!("keyscan: {count} found{}", scanned(report));
+            writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
         }
     } else if !style.quiet {
         let unverified = report.findings.len();
@@ -97,20 +82,75 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
         } else {
             String::new()
         };
-        writeln!(
-            out,
-            "keyscan: no private keys found{}{extra}",
-            scanned(report)
-        )?;
+        let line = format!("keyscan: no private keys found{}{extra}", scanned(report));
+        writeln!(out, "{}", esc(&line))?;
     }
     Ok(())
 }
 
+/// What blocks, counted as it is: real keys (in history: keys and their
+/// locations) apart from look-alikes that block under `block_unverified`.
+fn count(mode: Mode, blocking: &[&Finding], look_alike_note: &str) -> String {
+    let (real, unverified): (Vec<&Finding>, Vec<&Finding>) = blocking
+        .iter()
+        .partition(|f| f.status != Status::Unverified);
+    let mut parts = Vec::new();
+    if !real.is_empty() || unverified.is_empty() {
+        let n = real.len();
+        parts.push(match mode {
+            Mode::History => {
+                let keys = by_key(&real).len();
+                format!(
+                    "{keys} private key{} at {n} location{}",
+                    plural(keys),
+                    plural(n)
+                )
+            }
+            _ => format!("{n} private key{}", plural(n)),
+        });
+    }
+    if !unverified.is_empty() {
+        let n = unverified.len();
+        parts.push(format!(
+            "{n} unverified look-alike{}{look_alike_note}",
+            plural(n)
+        ));
+    }
+    parts.join(" and ")
+}
+
+/// The numbered advice; true when it ended with a blank line.
+fn what_to_do(mode: Mode, blocking: &[&Finding], out: &mut dyn Write) -> io::Result<bool> {
+    writeln!(out, "What to do:")?;
+    let mut ends_blank = false;
+    for (i, step) in advice::steps(mode, blocking).iter().enumerate() {
+        // Multi-line steps (a config snippet) stay indented under their number.
+        for (n, line) in step.lines().enumerate() {
+            match (n, line.is_empty()) {
+                (0, _) => writeln!(out, "  {}. {line}", i + 1)?,
+                (_, true) => writeln!(out)?,
+                (_, false) => writeln!(out, "     {line}")?,
+            }
+        }
+        ends_blank = step.contains('\n');
+        if ends_blank {
+            writeln!(out)?;
+        }
+    }
+    Ok(ends_blank)
+}
+
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let head = heading(f.status, paint);
-    writeln!(out, "{} {head}", paint.on(BOLD, &place(f)))?;
-    let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+    writeln!(out, "{} {head}", paint.on(BOLD, &esc(&place(f))))?;
+    let mut row = |name: &str, value: &str| {
+        writeln!(
+            out,
+            "    {} {}",
+            paint.on(DIM, &format!("{name:<12}")),
+            esc(value)
+        )
+    };
     row("type", &format!("{}, {}", f.key_type, f.format))?;
     row("status", f.status.as_str())?;
     row("rule", &f.rule)?;
@@ -237,9 +277,20 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
     } else {
         summary.push_str(&format!(", still in {}", still.join(", ")));
     }
-    writeln!(out, "{} {head}: {summary}", paint.on(BOLD, id))?;
-    let mut row =
-        |name: &str, value: &str| writeln!(out, "    {:<12} {value}", paint.on(DIM, name));
+    writeln!(
+        out,
+        "{} {head}: {}",
+        paint.on(BOLD, &esc(id)),
+        esc(&summary)
+    )?;
+    let mut row = |name: &str, value: &str| {
+        writeln!(
+            out,
+            "    {} {}",
+            paint.on(DIM, &format!("{name:<12}")),
+            esc(value)
+        )
+    };
     row("type", &format!("{}, {}", first.key_type, first.format))?;
     row("status", first.status.as_str())?;
     if let Some(pk) = &first.public_key {
@@ -301,6 +352,8 @@ mod tests {
         Report {
             findings: vec![Finding {
                 path: "deploy/k.pem".into(),
+                raw_path: None,
+                outside_git: false,
                 line: 1,
                 end_line: 7,
                 rule: "openssh-private-key".into(),
@@ -352,6 +405,72 @@ mod tests {
     }
 
     #[test]
+    fn a_blocking_look_alike_is_not_counted_as_a_private_key() {
+        let mut r = report(Mode::PreCommit, "the staged changes");
+        r.findings[0].status = Status::Unverified;
+        let text = shown(&r);
+        assert!(
+            text.starts_with(
+                "keyscan: commit blocked: 1 unverified look-alike in the staged changes\n"
+            ),
+            "{text}"
+        );
+        r.mode = Mode::History;
+        r.findings
+            .push(report(Mode::History, "").findings.remove(0));
+        assert!(
+            shown(&r).ends_with(
+                "keyscan: 1 private key at 1 location and 1 unverified look-alike (blocking) found in the staged changes\n"
+            ),
+            "{}",
+            shown(&r)
+        );
+    }
+
+    #[test]
+    fn colour_codes_wrap_padded_fields_in_every_mode() {
+        let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        for mode in [Mode::Scan, Mode::PreCommit, Mode::History, Mode::PreReceive] {
+            let r = report(mode, "2 commits");
+            let mut out = Vec::new();
+            let style = Style {
+                color: true,
+                quiet: false,
+            };
+            render(&r, &style, &mut out).unwrap();
+            let coloured = String::from_utf8(out).unwrap();
+            assert_eq!(sgr.replace_all(&coloured, ""), shown(&r), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn values_from_the_input_are_escaped_in_every_mode() {
+        for mode in [Mode::Scan, Mode::PreCommit, Mode::History, Mode::PreReceive] {
+            let mut r = report(mode, "1 ref \x1b[2J");
+            let f = &mut r.findings[0];
+            f.path = "a\nb\u{202e}".into();
+            f.key_type = "RSA\x1b[8m".into();
+            f.note = Some("header \u{9b}31m".into());
+            f.redacted = "-----BEGIN \x1b[8m PRIVATE KEY-----".into();
+            f.still_in = Some(vec!["refs/heads/\u{2066}x".into()]);
+            f.commit = Some(CommitInfo {
+                id: "0123abcd".into(),
+                author: Some("Eve\x1b[8m".into()),
+                email: Some("e\x07@x".into()),
+                r#ref: Some("refs/heads/\u{202e}x".into()),
+                ..CommitInfo::default()
+            });
+            r.warnings.push("skipped a\rb: \u{2028}".into());
+            let text = shown(&r);
+            let bad =
+                |c: char| c.is_control() && c != '\n' || "\u{202e}\u{2066}\u{2028}".contains(c);
+            assert!(!text.chars().any(bad), "{mode:?}: {text:?}");
+            assert!(text.contains(r"RSA\x1b[8m"), "{text}");
+            assert!(text.contains(r"a\x0ab\u{202e}"), "{text}");
+        }
+    }
+
+    #[test]
     fn history_ends_with_a_summary_and_rotation_first() {
         let text = shown(&report(Mode::History, "40 commits"));
         // History groups by key: the fingerprint heads the group, each
@@ -364,8 +483,9 @@ mod tests {
             text.contains("    at           deploy/k.pem:1-7  commit 0123abcd  (deleted)"),
             "{text}"
         );
+        assert!(text.contains("\nWhat to do:\n  1. Rotate"), "{text}");
         assert!(
-            text.contains("keyscan: 1 private key at 1 location found in 40 commits\nWhat to do:\n  1. Rotate"),
+            text.ends_with("\n\nkeyscan: 1 private key at 1 location found in 40 commits\n"),
             "{text}"
         );
     }

@@ -4,9 +4,13 @@ use super::Report;
 use std::io::{self, Write};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // Read errors stay in `warnings` (as `error: ...`), where they always were.
+    let warnings: Vec<String> = (report.warnings.iter().cloned())
+        .chain(report.errors.iter().map(|e| format!("error: {e}")))
+        .collect();
     let doc = serde_json::json!({
         "findings": report.findings,
-        "warnings": report.warnings,
+        "warnings": warnings,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -22,6 +26,8 @@ mod tests {
         let report = Report {
             findings: vec![Finding {
                 path: "a.pem".into(),
+                raw_path: None,
+                outside_git: false,
                 line: 3,
                 end_line: 9,
                 rule: "pem-private-key".into(),

@@ -3,6 +3,7 @@
 //! wording helpers every layer's messages share.
 
 mod advice;
+pub mod escape;
 mod gitlab;
 mod human;
 mod json;
@@ -44,6 +45,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Not findings but worth knowing: skipped files, loose permissions.
     pub warnings: Vec<String>,
+    /// What could not be read (e.g. blobs a partial clone lacks): the run
+    /// did not see everything, fails (exit 2), and machine reports say so.
+    pub errors: Vec<String>,
     /// What was scanned, for the summary line ("3 files", "5 staged files").
     pub scanned: String,
     pub mode: Mode,

@@ -47,10 +47,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !home.is_empty() {
         driver["informationUri"] = json!(home);
     }
-    let notifications: Vec<Value> = report
-        .warnings
-        .iter()
+    let notifications: Vec<Value> = (report.warnings.iter())
         .map(|w| json!({ "level": "warning", "message": { "text": sentence(w) } }))
+        .chain(
+            (report.errors.iter())
+                .map(|e| json!({ "level": "error", "message": { "text": sentence(e) } })),
+        )
         .collect();
     let doc = json!({
         "$schema": SCHEMA,
@@ -59,7 +61,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "tool": { "driver": driver },
             "originalUriBaseIds": { SRCROOT: { "uri": root_uri(&root) } },
             "invocations": [{
-                "executionSuccessful": true,
+                // Not when something could not be read: keyscan exits 2.
+                "executionSuccessful": report.errors.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
@@ -101,7 +104,7 @@ fn result(f: &Finding, rule_index: usize, root: &std::path::Path) -> Value {
         "level": if f.blocking { "error" } else { "warning" },
         "message": { "text": message(f) },
     });
-    let artifact = match file_uri(&f.path, root) {
+    let artifact = match file_uri(f.path_bytes(), root) {
         FileUri::UnderRoot(uri) => Some(json!({ "uri": uri, "uriBaseId": SRCROOT })),
         FileUri::Absolute(uri) => Some(json!({ "uri": uri })),
         FileUri::NoFile => None,

@@ -123,7 +123,16 @@ pub struct CommitInfo {
 /// One private key found somewhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// Where, for people and JSON: bytes that are not UTF-8 shown as `\xff`.
     pub path: String,
+    /// The path's real bytes when they are not UTF-8, for URIs and shell
+    /// words that must name the real file.
+    #[serde(skip)]
+    pub raw_path: Option<Vec<u8>>,
+    /// `scan`: the file is outside every git work tree (or git ignores it),
+    /// so the advice does not say `git rm`. Not serialised.
+    #[serde(skip)]
+    pub outside_git: bool,
     /// 1-based line where the key starts.
     pub line: usize,
     pub end_line: usize,
@@ -153,4 +162,11 @@ pub struct Finding {
     pub redacted: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Finding {
+    /// The path's real bytes.
+    pub fn path_bytes(&self) -> &[u8] {
+        self.raw_path.as_deref().unwrap_or(self.path.as_bytes())
+    }
 }

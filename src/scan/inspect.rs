@@ -7,6 +7,7 @@
 //! fingerprints and the public half only.
 
 use crate::policy::Policy;
+use crate::report::escape;
 use crate::rules::{self, Engine};
 use crate::scan::finding::AwsFingerprints;
 use crate::scan::Scanner;
@@ -190,12 +191,13 @@ fn size_and_type(key: &KeyData) -> (Option<usize>, &'static str) {
 /// The human listing.
 pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
     for k in keys {
-        writeln!(
-            out,
+        let head = format!(
             "{}:{}  {}, {} ({})",
             k.path, k.line, k.key_type, k.format, k.status
-        )?;
-        let mut row = |name: &str, value: &str| writeln!(out, "    {name:<12} {value}");
+        );
+        writeln!(out, "{}", escape::text(&head))?;
+        let mut row =
+            |name: &str, value: &str| writeln!(out, "    {name:<12} {}", escape::text(value));
         let keygen = |fp: &str| match (&k.bits, &k.ssh_type) {
             (Some(b), Some(t)) => format!("{b} {fp} ({t})"),
             _ => fp.to_string(),

@@ -159,6 +159,8 @@ impl Scanner {
         let info = hit.info;
         Finding {
             path: origin.path.clone(),
+            raw_path: None,
+            outside_git: false,
             line: hit.line,
             end_line: hit.end_line,
             rule: hit.rule,

@@ -101,8 +101,18 @@ struct FileResult {
     bytes: u64,
 }
 
+/// A file's path as findings show it: as given, without `./` parts (as
+/// the baseline records it); with its raw bytes when they are not UTF-8.
+fn shown_path(path: &Path) -> (String, Option<Vec<u8>>) {
+    let clean: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    crate::report::escape::path(clean.as_os_str().as_encoded_bytes())
+}
+
 fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
-    let shown = path.display().to_string();
+    let (shown, raw_path) = shown_path(path);
     let mut result = FileResult {
         findings: Vec::new(),
         warnings: Vec::new(),
@@ -122,6 +132,11 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
             }
         }
         Err(err) => result.warnings.push(format!("skipped {shown}: {err:#}")),
+    }
+    let outside_git = !result.findings.is_empty() && !tracked_by_git(path);
+    for f in &mut result.findings {
+        f.raw_path.clone_from(&raw_path);
+        f.outside_git = outside_git;
     }
     let real_key = result
         .findings

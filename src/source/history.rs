@@ -268,13 +268,15 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 .or_insert_with(|| commit_info(&repo.repo, &id))
                 .clone()
         });
+        let (shown, raw_path) = crate::report::escape::path(path);
         let origin = Origin {
-            path: String::from_utf8_lossy(path).into_owned(),
+            path: shown,
             blob: Some(blob.to_string()),
             commit,
         };
         for hit in &hits[blob] {
             let mut f = scanner.finding(hit.clone(), &origin);
+            f.raw_path = raw_path.clone();
             f.still_in = Some(still_in.clone());
             out.findings.push(f);
         }

@@ -202,7 +202,7 @@ pub fn scan_push(
                                     r#ref: name.clone(),
                                     commit: None,
                                     tag: u.new,
-                                    path: String::from_utf8_lossy(path).into_owned(),
+                                    path: crate::report::escape::bytes(path),
                                 },
                             );
                         }
@@ -272,7 +272,7 @@ pub fn scan_push(
                             r#ref: name.clone(),
                             commit: Some(*id),
                             tag: None,
-                            path: String::from_utf8_lossy(path).into_owned(),
+                            path: crate::report::escape::bytes(path),
                         },
                     );
                 }

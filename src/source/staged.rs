@@ -225,7 +225,7 @@ fn parse_diff_index(raw: &[u8]) -> Result<Vec<StagedFile>> {
         }
         let old = Oid::from_str(old_oid).context("git diff-index: bad object id")?;
         out.push(StagedFile {
-            path: String::from_utf8_lossy(path).into_owned(),
+            path: crate::report::escape::bytes(path),
             old: (!old.is_zero()).then_some(old),
             new: Oid::from_str(new_oid).context("git diff-index: bad object id")?,
         });
@@ -250,7 +250,7 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
             continue;
         }
         out.push(StagedFile {
-            path: String::from_utf8_lossy(&entry[tab + 1..]).into_owned(),
+            path: crate::report::escape::bytes(&entry[tab + 1..]),
             old: None,
             new: Oid::from_str(oid).context("git ls-files: bad object id")?,
         });
@@ -309,7 +309,7 @@ fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>>
             .path_bytes()
             .context("libgit2 diff: a staged file without a path")?;
         out.push(StagedFile {
-            path: String::from_utf8_lossy(path).into_owned(),
+            path: crate::report::escape::bytes(path),
             old: old.filter(|id| !id.is_zero()),
             new: new.id(),
         });

@@ -194,7 +194,7 @@ fn policy_max_file_size_and_binaries() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(
-        all.contains("skipped ./big.key: 4") && all.contains("max_file_size (2048 bytes)"),
+        all.contains("skipped big.key: 4") && all.contains("max_file_size (2048 bytes)"),
         "{all}"
     );
 

@@ -621,3 +621,76 @@ fn the_readme_documents_every_json_field() {
         );
     }
 }
+
+/// A blobless partial clone lacks old blobs: keyscan exits 2, and the
+/// GitLab and SARIF reports say the scan failed, and why, instead of
+/// `success`.
+#[test]
+fn reports_from_a_partial_clone_say_the_scan_failed() {
+    let r = TempRepo::new();
+    r.ok(&["config", "uploadpack.allowFilter", "true"]);
+    r.write("notes.txt", "version one\n");
+    r.ok(&["add", "-A"]);
+    r.ok(&["commit", "-q", "-m", "one"]);
+    let old_blob = r.ok(&["rev-parse", "HEAD:notes.txt"]);
+    let (key, _) = ed25519(&r.home, "tip");
+    r.write("notes.txt", "version two\n");
+    r.write("tip.key", &fs::read_to_string(key).unwrap());
+    r.ok(&["add", "-A"]);
+    r.ok(&["commit", "-q", "-m", "two"]);
+    let partial = r.home.join("partial");
+    let url = format!("file://{}", r.dir.display());
+    r.ok(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        &url,
+        partial.to_str().unwrap(),
+    ]);
+
+    let run = |format: &str| -> (i32, Value) {
+        let out = r
+            .command(bin(), &partial)
+            .args(["--format", format, "history"])
+            .output()
+            .unwrap();
+        let doc =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    let (code, doc) = run("gitlab");
+    assert_eq!(code, 2, "{doc:#}");
+    let errors = gitlab_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    let scan = &doc["scan"];
+    assert_eq!(scan["status"], "failure", "{doc:#}");
+    assert_eq!(scan["messages"][0]["level"], "fatal", "{doc:#}");
+    assert!(
+        scan["messages"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read: not everything was scanned"),
+        "{doc:#}"
+    );
+    let messages = scan["messages"].to_string();
+    assert!(messages.contains(&old_blob), "{doc:#}");
+    assert_eq!(
+        doc["vulnerabilities"].as_array().unwrap().len(),
+        1,
+        "{doc:#}"
+    );
+
+    let (code, doc) = run("sarif");
+    assert_eq!(code, 2);
+    let invocation = &doc["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{doc:#}");
+    assert!(invocation["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["level"] == "error" && n.to_string().contains(&old_blob)));
+
+    let (code, doc) = run("json");
+    assert_eq!(code, 2);
+    assert!(doc["warnings"].to_string().contains(&old_blob), "{doc:#}");
+}

@@ -394,3 +394,250 @@ fn rules_command_checks_examples() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("rule never in r.toml: example 1 is not matched"));
 }
+
+/// Bytes a terminal would obey, or that are no UTF-8: none may reach it raw.
+fn assert_no_raw_controls(text: &[u8], what: &str) {
+    let shown = String::from_utf8_lossy(text);
+    for (i, c) in shown.char_indices() {
+        let bad = matches!(c, '\x00'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+            || c == '\u{fffd}';
+        assert!(!bad, "{what}: raw {c:?} at {i} in:\n{shown}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_cannot_hide_or_forge_report_lines() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (path, _) = ed25519(dir, "id_ed25519");
+    let key = fs::read(&path).unwrap();
+    fs::remove_file(&path).unwrap();
+    fs::remove_file(path.with_extension("pub")).unwrap();
+    let names: [&[u8]; 4] = [
+        b"a\x1b[8mhidden",
+        b"b\nkeyscan: no private keys found",
+        "c\u{202e}mep.txt".as_bytes(),
+        b"d\xff.pem",
+    ];
+    for name in names {
+        fs::write(dir.join(OsStr::from_bytes(name)), &key).unwrap();
+    }
+    let out = keyscan(dir, &["scan"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_raw_controls(&out.stdout, "human");
+    let human = String::from_utf8_lossy(&out.stdout);
+    for shown in [
+        r"a\x1b[8mhidden:1-7 private key",
+        r"b\x0akeyscan: no private keys found:1-7 private key",
+        r"c\u{202e}mep.txt:1-7 private key",
+        r"d\xff.pem:1-7 private key",
+    ] {
+        assert!(
+            human.lines().any(|l| l.starts_with(shown)),
+            "missing {shown:?} in:\n{human}"
+        );
+    }
+    // Each report line is one the report wrote: the newline forged none.
+    assert!(
+        !human
+            .lines()
+            .any(|l| l.starts_with("keyscan: no private keys")),
+        "{human}"
+    );
+
+    // JSON keeps real characters (escaped by JSON) and shows the 0xFF byte.
+    let (_, v) = json(dir, &["scan"], None);
+    let mut paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "a\x1b[8mhidden",
+            "b\nkeyscan: no private keys found",
+            "c\u{202e}mep.txt",
+            r"d\xff.pem"
+        ]
+    );
+
+    // SARIF URIs percent-encode the real bytes, GitLab shows them escaped.
+    let out = keyscan(dir, &["--format", "sarif", "scan"], None);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut uris: Vec<String> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    uris.sort_unstable();
+    assert_eq!(
+        uris,
+        [
+            "a%1B%5B8mhidden",
+            "b%0Akeyscan%3A%20no%20private%20keys%20found",
+            "c%E2%80%AEmep.txt",
+            "d%FF.pem"
+        ]
+    );
+    let out = keyscan(dir, &["--format", "gitlab", "scan"], None);
+    let gl: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = gl["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["location"]["file"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&r"d\xff.pem"), "{files:?}");
+}
+
+/// `keyscan scan`, `scan .`, `scan ./x` and `scan ././d`: paths as the
+/// baseline records them, without a leading `./`, in human and JSON output.
+#[test]
+fn paths_are_printed_without_a_leading_dot_slash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir(dir.join("d")).unwrap();
+    ed25519(&dir.join("d"), "id_ed25519");
+    for (args, want) in [
+        (&["scan"][..], "d/id_ed25519"),
+        (&["scan", "."], "d/id_ed25519"),
+        (&["scan", "./d/id_ed25519"], "d/id_ed25519"),
+        (&["scan", "././d"], "d/id_ed25519"),
+        (&["scan", "d/./id_ed25519"], "d/id_ed25519"),
+    ] {
+        let out = keyscan(dir, args, None);
+        let human = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            human.starts_with(&format!("{want}:1-7 private key\n")),
+            "{args:?}: {human}"
+        );
+        assert!(!human.contains("./"), "{args:?}: {human}");
+        let (_, v) = json(dir, args, None);
+        assert_eq!(findings(&v)[0]["path"], want, "{args:?}");
+    }
+    // The baseline records the same path, and the scan then passes.
+    let out = keyscan(dir, &["scan", "--write-baseline", "b.json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("b.json")).unwrap()).unwrap();
+    assert_eq!(b["keys"][0]["locations"][0]["path"], "d/id_ed25519", "{b}");
+    let out = keyscan(
+        dir,
+        &["scan", "./d", "--baseline", "b.json", "--baseline-strict"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// On a terminal (`--color always`) the fields keep their alignment: the
+/// coloured report is the plain one plus colour codes.
+#[test]
+fn colours_do_not_break_the_alignment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    rsa_pem(dir, "deploy.pem");
+    let plain = keyscan(dir, &["--color", "never", "scan"], None);
+    let coloured = keyscan(dir, &["--color", "always", "scan"], None);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    let coloured = String::from_utf8(coloured.stdout).unwrap();
+    assert!(
+        coloured.contains("\x1b[2mtype        \x1b[0m RSA 2048"),
+        "{coloured:?}"
+    );
+    let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+    assert_eq!(sgr.replace_all(&coloured, ""), plain);
+    assert!(
+        plain.contains("\n    type         RSA 2048, PKCS#1\n"),
+        "{plain}"
+    );
+}
+
+/// The summary counts keys and locations apart, and does not call a
+/// look-alike that blocks (`block_unverified`) a private key.
+#[test]
+fn summary_counts_say_what_was_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (key, _) = ed25519(dir, "one");
+    let key = fs::read(key).unwrap();
+    fs::remove_file(dir.join("one")).unwrap();
+    fs::remove_file(dir.join("one.pub")).unwrap();
+    fs::create_dir_all(dir.join("a")).unwrap();
+    fs::create_dir_all(dir.join("b")).unwrap();
+    fs::write(dir.join("a/id"), &key).unwrap();
+    fs::write(dir.join("b/id"), &key).unwrap();
+    let last_line = |out: &std::process::Output| -> String {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout.lines().last().unwrap_or("").to_string()
+    };
+    let out = keyscan(dir, &["scan", "--write-baseline", "b.json"], None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: no private keys found in 2 files (1 known key (2 locations) suppressed by baseline)"
+    );
+    ed25519(&dir.join("a"), "other");
+    let out = keyscan(dir, &["scan", "a", "b", "--baseline", "b.json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 private key found in 4 files (1 known key (2 locations) suppressed by baseline)"
+    );
+    fs::remove_file(dir.join("a/other")).unwrap();
+    fs::remove_file(dir.join("b/id")).unwrap();
+    let out = keyscan(dir, &["scan", "a", "--baseline", "b.json"], None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: no private keys found in 2 files (1 known key suppressed by baseline)"
+    );
+
+    // A look-alike that blocks under block_unverified is not a private key.
+    let (path, _) = rsa_pem(dir, "k.pem");
+    let mut lines: Vec<String> = key_text(&path).lines().map(String::from).collect();
+    lines[10] = "A".repeat(64);
+    lines.truncate(18);
+    lines.push("-----END RSA PRIVATE KEY-----".into());
+    fs::write(dir.join("broken.pem"), lines.join("\n")).unwrap();
+    fs::write(
+        dir.join("strict.toml"),
+        "[policy]\nblock_unverified = true\n",
+    )
+    .unwrap();
+    let strict = ["--config", "strict.toml", "scan"];
+    let out = keyscan(dir, &[&strict[..], &["broken.pem"]].concat(), None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 unverified look-alike (blocking) found in 1 file"
+    );
+    let out = keyscan(dir, &[&strict[..], &["broken.pem", "k.pem"]].concat(), None);
+    assert_eq!(
+        last_line(&out),
+        "keyscan: 1 private key and 1 unverified look-alike (blocking) found in 2 files"
+    );
+}
