@@ -922,3 +922,57 @@ fn without_git_on_path_libgit2_gives_the_same_verdicts() {
     r.ok(&["add", "-A"]);
     assert_eq!(run(&r), 1);
 }
+
+// Issue 13, item 4: only an exact LFS pointer is skipped.
+#[test]
+fn an_lfs_pointer_with_an_extra_line_is_scanned() {
+    let r = Repo::new();
+    let pointer = "version https://git-lfs.github.com/spec/v1\n\
+                   oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n\
+                   size 12345\n";
+    r.write("assets/big.bin", pointer);
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    let b64 = {
+        use std::io::Write;
+        let mut child = Command::new("base64")
+            .args(["-w", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("base64 is needed by this test");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(key.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let percent: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    for note in [b64, percent] {
+        let file = format!("{pointer}x-note {note}\n");
+        r.write("assets/big.bin", &file);
+        let out = r.keyscan(&["scan", "assets/big.bin"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        r.ok(&["add", "assets/big.bin"]);
+        r.blocked(&[], "assets/big.bin");
+    }
+    // An exact pointer with an extension line still passes.
+    r.write(
+        "assets/big.bin",
+        &pointer.replace(
+            "oid",
+            "ext-0-foo sha256:5d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\noid",
+        ),
+    );
+    r.ok(&["add", "assets/big.bin"]);
+    r.allowed(&[]);
+}

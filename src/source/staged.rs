@@ -48,37 +48,69 @@ pub enum Lister {
 /// More staged files than this are scanned in parallel.
 const PARALLEL_FROM: usize = 8;
 
-/// Git LFS pointer files are small, start with this line and hold only
-/// `key value` lines; they hold no content, so they are skipped.
-const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
+/// Git LFS pointer files hold no content, so they are skipped; they are
+/// small and start with this line.
+const LFS_VERSION: &str = "version https://git-lfs.github.com/spec/v1";
 const LFS_POINTER_MAX: usize = 1024;
 
-/// A Git LFS pointer, strictly: anything else in the file (a key pasted
-/// under the pointer) makes it a file to scan.
+/// A Git LFS pointer, exactly as the spec writes one: the version line,
+/// then `ext-N-name sha256:<hex>` lines, `oid sha256:<64 hex>` and
+/// `size <digits>`, keys sorted, each line ended by LF, under 1 KiB.
+/// Anything else (an extra key, a key pasted under it) is scanned.
 fn is_lfs_pointer(data: &[u8]) -> bool {
-    if data.len() >= LFS_POINTER_MAX || !data.starts_with(LFS_POINTER) {
+    if data.len() >= LFS_POINTER_MAX || !data.ends_with(b"\n") {
         return false;
     }
-    let Ok(text) = std::str::from_utf8(data) else {
+    let Ok(text) = std::str::from_utf8(&data[..data.len() - 1]) else {
         return false;
     };
-    let mut oid = false;
-    let mut size = false;
-    for line in text.lines() {
+    let mut lines = text.split('\n');
+    if lines.next() != Some(LFS_VERSION) {
+        return false;
+    }
+    let mut last = "";
+    let mut seen = (false, false);
+    for line in lines {
         let Some((key, value)) = line.split_once(' ') else {
             return false;
         };
-        let key_ok = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !key_ok || value.is_empty() || value.contains(' ') {
+        let ok = match key {
+            "oid" => sha256_oid(value),
+            "size" => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+            _ => lfs_extension(key) && sha256_oid(value),
+        };
+        if !ok || key <= last {
             return false;
         }
-        oid |= key == "oid";
-        size |= key == "size";
+        seen.0 |= key == "oid";
+        seen.1 |= key == "size";
+        last = key;
     }
-    oid && size
+    seen == (true, true)
+}
+
+/// `sha256:` and 64 lowercase hex digits.
+fn sha256_oid(value: &str) -> bool {
+    value.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `ext-<digit>-<name>`, a pointer extension's key.
+fn lfs_extension(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("ext-") else {
+        return false;
+    };
+    let mut parts = rest.splitn(2, '-');
+    let (Some(n), Some(name)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    n.len() == 1
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Findings in the staged changes of the repository git points us at
@@ -472,17 +504,32 @@ mod tests {
 
     #[test]
     fn lfs_pointers_strictly() {
-        let p = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+        let oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+        let p =
+            format!("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n");
         assert!(is_lfs_pointer(p.as_bytes()));
-        let ext = p.replace("oid", "ext-0-foo sha256:00\noid");
+        let ext = p.replace("oid", &format!("ext-0-foo sha256:{oid}\noid"));
         assert!(is_lfs_pointer(ext.as_bytes()));
-        let with_key =
-            format!("{p}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n");
-        assert!(!is_lfs_pointer(with_key.as_bytes()));
-        assert!(!is_lfs_pointer(
-            b"version https://git-lfs.github.com/spec/v1\nsize 1\n"
+        let not = |text: &str| assert!(!is_lfs_pointer(text.as_bytes()), "{text}");
+        not(&format!(
+            "{p}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
         ));
-        assert!(!is_lfs_pointer(b"oid sha256:00\nsize 1\n"));
+        not(&format!("{p}x-note LS0tLS1CRUdJTiBPUEVOU1NI\n"));
+        not(&p.replace("oid", "note LS0tLS1CRUdJTi\noid"));
+        not(&p.replace("size 12345\n", "size 12345\noid sha256:00\n"));
+        not(&ext.replace("ext-0-foo sha256:", "ext-0-foo sha256:LS0t"));
+        not(&p.replace(oid, &oid.to_uppercase()));
+        not(&p.replace(oid, &oid[1..]));
+        not(&p.replace("12345", "12345%"));
+        not(&p.replace('\n', "\r\n"));
+        not(&p[..p.len() - 1]);
+        not(&format!("{p}\n"));
+        not("version https://git-lfs.github.com/spec/v1\nsize 1\n");
+        not(&format!("oid sha256:{oid}\nsize 1\n"));
+        not(&format!(
+            "size 1\nversion https://git-lfs.github.com/spec/v1\noid sha256:{oid}\n"
+        ));
+        not(&format!("{p}{}", "ext-1-x sha256:0\n".repeat(80)));
     }
 
     #[test]
