@@ -921,6 +921,20 @@ fn without_git_on_path_libgit2_gives_the_same_verdicts() {
     );
     r.ok(&["add", "-A"]);
     assert_eq!(run(&r), 1);
+    r.ok(&["reset", "-q", "--hard"]);
+    // A symlink holding a key, then the same blob as a file (type change).
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&old, r.dir.join("link")).unwrap();
+        r.ok(&["add", "link"]);
+        assert_eq!(run(&r), 1);
+        r.setup_commit("a link");
+        fs::remove_file(r.dir.join("link")).unwrap();
+        r.write("link", &old);
+        r.ok(&["add", "link"]);
+        assert_eq!(run(&r), 1);
+        r.setup_commit("a file");
+    }
 }
 
 // Issue 13, item 4: only an exact LFS pointer is skipped.
@@ -974,5 +988,38 @@ fn an_lfs_pointer_with_an_extra_line_is_scanned() {
         ),
     );
     r.ok(&["add", "assets/big.bin"]);
+    r.allowed(&[]);
+}
+
+// Issue 13, item 2: a symlink's target is content too.
+#[cfg(unix)]
+#[test]
+fn a_symlink_whose_target_is_a_key_and_its_type_change_are_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    std::os::unix::fs::symlink(&key, r.dir.join("id_link")).unwrap();
+    r.ok(&["add", "id_link"]);
+    assert_eq!(r.ok(&["ls-files", "-s", "id_link"])[..6], *"120000");
+    r.blocked(&[], "id_link");
+
+    // Committed anyway (before keyscan), then made a regular file holding
+    // the same bytes: 120000 -> 100644, the same blob, new content there.
+    r.ok(&["commit", "-q", "--no-verify", "-m", "a link"]);
+    fs::remove_file(r.dir.join("id_link")).unwrap();
+    r.write("id_link", &key);
+    r.ok(&["add", "id_link"]);
+    let raw = r.ok(&["diff", "--cached", "--raw", "--no-abbrev"]);
+    assert!(raw.starts_with(":120000 100644"), "{raw}");
+    let (old, new) = (&raw[15..55], &raw[56..96]);
+    assert_eq!(old, new, "{raw}");
+    r.blocked(&[], "id_link");
+
+    // A mode change of a file that stays a file adds nothing.
+    r.ok(&["commit", "-q", "--no-verify", "-m", "a file"]);
+    make_executable(&r.dir.join("id_link"));
+    r.ok(&["add", "id_link"]);
     r.allowed(&[]);
 }

@@ -29,9 +29,13 @@ use std::process::Command;
 pub struct StagedFile {
     /// Path in the new tree, relative to the top of the work tree.
     pub path: String,
-    /// The blob the change starts from; `None` for an added file.
+    /// Where a rename or copy comes from; `None` when the path is the same.
+    pub old_path: Option<String>,
+    /// The blob the change starts from; `None` for an added file, and for a
+    /// type change (a symlink or submodule that became a file, or the
+    /// reverse): all of it is new at that path.
     pub old: Option<Oid>,
-    /// The staged blob.
+    /// The staged blob (a file's content or a symlink's target).
     pub new: Oid,
 }
 
@@ -155,9 +159,10 @@ fn open() -> Result<Repository> {
     })
 }
 
-/// The staged files whose new side is a regular or executable blob:
-/// additions, modifications, renames, copies and type changes. Deletions,
-/// symlinks and submodules are left out.
+/// The staged files whose new side is a blob (a regular or executable
+/// file, or a symlink, whose target's name is its content): additions,
+/// modifications, renames, copies and type changes. Deletions and
+/// submodules are left out.
 pub fn staged_files(repo: &Repository, lister: Lister) -> Result<Vec<StagedFile>> {
     let head = head_tree_id(repo)?;
     if lister == Lister::Git {
@@ -245,20 +250,27 @@ fn parse_diff_index(raw: &[u8]) -> Result<Vec<StagedFile>> {
     while let Some(meta) = fields.next() {
         let meta = std::str::from_utf8(meta).context("unexpected git diff-index output")?;
         let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
-        let [_, new_mode, old_oid, new_oid, status] = parts[..] else {
+        let [old_mode, new_mode, old_oid, new_oid, status] = parts[..] else {
             bail!("unexpected git diff-index output: {meta}");
         };
         let mut path = fields.next().context("git diff-index: missing path")?;
+        let mut old_path = None;
         if status.starts_with('R') || status.starts_with('C') {
+            old_path = Some(String::from_utf8_lossy(path).into_owned());
             path = fields.next().context("git diff-index: missing new path")?;
         }
-        if status.starts_with('D') || status.starts_with('U') || !is_file_mode(new_mode) {
+        let Some(kind) = blob_kind(new_mode) else {
+            continue;
+        };
+        if status.starts_with('D') || status.starts_with('U') {
             continue;
         }
         let old = Oid::from_str(old_oid).context("git diff-index: bad object id")?;
+        let same_kind = blob_kind(old_mode) == Some(kind);
         out.push(StagedFile {
             path: String::from_utf8_lossy(path).into_owned(),
-            old: (!old.is_zero()).then_some(old),
+            old_path,
+            old: (!old.is_zero() && same_kind).then_some(old),
             new: Oid::from_str(new_oid).context("git diff-index: bad object id")?,
         });
     }
@@ -278,11 +290,12 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
         let [mode, oid, _stage] = parts[..] else {
             bail!("unexpected git ls-files output: {meta}");
         };
-        if !is_file_mode(mode) {
+        if blob_kind(mode).is_none() {
             continue;
         }
         out.push(StagedFile {
             path: String::from_utf8_lossy(&entry[tab + 1..]).into_owned(),
+            old_path: None,
             old: None,
             new: Oid::from_str(oid).context("git ls-files: bad object id")?,
         });
@@ -290,9 +303,31 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
     Ok(out)
 }
 
-/// Regular and executable files; not symlinks (120000) or submodules (160000).
-fn is_file_mode(mode: &str) -> bool {
-    mode == "100644" || mode == "100755"
+/// What a tree entry's blob is, by its mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlobKind {
+    /// A regular or executable file: its content.
+    File,
+    /// A symlink: its target's name, which can hold anything.
+    Link,
+}
+
+/// Files (100644, 100755) and symlinks (120000); `None` for submodules
+/// (160000, a commit, not a blob) and absent entries.
+fn blob_kind(mode: &str) -> Option<BlobKind> {
+    match mode {
+        "100644" | "100755" => Some(BlobKind::File),
+        "120000" => Some(BlobKind::Link),
+        _ => None,
+    }
+}
+
+fn libgit2_kind(mode: FileMode) -> Option<BlobKind> {
+    match mode {
+        FileMode::Blob | FileMode::BlobExecutable => Some(BlobKind::File),
+        FileMode::Link => Some(BlobKind::Link),
+        _ => None,
+    }
 }
 
 /// The same list from libgit2: HEAD's tree (or the empty tree) against the
@@ -329,20 +364,29 @@ fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>>
         let old = match delta.status() {
             Delta::Added => None,
             Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange => {
-                Some(delta.old_file().id())
+                Some(delta.old_file())
             }
             _ => continue,
         };
         let new = delta.new_file();
-        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+        let Some(kind) = libgit2_kind(new.mode()) else {
             continue;
-        }
+        };
         let path = new
             .path_bytes()
             .context("libgit2 diff: a staged file without a path")?;
+        let old_path = old
+            .as_ref()
+            .and_then(|o| o.path_bytes())
+            .filter(|p| *p != path)
+            .map(|p| String::from_utf8_lossy(p).into_owned());
         out.push(StagedFile {
             path: String::from_utf8_lossy(path).into_owned(),
-            old: old.filter(|id| !id.is_zero()),
+            old_path,
+            old: old
+                .filter(|o| libgit2_kind(o.mode()) == Some(kind))
+                .map(|o| o.id())
+                .filter(|id| !id.is_zero()),
             new: new.id(),
         });
     }
@@ -480,11 +524,15 @@ mod tests {
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["new.pem", "mod.txt", "new name", "copy", "was-link"]
+            ["new.pem", "mod.txt", "new name", "copy", "link", "was-link"]
         );
         assert!(c[0].old.is_none());
         assert_eq!(c[1].old.unwrap().to_string(), a);
+        assert_eq!(c[1].old_path, None);
+        assert_eq!(c[2].old_path.as_deref(), Some("old name"));
         assert_eq!(c[3].old.unwrap().to_string(), "b".repeat(40));
+        // A symlink that became a file: all of it is new there.
+        assert_eq!(c[5].old, None);
     }
 
     #[test]
@@ -499,7 +547,7 @@ mod tests {
         let raw = format!("100644 {a} 0\tdir/k.pem\0120000 {a} 0\tlink\0100755 {a} 0\trun.sh\0160000 {a} 0\tsub\0");
         let c = parse_ls_files(raw.as_bytes()).unwrap();
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(paths, ["dir/k.pem", "run.sh"]);
+        assert_eq!(paths, ["dir/k.pem", "link", "run.sh"]);
     }
 
     #[test]
