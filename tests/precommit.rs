@@ -1023,3 +1023,30 @@ fn a_symlink_whose_target_is_a_key_and_its_type_change_are_blocked() {
     r.ok(&["add", "id_link"]);
     r.allowed(&[]);
 }
+
+// Issue 13, item 3: a change that only deletes lines can make a key valid.
+#[test]
+fn deleting_a_doubled_line_that_makes_a_key_valid_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    let mut lines: Vec<&str> = key.lines().collect();
+    lines.insert(3, lines[2]);
+    r.write("deploy/id", &(lines.join("\n") + "\n"));
+    r.ok(&["add", "deploy/id"]);
+    // Not a valid key: a warning, not a block.
+    let (ok, t) = r.commit(&[]);
+    assert!(ok, "{t}");
+    assert!(t.contains("unverified"), "{t}");
+
+    r.write("deploy/id", &key);
+    r.ok(&["add", "deploy/id"]);
+    let diff = r.ok(&["diff", "--cached", "--numstat"]);
+    assert!(diff.starts_with("0\t1\t"), "only a deletion: {diff}");
+    r.blocked(&[], "deploy/id");
+    let out = r.keyscan(&["pre-commit", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["status"], "valid", "{v:#}");
+}

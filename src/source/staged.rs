@@ -21,6 +21,8 @@ use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
 use rayon::prelude::*;
+use sha2::Digest;
+use std::collections::HashSet;
 use std::process::Command;
 
 /// One staged file: its new blob and, for a modification, rename or copy,
@@ -119,7 +121,8 @@ fn lfs_extension(key: &str) -> bool {
 
 /// Findings in the staged changes of the repository git points us at
 /// (`GIT_DIR`, `GIT_INDEX_FILE`, or the current directory), limited to keys
-/// that touch lines this change adds.
+/// this change brings: keys on lines it adds, and keys that the blob it
+/// starts from did not hold.
 pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
     scan_staged_with(scanner, Lister::Git)
 }
@@ -393,40 +396,44 @@ fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>>
     Ok(out)
 }
 
-/// Findings for one staged file: the whole blob is scanned, and a key is
-/// kept when one of its lines is added by this change.
+/// Findings for one staged file. The whole blob is scanned; a key is kept
+/// when one of its lines is added by this change, or when the blob the
+/// change starts from did not hold it (same validated key, same status):
+/// deleting a line can turn a broken key into a valid one, and a header
+/// added far from a key can change how it decodes.
 fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<Vec<Finding>> {
     if file.old == Some(file.new) {
-        // Only the mode changed: no content is added.
+        // Only the mode changed (or a pure rename): no content is added.
         return Ok(Vec::new());
     }
     if !scanner.policy.admit_path(&file.path) {
         return Ok(Vec::new());
     }
-    let blob = repo.find_blob(file.new).map_err(|e| {
-        anyhow!(
-            "cannot read the staged blob for {} ({}): {}",
-            file.path,
-            file.new,
-            e.message()
-        )
-    })?;
+    let blob = read_blob(repo, file.new, &file.path, "staged")?;
     let data = blob.content();
     if !scanner.policy.admit_size(&file.path, data.len() as u64)
         || !scanner.policy.admit_content(data)
+        || is_lfs_pointer(data)
     {
-        return Ok(Vec::new());
-    }
-    if is_lfs_pointer(data) {
         return Ok(Vec::new());
     }
     let hits = scanner.hits(data);
     if hits.is_empty() {
         return Ok(Vec::new());
     }
-    let added = match file.old {
-        None => None,
-        Some(old) => added_lines(repo, old, &blob, &file.path)?,
+    let (added, known) = match file.old {
+        None => (None, HashSet::new()),
+        Some(old) => {
+            let old_blob = read_blob(repo, old, &file.path, "committed")?;
+            let old_data = old_blob.content();
+            let known = if is_lfs_pointer(old_data) {
+                HashSet::new()
+            } else {
+                let hits = scanner.hits(old_data);
+                hits.iter().map(|h| key_id(h, old_data)).collect()
+            };
+            (added_lines(repo, &old_blob, &blob, &file.path)?, known)
+        }
     };
     let origin = Origin {
         path: file.path.clone(),
@@ -435,9 +442,40 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
     };
     Ok(hits
         .into_iter()
-        .filter(|h| touches_added(h, added.as_deref()))
+        .filter(|h| touches_added(h, added.as_deref()) || !known.contains(&key_id(h, data)))
         .map(|h| scanner.finding(h, &origin))
         .collect())
+}
+
+fn read_blob<'r>(repo: &'r Repository, id: Oid, path: &str, which: &str) -> Result<git2::Blob<'r>> {
+    repo.find_blob(id).map_err(|e| {
+        anyhow!(
+            "cannot read the {which} blob for {path} ({id}): {}",
+            e.message()
+        )
+    })
+}
+
+/// What makes two hits the same key: its status and fingerprint, or for a
+/// key without one, its rule and the bytes it was found in.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum KeyId {
+    Fingerprint(&'static str, String),
+    Bytes(&'static str, String, Vec<u8>),
+}
+
+fn key_id(hit: &Hit, data: &[u8]) -> KeyId {
+    match &hit.info.fingerprint {
+        Some(fp) => KeyId::Fingerprint(hit.info.status.as_str(), fp.clone()),
+        None => {
+            let bytes = data.get(hit.start..hit.end).unwrap_or_default();
+            KeyId::Bytes(
+                hit.info.status.as_str(),
+                hit.rule.clone(),
+                sha2::Sha256::digest(bytes).to_vec(),
+            )
+        }
+    }
 }
 
 /// Whether a hit's lines meet an added line; `None` means all lines are new.
@@ -456,22 +494,16 @@ fn touches_added(hit: &Hit, added: Option<&[usize]>) -> bool {
 /// of it" (a binary blob that changed).
 fn added_lines(
     repo: &Repository,
-    old: Oid,
+    old: &git2::Blob,
     new: &git2::Blob,
     path: &str,
 ) -> Result<Option<Vec<usize>>> {
-    let old_blob = repo.find_blob(old).map_err(|e| {
-        anyhow!(
-            "cannot read the committed blob for {path} ({old}): {}",
-            e.message()
-        )
-    })?;
     let mut opts = git2::DiffOptions::new();
     opts.context_lines(0);
     let mut added = Vec::new();
     let mut binary = false;
     repo.diff_blobs(
-        Some(&old_blob),
+        Some(old),
         None,
         Some(new),
         None,
