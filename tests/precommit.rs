@@ -1050,3 +1050,49 @@ fn deleting_a_doubled_line_that_makes_a_key_valid_is_blocked() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["status"], "valid", "{v:#}");
 }
+
+/// Quoted-printable as a binary-safe mailer writes it: newlines as `=0A`,
+/// `=` as `=3D`, soft breaks every 76 columns, and one inside the END
+/// marker, so that nothing reads as a key until the body is decoded.
+fn quoted_printable_body(key: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for c in key.chars() {
+        let piece = match c {
+            '=' => "=3D".to_string(),
+            '\n' => "=0A".to_string(),
+            c => c.to_string(),
+        };
+        if col + piece.len() > 75 {
+            out.push_str("=\r\n");
+            col = 0;
+        }
+        col += piece.len();
+        out.push_str(&piece);
+    }
+    // Split the END marker unless a soft break already does.
+    out.replacen("-----END OPENSSH", "-----END OPEN=\r\nSSH", 1)
+}
+
+// Issue 13, item 5: a header added far from the key changes how it decodes.
+#[test]
+fn a_quoted_printable_header_added_later_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let body = quoted_printable_body(&r.ed25519());
+    r.write("mail/key.eml", &format!("Subject: key\r\n\r\n{body}"));
+    r.ok(&["add", "mail/key.eml"]);
+    // Undecoded, nothing reads as a key.
+    r.allowed(&[]);
+
+    r.write(
+        "mail/key.eml",
+        &format!("Content-Transfer-Encoding: quoted-printable\r\nSubject: key\r\n\r\n{body}"),
+    );
+    r.ok(&["add", "mail/key.eml"]);
+    let out = r.keyscan(&["scan", "mail/key.eml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    r.blocked(&[], "mail/key.eml");
+}
