@@ -935,6 +935,12 @@ fn without_git_on_path_libgit2_gives_the_same_verdicts() {
         assert_eq!(run(&r), 1);
         r.setup_commit("a file");
     }
+    // A rename out of an allowlisted path.
+    r.write(".keyscan.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    r.write("fixtures/k.pem", &r.ed25519());
+    r.setup_commit("a fixture");
+    r.ok(&["mv", "fixtures/k.pem", "keys/k.pem"]);
+    assert_eq!(run(&r), 1);
 }
 
 // Issue 13, item 4: only an exact LFS pointer is skipped.
@@ -1095,4 +1101,50 @@ fn a_quoted_printable_header_added_later_is_blocked() {
     let out = r.keyscan(&["scan", "mail/key.eml"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     r.blocked(&[], "mail/key.eml");
+}
+
+// Issue 13, item 6: a rename out of an allowlisted path is the key arriving.
+#[test]
+fn a_rename_out_of_an_allowlisted_path_is_blocked() {
+    let r = Repo::new();
+    r.write(".keyscan.toml", "[allowlist]\npaths = [\"testdata/**\"]\n");
+    let key = r.ed25519();
+    r.write("testdata/fixture.pem", &key);
+    r.write("keys/known.pem", &r.ed25519());
+    r.setup_commit("before keyscan");
+    r.install();
+
+    fs::create_dir_all(r.dir.join("deploy")).unwrap();
+    r.ok(&["mv", "testdata/fixture.pem", "deploy/prod.pem"]);
+    let raw = r.ok(&["diff", "--cached", "-M", "--name-status"]);
+    assert!(raw.starts_with("R100"), "a rename: {raw}");
+    r.blocked(&[], "deploy/prod.pem");
+    let out = r.keyscan(&["scan", "deploy/prod.pem"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // Into the allowlisted tree, or between paths no glob covers: nothing new.
+    r.ok(&["mv", "deploy/prod.pem", "testdata/again.pem"]);
+    r.ok(&["mv", "keys/known.pem", "keys/moved.pem"]);
+    r.allowed(&[]);
+
+    // The globs are relative to the config's directory, from anywhere.
+    r.write(
+        "sub/.keyscan.toml",
+        "[allowlist]\npaths = [\"vendor/**\"]\n",
+    );
+    r.write("sub/vendor/k.pem", &r.ed25519());
+    r.ok(&["add", "sub"]);
+    let out = r.keyscan_in(
+        &r.dir.join("testdata"),
+        &["--config", "../sub/.keyscan.toml", "pre-commit"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    r.write("vendor/k.pem", &r.ed25519());
+    r.ok(&["add", "vendor"]);
+    let out = r.keyscan_in(
+        &r.dir.join("testdata"),
+        &["--config", "../sub/.keyscan.toml", "pre-commit"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("vendor/k.pem"), "{}", text(&out));
 }

@@ -16,6 +16,7 @@
 //!
 //! Fail closed: anything that cannot be read is an error, never "no keys".
 
+use crate::policy::allowlist::PathRoot;
 use crate::scan::finding::Finding;
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
@@ -130,7 +131,7 @@ pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
 /// [`scan_staged`] with a chosen way of listing the staged files.
 pub fn scan_staged_with(scanner: &Scanner, lister: Lister) -> Result<Vec<Finding>> {
     let repo = open()?;
-    let files = staged_files(&repo, lister)?;
+    let files = admitted(&repo, scanner, staged_files(&repo, lister)?);
     let results: Vec<Result<Vec<Finding>>> = if files.len() < PARALLEL_FROM {
         files.iter().map(|f| scan_file(&repo, scanner, f)).collect()
     } else {
@@ -148,6 +149,41 @@ pub fn scan_staged_with(scanner: &Scanner, lister: Lister) -> Result<Vec<Finding
     }
     findings.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(findings)
+}
+
+/// The files the path allowlist leaves to scan. A file renamed or copied
+/// from an allowlisted path arrives where no allowlist covers it: all of
+/// it is new there.
+fn admitted(repo: &Repository, scanner: &Scanner, files: Vec<StagedFile>) -> Vec<StagedFile> {
+    let allowlist = &scanner.policy.allowlist;
+    if !allowlist.has_paths() {
+        return files;
+    }
+    let top = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let root = match &scanner.policy.config_dir {
+        Some(dir) => dir.clone(),
+        None => top.clone(),
+    };
+    let mut root = PathRoot::new(&root);
+    let mut rel = |path: &str| root.relative(&top.join(path));
+    let mut out = Vec::with_capacity(files.len());
+    for mut file in files {
+        if let Some(path) = rel(&file.path) {
+            if !scanner.policy.admit_path(&path) {
+                continue;
+            }
+        }
+        let old_covered = file
+            .old_path
+            .as_deref()
+            .and_then(&mut rel)
+            .is_some_and(|p| allowlist.covers_path(&p));
+        if old_covered {
+            file.old = None;
+        }
+        out.push(file);
+    }
+    out
 }
 
 fn open() -> Result<Repository> {
@@ -404,9 +440,6 @@ fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>>
 fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<Vec<Finding>> {
     if file.old == Some(file.new) {
         // Only the mode changed (or a pure rename): no content is added.
-        return Ok(Vec::new());
-    }
-    if !scanner.policy.admit_path(&file.path) {
         return Ok(Vec::new());
     }
     let blob = read_blob(repo, file.new, &file.path, "staged")?;
