@@ -1148,3 +1148,39 @@ fn a_rename_out_of_an_allowlisted_path_is_blocked() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("vendor/k.pem"), "{}", text(&out));
 }
+
+// Issue 13, item 9: a PuTTY key saved with CR-only line ends.
+#[test]
+fn a_putty_key_with_cr_line_ends_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let openssh = r.home.join("id");
+    fs::write(&openssh, r.ed25519()).unwrap();
+    let ppk = r.home.join("id.ppk");
+    tool(
+        "puttygen",
+        &[
+            openssh.to_str().unwrap(),
+            "-O",
+            "private",
+            "-o",
+            ppk.to_str().unwrap(),
+        ],
+        &r.home,
+    );
+    let text = fs::read_to_string(&ppk).unwrap();
+    assert!(text.starts_with("PuTTY-User-Key-File-3"), "{text}");
+    let cr = text.replace('\n', "\r");
+    // puttygen itself reads it back.
+    fs::write(&ppk, &cr).unwrap();
+    tool(
+        "puttygen",
+        &[ppk.to_str().unwrap(), "-O", "fingerprint"],
+        &r.home,
+    );
+    r.write("putty/id.ppk", &cr);
+    r.ok(&["add", "putty/id.ppk"]);
+    r.blocked(&[], "putty/id.ppk");
+}
