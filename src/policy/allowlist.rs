@@ -227,6 +227,19 @@ impl PathRoot {
         }
     }
 
+    /// A git path (clean, `/` separators, relative to the work tree `top`)
+    /// relative to the root: only `top` needs resolving, and the file need
+    /// not exist on disk.
+    pub fn relative_in(&mut self, top: &Path, path: &str) -> Option<String> {
+        let top = self
+            .dirs
+            .entry(top.to_path_buf())
+            .or_insert_with_key(|d| resolve(d));
+        let full = top.join(path);
+        let rel = full.strip_prefix(&self.root).ok()?;
+        Some(slashed(rel))
+    }
+
     /// `path` relative to the root, or `None` when it lies outside: no
     /// glob applies there. The file's own name is kept (a symlinked file
     /// is judged where it is, not where it points).
@@ -246,12 +259,16 @@ impl PathRoot {
             None => dir,
         };
         let rel = full.strip_prefix(&self.root).ok()?;
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        Some(parts.join("/"))
+        Some(slashed(rel))
     }
+}
+
+fn slashed(rel: &Path) -> String {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 /// The canonical path when it exists, else the absolute path with `.` and
@@ -343,6 +360,15 @@ mod tests {
             Some("vendor/x/k")
         );
         assert_eq!(rel(&mut r, tmp.path().join("other/k")), None);
+        assert_eq!(
+            r.relative_in(&root, "gone/dir/k").as_deref(),
+            Some("gone/dir/k")
+        );
+        assert_eq!(
+            r.relative_in(&root.join("vendor"), "x/k").as_deref(),
+            Some("vendor/x/k")
+        );
+        assert_eq!(r.relative_in(tmp.path(), "k"), None);
         #[cfg(unix)]
         {
             let link = tmp.path().join("link");

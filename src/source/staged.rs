@@ -165,7 +165,7 @@ fn admitted(repo: &Repository, scanner: &Scanner, files: Vec<StagedFile>) -> Vec
         None => top.clone(),
     };
     let mut root = PathRoot::new(&root);
-    let mut rel = |path: &str| root.relative(&top.join(path));
+    let mut rel = |path: &str| root.relative_in(&top, path);
     let mut out = Vec::with_capacity(files.len());
     for mut file in files {
         if let Some(path) = rel(&file.path) {
