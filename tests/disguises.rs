@@ -851,12 +851,9 @@ fn look_alikes_in_disguise_stay_quiet() {
     assert_all_quiet(dir, &quiet);
 }
 
-/// Issue 13, item 9: every text format, and the disguises that keep line
-/// ends, read the same whether lines end in LF, CRLF or a lone CR.
-#[test]
-fn every_format_with_lf_crlf_and_cr_line_ends() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
+/// Keys in every text format keyscan reads, generated in `d` by the real
+/// tools: (file name, status keyscan must give it).
+fn every_text_format(d: &Path) -> Vec<(&'static str, &'static str)> {
     let gnupg = d.join("gnupg");
     fs::create_dir(&gnupg).unwrap();
     #[cfg(unix)]
@@ -886,9 +883,7 @@ fn every_format_with_lf_crlf_and_cr_line_ends() {
          cp gnupg/private-keys-v1.d/*.key gnupg.key"
     );
     tool("sh", &["-c", &script], d);
-    let openssh = d.join("openssh");
-    let openssh_fp = ssh_fingerprint(&openssh);
-    let formats = [
+    vec![
         ("openssh", "valid"),
         ("openssh_enc", "encrypted"),
         ("pkcs1.pem", "valid"),
@@ -903,25 +898,17 @@ fn every_format_with_lf_crlf_and_cr_line_ends() {
         ("sshcom_enc", "encrypted"),
         ("pgp.asc", "valid"),
         ("gnupg.key", "valid"),
-    ];
-    let ends = [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")];
-    let cases = d.join("cases");
-    fs::create_dir(&cases).unwrap();
-    for (name, _) in formats {
-        let text = fs::read_to_string(d.join(name)).unwrap();
-        for (end_name, end) in ends {
-            let file = cases.join(format!("{name}.{end_name}"));
-            fs::write(file, text.replace('\n', end)).unwrap();
-        }
-    }
-    // Disguises that keep the key's line ends, with a lone CR.
-    let key = fs::read_to_string(&openssh).unwrap();
+    ]
+}
+
+/// Disguises that keep a key's line ends, written with a lone CR.
+fn cr_disguises(key: &str) -> Vec<(&'static str, String)> {
     let cr = key.replace('\n', "\r");
-    let disguises = [
+    vec![
         ("notes.txt", format!("Here it is:\r{cr}the end\r")),
         (
             "comment.sh",
-            format!("echo hi\r{}", prefixed(&key, "# ").replace('\n', "\r")),
+            format!("echo hi\r{}", prefixed(key, "# ").replace('\n', "\r")),
         ),
         (
             "key.json",
@@ -931,17 +918,39 @@ fn every_format_with_lf_crlf_and_cr_line_ends() {
             "mail.eml",
             format!(
                 "Content-Transfer-Encoding: quoted-printable\r\r{}",
-                quoted_printable(&key, true).replace("=\r\n", "=\r")
+                quoted_printable(key, true).replace("=\r\n", "=\r")
             ),
         ),
         (
             "crlf-mail.eml",
             format!(
                 "Content-Transfer-Encoding: quoted-printable\r\r{}",
-                quoted_printable(&key, false).replace("\r\n", "\r")
+                quoted_printable(key, false).replace("\r\n", "\r")
             ),
         ),
-    ];
+    ]
+}
+
+/// Issue 13, item 9: every text format, and the disguises that keep line
+/// ends, read the same whether lines end in LF, CRLF or a lone CR.
+#[test]
+fn every_format_with_lf_crlf_and_cr_line_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let formats = every_text_format(d);
+    let openssh = d.join("openssh");
+    let openssh_fp = ssh_fingerprint(&openssh);
+    let ends = [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")];
+    let cases = d.join("cases");
+    fs::create_dir(&cases).unwrap();
+    for (name, _) in &formats {
+        let text = fs::read_to_string(d.join(name)).unwrap();
+        for (end_name, end) in ends {
+            let file = cases.join(format!("{name}.{end_name}"));
+            fs::write(file, text.replace('\n', end)).unwrap();
+        }
+    }
+    let disguises = cr_disguises(&fs::read_to_string(&openssh).unwrap());
     for (name, text) in &disguises {
         fs::write(cases.join(name), text).unwrap();
     }
