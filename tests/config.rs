@@ -419,6 +419,25 @@ fn pre_commit_applies_the_path_allowlist_and_size_limit() {
             && all.contains("over max_file_size (1000 bytes)"),
         "{all}"
     );
+
+    // Committed while too large to be checked, then cut back under the
+    // limit: nothing is added, yet the key was never checked, so it blocks.
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "big",
+    ]);
+    let text_now = fs::read_to_string(&key).unwrap();
+    fs::write(&key, text_now.trim_end_matches('\n').to_string() + "\n").unwrap();
+    git(&["add", "deploy_key"]);
+    let out = keyscan(d, &["pre-commit"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
 #[cfg(unix)]

@@ -459,7 +459,8 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
         Some(old) => {
             let old_blob = read_blob(repo, old, &file.path, "committed")?;
             let old_data = old_blob.content();
-            let known = if is_lfs_pointer(old_data) {
+            // Keys in a blob keyscan skipped were never checked: none is known.
+            let known = if is_lfs_pointer(old_data) || skipped_by_policy(scanner, old_data) {
                 HashSet::new()
             } else {
                 let hits = scanner.hits(old_data);
@@ -478,6 +479,18 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
         .filter(|h| touches_added(h, added.as_deref()) || !known.contains(&key_id(h, data)))
         .map(|h| scanner.finding(h, &origin))
         .collect())
+}
+
+/// Whether the policy would skip this blob by size or as binary (without
+/// counting it as skipped).
+fn skipped_by_policy(scanner: &Scanner, data: &[u8]) -> bool {
+    let policy = &scanner.policy;
+    let too_large = policy
+        .max_file_size
+        .is_some_and(|max| data.len() as u64 > max);
+    // As far as git looks for a NUL byte, as `Policy::admit_content` does.
+    let binary = policy.skip_binaries && memchr::memchr(0, &data[..data.len().min(8000)]).is_some();
+    too_large || binary
 }
 
 fn read_blob<'r>(repo: &'r Repository, id: Oid, path: &str, which: &str) -> Result<git2::Blob<'r>> {
