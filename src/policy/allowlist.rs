@@ -9,6 +9,7 @@ use crate::validate::fingerprint::ssh_md5;
 use anyhow::{Context, Result};
 use globset::{GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -163,6 +164,12 @@ impl Allowlist {
         true
     }
 
+    /// Whether a path (as for [`Allowlist::skips_path`]) is under a path
+    /// glob, without counting it as a skipped file.
+    pub fn covers_path(&self, rel: &str) -> bool {
+        !self.globs.is_empty() && self.glob_set.is_match(rel.trim_start_matches("./"))
+    }
+
     pub fn files_skipped(&self) -> usize {
         self.files_skipped.load(Ordering::Relaxed)
     }
@@ -198,6 +205,93 @@ impl Allowlist {
             })
             .collect()
     }
+}
+
+/// Paths as the `[allowlist] paths` globs see them: relative to the config
+/// file's directory with `/` separators, however they were spelt (`..`,
+/// `./`, absolute, through a symlinked directory) and wherever keyscan runs.
+#[derive(Debug)]
+pub struct PathRoot {
+    root: PathBuf,
+    /// Canonical form of each directory seen: files come a folder at a time.
+    dirs: HashMap<PathBuf, PathBuf>,
+}
+
+impl PathRoot {
+    /// `root` is the config's directory (the current directory without one).
+    pub fn new(root: &Path) -> Self {
+        let root = resolve(root);
+        PathRoot {
+            root,
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// A git path (clean, `/` separators, relative to the work tree `top`)
+    /// relative to the root: only `top` needs resolving, and the file need
+    /// not exist on disk.
+    pub fn relative_in(&mut self, top: &Path, path: &str) -> Option<String> {
+        let top = self
+            .dirs
+            .entry(top.to_path_buf())
+            .or_insert_with_key(|d| resolve(d));
+        let full = top.join(path);
+        let rel = full.strip_prefix(&self.root).ok()?;
+        Some(slashed(rel))
+    }
+
+    /// `path` relative to the root, or `None` when it lies outside: no
+    /// glob applies there. The file's own name is kept (a symlinked file
+    /// is judged where it is, not where it points).
+    pub fn relative(&mut self, path: &Path) -> Option<String> {
+        let abs = lexical(&std::path::absolute(path).ok()?);
+        let (dir, name) = match (abs.parent(), abs.file_name()) {
+            (Some(dir), Some(name)) => (dir.to_path_buf(), Some(name.to_owned())),
+            _ => (abs.clone(), None),
+        };
+        let dir = self
+            .dirs
+            .entry(dir)
+            .or_insert_with_key(|d| resolve(d))
+            .clone();
+        let full = match name {
+            Some(name) => dir.join(name),
+            None => dir,
+        };
+        let rel = full.strip_prefix(&self.root).ok()?;
+        Some(slashed(rel))
+    }
+}
+
+fn slashed(rel: &Path) -> String {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// The canonical path when it exists, else the absolute path with `.` and
+/// `..` taken out by name.
+fn resolve(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| {
+        lexical(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    })
+}
+
+/// `.` dropped, `..` removing the component before it.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// One spelling per key digest: `SHA256:abc` and AWS's padded `abc=` are the
@@ -245,5 +339,44 @@ mod tests {
         assert!(!a.skips_path("src/vendor/c"));
         assert_eq!(a.files_skipped(), 2);
         assert_eq!(a.unused(), vec!["allowlist path x/*.pem matched no file"]);
+        assert!(a.covers_path("x/a.pem"));
+        assert_eq!(a.files_skipped(), 2);
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_root_however_spelt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(root.join("vendor/x")).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let mut r = PathRoot::new(&root);
+        let rel = |r: &mut PathRoot, p: PathBuf| r.relative(&p);
+        assert_eq!(
+            rel(&mut r, root.join("vendor/../src/k")).as_deref(),
+            Some("src/k")
+        );
+        assert_eq!(
+            rel(&mut r, root.join("./vendor/./x/k")).as_deref(),
+            Some("vendor/x/k")
+        );
+        assert_eq!(rel(&mut r, tmp.path().join("other/k")), None);
+        assert_eq!(
+            r.relative_in(&root, "gone/dir/k").as_deref(),
+            Some("gone/dir/k")
+        );
+        assert_eq!(
+            r.relative_in(&root.join("vendor"), "x/k").as_deref(),
+            Some("vendor/x/k")
+        );
+        assert_eq!(r.relative_in(tmp.path(), "k"), None);
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("link");
+            std::os::unix::fs::symlink(&root, &link).unwrap();
+            assert_eq!(
+                rel(&mut r, link.join("vendor/x/k")).as_deref(),
+                Some("vendor/x/k")
+            );
+        }
     }
 }

@@ -26,7 +26,8 @@ static PERCENT_HINT: LazyLock<Regex> =
 /// Quoted-printable: encoded `=`, line breaks, or a soft break inside a
 /// base64 run (real base64 has `=` only at its very end).
 static QP_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)=(?:3[Dd]|0[AaDd])|=\r?\n[A-Za-z0-9+/]+=*\r?$").expect("valid regex")
+    Regex::new(r"=(?:3[Dd]|0[AaDd])|=(?:\r\n?|\n)[A-Za-z0-9+/]+=*(?:\r|\n|\z)")
+        .expect("valid regex")
 });
 
 /// Undo escapes and encodings, one layer per round, until nothing changes.
@@ -155,20 +156,10 @@ fn decode_hex_escapes(text: &str, escape: u8, soft_breaks: bool) -> String {
                 continue;
             }
             if soft_breaks {
-                match bytes.get(i + 1..i + 3) {
-                    Some(b"\r\n") => {
-                        i += 3;
-                        continue;
-                    }
-                    Some([b'\n', _]) => {
-                        i += 2;
-                        continue;
-                    }
-                    None if bytes.get(i + 1) == Some(&b'\n') => {
-                        i += 2;
-                        continue;
-                    }
-                    _ => {}
+                let soft = line_end(&bytes[i + 1..]);
+                if soft > 0 {
+                    i += 1 + soft;
+                    continue;
                 }
             }
         }
@@ -177,6 +168,16 @@ fn decode_hex_escapes(text: &str, escape: u8, soft_breaks: bool) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+/// The length of the line end (CRLF, LF or a lone CR) at the start of
+/// `rest`, 0 when there is none.
+fn line_end(rest: &[u8]) -> usize {
+    match rest {
+        [b'\r', b'\n', ..] => 2,
+        [b'\r' | b'\n', ..] => 1,
+        _ => 0,
+    }
+}
+
 /// Decode a percent-encoded run (a URL, a query string, a log line). Form
 /// encoding (`+` for a space) is recognised by the `+` in the first marker.
 pub fn decode_percent_run(run: &[u8]) -> Vec<u8> {
@@ -225,13 +226,9 @@ pub fn decode_quoted_printable(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
                 i += 3;
                 continue;
             }
-            let soft = match text.get(i + 1..) {
-                Some([b'\r', b'\n', ..]) => 3,
-                Some([b'\n', ..]) => 2,
-                _ => 0,
-            };
+            let soft = line_end(&text[i + 1..]);
             if soft > 0 {
-                i += soft;
+                i += 1 + soft;
                 continue;
             }
         }
@@ -268,6 +265,17 @@ mod tests {
         assert_eq!(unescape(r"\q \u12 \x+1"), r"\q \u12 \x+1");
         assert_eq!(unescape(r"\u002B\x2F\/\\"), r"+//\");
         assert_eq!(parse_hex("+1"), None);
+    }
+
+    #[test]
+    fn quoted_printable_soft_breaks_end_in_cr_lf_or_crlf() {
+        for end in ["\r\n", "\n", "\r"] {
+            let text = format!("ab=3D=0Ac={end}d");
+            assert_eq!(decode_quoted_printable(text.as_bytes()).0, b"ab=\ncd");
+            assert_eq!(decode_hex_escapes(&text, b'=', true), "ab=\ncd");
+            let hint = format!("QUJD={end}REVG={end}");
+            assert!(QP_HINT.is_match(&hint), "{hint:?}");
+        }
     }
 
     #[test]

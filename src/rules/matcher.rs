@@ -271,7 +271,9 @@ enum Mapping<'t> {
 fn line_prefix(data: &[u8], start: usize) -> &[u8] {
     const MAX_PREFIX: usize = 4096;
     let from = start.saturating_sub(MAX_PREFIX);
-    let line_start = memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1);
+    // A lone CR ends a line too.
+    let line_start =
+        memchr::memrchr2(b'\n', b'\r', &data[from..start]).map_or(from, |i| from + i + 1);
     &data[line_start..start]
 }
 

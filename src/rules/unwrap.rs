@@ -92,19 +92,29 @@ pub fn armor(label: &str, body: &[u8]) -> Armor {
 pub fn armor_in(label: &str, body: &[u8], prefix: &[u8]) -> Armor {
     let prefix = String::from_utf8_lossy(prefix);
     let (marker, rest) = split_line_marker(&prefix);
-    let text = String::from_utf8_lossy(body);
+    let text = unify_line_ends(String::from_utf8_lossy(body));
     let text = strip_line_marker(&text, marker);
     let text = match open_quote(rest) {
         Some(quote) => Cow::Owned(literal_contents(&text, quote)),
         None => text,
     };
-    let text = peel_layers(text);
+    // Escapes can spell line ends too (`\r` alone).
+    let text = unify_line_ends(Cow::Owned(peel_layers(text)));
     let text = split_inline_headers(&text);
     let lines = text.split('\n').filter_map(classify).collect();
     Armor {
         label: label.to_string(),
         lines,
     }
+}
+
+/// CRLF and a lone CR (classic Mac OS, some Windows tools) end a line as
+/// LF does; from here on, lines are split on LF only.
+pub fn unify_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.contains('\r') {
+        return text;
+    }
+    Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// Legacy PEM encryption headers run together on one line.
@@ -330,6 +340,21 @@ mod tests {
         assert_eq!(data_of("\nQUJD\nREVG\n"), "QUJDREVG");
         assert_eq!(data_of("\r\nQUJD\r\nREVG\r\n"), "QUJDREVG");
         assert_eq!(data_of("\n    QUJD\n    REVG\n    "), "QUJDREVG");
+    }
+
+    #[test]
+    fn cr_only_lines_are_lines() {
+        assert_eq!(data_of("\rQUJD\rREVG\r"), "QUJDREVG");
+        let a = armor(
+            "X",
+            b"Proc-Type: 4,ENCRYPTED\rDEK-Info: AES-128-CBC,00\r\rQUJD\r",
+        );
+        assert_eq!(a.header("Proc-Type"), Some("4,ENCRYPTED"));
+        assert_eq!(a.header("DEK-Info"), Some("AES-128-CBC,00"));
+        assert_eq!(a.data(), "QUJD");
+        let quoted = armor_in("X", b"\r# QUJD\r# REVG\r", b"# ");
+        assert_eq!(quoted.data(), "QUJDREVG");
+        assert_eq!(data_of(r"\rQUJD\rREVG\r"), "QUJDREVG");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! told not to; hidden files are scanned, since `.ssh/`-like folders are
 //! exactly where keys live.
 
+use crate::policy::allowlist::PathRoot;
 use crate::scan::finding::{Finding, Status};
 use crate::scan::{Origin, Scanner};
 use anyhow::{bail, Context, Result};
@@ -61,7 +62,13 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> R
             Some(dir) => dir.clone(),
             None => std::env::current_dir().context("cannot find the current directory")?,
         };
-        files.retain(|p| scanner.policy.admit_path(&relative_to(&root, p)));
+        // Globs are matched against paths relative to the config's
+        // directory, however the path was spelt; none applies outside it.
+        let mut root = PathRoot::new(&root);
+        files.retain(|p| match root.relative(p) {
+            Some(rel) => scanner.policy.admit_path(&rel),
+            None => true,
+        });
     }
     let results: Vec<FileResult> = files.par_iter().map(|p| scan_file(scanner, p)).collect();
     for r in results {
@@ -167,19 +174,6 @@ impl Content {
             Content::Skipped => &[],
         }
     }
-}
-
-/// A path as the allowlist sees it: relative to `root` with `/`
-/// separators when under it, else as given (without a leading `./`).
-fn relative_to(root: &Path, path: &Path) -> String {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let rel = abs.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<String> = rel
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.join("/")
 }
 
 fn read(path: &Path, admit_size: impl Fn(u64) -> bool) -> Result<Content> {

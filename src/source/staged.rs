@@ -16,11 +16,14 @@
 //!
 //! Fail closed: anything that cannot be read is an error, never "no keys".
 
+use crate::policy::allowlist::PathRoot;
 use crate::scan::finding::Finding;
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
 use rayon::prelude::*;
+use sha2::Digest;
+use std::collections::HashSet;
 use std::process::Command;
 
 /// One staged file: its new blob and, for a modification, rename or copy,
@@ -29,9 +32,13 @@ use std::process::Command;
 pub struct StagedFile {
     /// Path in the new tree, relative to the top of the work tree.
     pub path: String,
-    /// The blob the change starts from; `None` for an added file.
+    /// Where a rename or copy comes from; `None` when the path is the same.
+    pub old_path: Option<String>,
+    /// The blob the change starts from; `None` for an added file, and for a
+    /// type change (a symlink or submodule that became a file, or the
+    /// reverse): all of it is new at that path.
     pub old: Option<Oid>,
-    /// The staged blob.
+    /// The staged blob (a file's content or a symlink's target).
     pub new: Oid,
 }
 
@@ -48,42 +55,75 @@ pub enum Lister {
 /// More staged files than this are scanned in parallel.
 const PARALLEL_FROM: usize = 8;
 
-/// Git LFS pointer files are small, start with this line and hold only
-/// `key value` lines; they hold no content, so they are skipped.
-const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
+/// Git LFS pointer files hold no content, so they are skipped; they are
+/// small and start with this line.
+const LFS_VERSION: &str = "version https://git-lfs.github.com/spec/v1";
 const LFS_POINTER_MAX: usize = 1024;
 
-/// A Git LFS pointer, strictly: anything else in the file (a key pasted
-/// under the pointer) makes it a file to scan.
+/// A Git LFS pointer, exactly as the spec writes one: the version line,
+/// then `ext-N-name sha256:<hex>` lines, `oid sha256:<64 hex>` and
+/// `size <digits>`, keys sorted, each line ended by LF, under 1 KiB.
+/// Anything else (an extra key, a key pasted under it) is scanned.
 fn is_lfs_pointer(data: &[u8]) -> bool {
-    if data.len() >= LFS_POINTER_MAX || !data.starts_with(LFS_POINTER) {
+    if data.len() >= LFS_POINTER_MAX || !data.ends_with(b"\n") {
         return false;
     }
-    let Ok(text) = std::str::from_utf8(data) else {
+    let Ok(text) = std::str::from_utf8(&data[..data.len() - 1]) else {
         return false;
     };
-    let mut oid = false;
-    let mut size = false;
-    for line in text.lines() {
+    let mut lines = text.split('\n');
+    if lines.next() != Some(LFS_VERSION) {
+        return false;
+    }
+    let mut last = "";
+    let mut seen = (false, false);
+    for line in lines {
         let Some((key, value)) = line.split_once(' ') else {
             return false;
         };
-        let key_ok = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !key_ok || value.is_empty() || value.contains(' ') {
+        let ok = match key {
+            "oid" => sha256_oid(value),
+            "size" => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+            _ => lfs_extension(key) && sha256_oid(value),
+        };
+        if !ok || key <= last {
             return false;
         }
-        oid |= key == "oid";
-        size |= key == "size";
+        seen.0 |= key == "oid";
+        seen.1 |= key == "size";
+        last = key;
     }
-    oid && size
+    seen == (true, true)
+}
+
+/// `sha256:` and 64 lowercase hex digits.
+fn sha256_oid(value: &str) -> bool {
+    value.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `ext-<digit>-<name>`, a pointer extension's key.
+fn lfs_extension(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("ext-") else {
+        return false;
+    };
+    let mut parts = rest.splitn(2, '-');
+    let (Some(n), Some(name)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    n.len() == 1
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Findings in the staged changes of the repository git points us at
 /// (`GIT_DIR`, `GIT_INDEX_FILE`, or the current directory), limited to keys
-/// that touch lines this change adds.
+/// this change brings: keys on lines it adds, and keys that the blob it
+/// starts from did not hold.
 pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
     scan_staged_with(scanner, Lister::Git)
 }
@@ -91,7 +131,7 @@ pub fn scan_staged(scanner: &Scanner) -> Result<Vec<Finding>> {
 /// [`scan_staged`] with a chosen way of listing the staged files.
 pub fn scan_staged_with(scanner: &Scanner, lister: Lister) -> Result<Vec<Finding>> {
     let repo = open()?;
-    let files = staged_files(&repo, lister)?;
+    let files = admitted(&repo, scanner, staged_files(&repo, lister)?);
     let results: Vec<Result<Vec<Finding>>> = if files.len() < PARALLEL_FROM {
         files.iter().map(|f| scan_file(&repo, scanner, f)).collect()
     } else {
@@ -111,6 +151,41 @@ pub fn scan_staged_with(scanner: &Scanner, lister: Lister) -> Result<Vec<Finding
     Ok(findings)
 }
 
+/// The files the path allowlist leaves to scan. A file renamed or copied
+/// from an allowlisted path arrives where no allowlist covers it: all of
+/// it is new there.
+fn admitted(repo: &Repository, scanner: &Scanner, files: Vec<StagedFile>) -> Vec<StagedFile> {
+    let allowlist = &scanner.policy.allowlist;
+    if !allowlist.has_paths() {
+        return files;
+    }
+    let top = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let root = match &scanner.policy.config_dir {
+        Some(dir) => dir.clone(),
+        None => top.clone(),
+    };
+    let mut root = PathRoot::new(&root);
+    let mut rel = |path: &str| root.relative_in(&top, path);
+    let mut out = Vec::with_capacity(files.len());
+    for mut file in files {
+        if let Some(path) = rel(&file.path) {
+            if !scanner.policy.admit_path(&path) {
+                continue;
+            }
+        }
+        let old_covered = file
+            .old_path
+            .as_deref()
+            .and_then(&mut rel)
+            .is_some_and(|p| allowlist.covers_path(&p));
+        if old_covered {
+            file.old = None;
+        }
+        out.push(file);
+    }
+    out
+}
+
 fn open() -> Result<Repository> {
     Repository::open_from_env().map_err(|e| {
         if e.code() == ErrorCode::NotFound {
@@ -123,9 +198,10 @@ fn open() -> Result<Repository> {
     })
 }
 
-/// The staged files whose new side is a regular or executable blob:
-/// additions, modifications, renames, copies and type changes. Deletions,
-/// symlinks and submodules are left out.
+/// The staged files whose new side is a blob (a regular or executable
+/// file, or a symlink, whose target's name is its content): additions,
+/// modifications, renames, copies and type changes. Deletions and
+/// submodules are left out.
 pub fn staged_files(repo: &Repository, lister: Lister) -> Result<Vec<StagedFile>> {
     let head = head_tree_id(repo)?;
     if lister == Lister::Git {
@@ -213,20 +289,27 @@ fn parse_diff_index(raw: &[u8]) -> Result<Vec<StagedFile>> {
     while let Some(meta) = fields.next() {
         let meta = std::str::from_utf8(meta).context("unexpected git diff-index output")?;
         let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
-        let [_, new_mode, old_oid, new_oid, status] = parts[..] else {
+        let [old_mode, new_mode, old_oid, new_oid, status] = parts[..] else {
             bail!("unexpected git diff-index output: {meta}");
         };
         let mut path = fields.next().context("git diff-index: missing path")?;
+        let mut old_path = None;
         if status.starts_with('R') || status.starts_with('C') {
+            old_path = Some(crate::report::escape::bytes(path));
             path = fields.next().context("git diff-index: missing new path")?;
         }
-        if status.starts_with('D') || status.starts_with('U') || !is_file_mode(new_mode) {
+        let Some(kind) = blob_kind(new_mode) else {
+            continue;
+        };
+        if status.starts_with('D') || status.starts_with('U') {
             continue;
         }
         let old = Oid::from_str(old_oid).context("git diff-index: bad object id")?;
+        let same_kind = blob_kind(old_mode) == Some(kind);
         out.push(StagedFile {
             path: crate::report::escape::bytes(path),
-            old: (!old.is_zero()).then_some(old),
+            old_path,
+            old: (!old.is_zero() && same_kind).then_some(old),
             new: Oid::from_str(new_oid).context("git diff-index: bad object id")?,
         });
     }
@@ -246,11 +329,12 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
         let [mode, oid, _stage] = parts[..] else {
             bail!("unexpected git ls-files output: {meta}");
         };
-        if !is_file_mode(mode) {
+        if blob_kind(mode).is_none() {
             continue;
         }
         out.push(StagedFile {
             path: crate::report::escape::bytes(&entry[tab + 1..]),
+            old_path: None,
             old: None,
             new: Oid::from_str(oid).context("git ls-files: bad object id")?,
         });
@@ -258,9 +342,31 @@ fn parse_ls_files(raw: &[u8]) -> Result<Vec<StagedFile>> {
     Ok(out)
 }
 
-/// Regular and executable files; not symlinks (120000) or submodules (160000).
-fn is_file_mode(mode: &str) -> bool {
-    mode == "100644" || mode == "100755"
+/// What a tree entry's blob is, by its mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlobKind {
+    /// A regular or executable file: its content.
+    File,
+    /// A symlink: its target's name, which can hold anything.
+    Link,
+}
+
+/// Files (100644, 100755) and symlinks (120000); `None` for submodules
+/// (160000, a commit, not a blob) and absent entries.
+fn blob_kind(mode: &str) -> Option<BlobKind> {
+    match mode {
+        "100644" | "100755" => Some(BlobKind::File),
+        "120000" => Some(BlobKind::Link),
+        _ => None,
+    }
+}
+
+fn libgit2_kind(mode: FileMode) -> Option<BlobKind> {
+    match mode {
+        FileMode::Blob | FileMode::BlobExecutable => Some(BlobKind::File),
+        FileMode::Link => Some(BlobKind::Link),
+        _ => None,
+    }
 }
 
 /// The same list from libgit2: HEAD's tree (or the empty tree) against the
@@ -297,60 +403,71 @@ fn libgit2_diff(repo: &Repository, head: Option<Oid>) -> Result<Vec<StagedFile>>
         let old = match delta.status() {
             Delta::Added => None,
             Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange => {
-                Some(delta.old_file().id())
+                Some(delta.old_file())
             }
             _ => continue,
         };
         let new = delta.new_file();
-        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+        let Some(kind) = libgit2_kind(new.mode()) else {
             continue;
-        }
+        };
         let path = new
             .path_bytes()
             .context("libgit2 diff: a staged file without a path")?;
+        let old_path = old
+            .as_ref()
+            .and_then(|o| o.path_bytes())
+            .filter(|p| *p != path)
+            .map(crate::report::escape::bytes);
         out.push(StagedFile {
             path: crate::report::escape::bytes(path),
-            old: old.filter(|id| !id.is_zero()),
+            old_path,
+            old: old
+                .filter(|o| libgit2_kind(o.mode()) == Some(kind))
+                .map(|o| o.id())
+                .filter(|id| !id.is_zero()),
             new: new.id(),
         });
     }
     Ok(out)
 }
 
-/// Findings for one staged file: the whole blob is scanned, and a key is
-/// kept when one of its lines is added by this change.
+/// Findings for one staged file. The whole blob is scanned; a key is kept
+/// when one of its lines is added by this change, or when the blob the
+/// change starts from did not hold it (same validated key, same status):
+/// deleting a line can turn a broken key into a valid one, and a header
+/// added far from a key can change how it decodes.
 fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<Vec<Finding>> {
     if file.old == Some(file.new) {
-        // Only the mode changed: no content is added.
+        // Only the mode changed (or a pure rename): no content is added.
         return Ok(Vec::new());
     }
-    if !scanner.policy.admit_path(&file.path) {
-        return Ok(Vec::new());
-    }
-    let blob = repo.find_blob(file.new).map_err(|e| {
-        anyhow!(
-            "cannot read the staged blob for {} ({}): {}",
-            file.path,
-            file.new,
-            e.message()
-        )
-    })?;
+    let blob = read_blob(repo, file.new, &file.path, "staged")?;
     let data = blob.content();
     if !scanner.policy.admit_size(&file.path, data.len() as u64)
         || !scanner.policy.admit_content(data)
+        || is_lfs_pointer(data)
     {
-        return Ok(Vec::new());
-    }
-    if is_lfs_pointer(data) {
         return Ok(Vec::new());
     }
     let hits = scanner.hits(data);
     if hits.is_empty() {
         return Ok(Vec::new());
     }
-    let added = match file.old {
-        None => None,
-        Some(old) => added_lines(repo, old, &blob, &file.path)?,
+    let (added, known) = match file.old {
+        None => (None, HashSet::new()),
+        Some(old) => {
+            let old_blob = read_blob(repo, old, &file.path, "committed")?;
+            let old_data = old_blob.content();
+            // Keys in a blob keyscan skipped were never checked: none is known.
+            let known = if is_lfs_pointer(old_data) || skipped_by_policy(scanner, old_data) {
+                HashSet::new()
+            } else {
+                let hits = scanner.hits(old_data);
+                hits.iter().map(|h| key_id(h, old_data)).collect()
+            };
+            (added_lines(repo, &old_blob, &blob, &file.path)?, known)
+        }
     };
     let origin = Origin {
         path: file.path.clone(),
@@ -359,9 +476,52 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
     };
     Ok(hits
         .into_iter()
-        .filter(|h| touches_added(h, added.as_deref()))
+        .filter(|h| touches_added(h, added.as_deref()) || !known.contains(&key_id(h, data)))
         .map(|h| scanner.finding(h, &origin))
         .collect())
+}
+
+/// Whether the policy would skip this blob by size or as binary (without
+/// counting it as skipped).
+fn skipped_by_policy(scanner: &Scanner, data: &[u8]) -> bool {
+    let policy = &scanner.policy;
+    let too_large = policy
+        .max_file_size
+        .is_some_and(|max| data.len() as u64 > max);
+    // As far as git looks for a NUL byte, as `Policy::admit_content` does.
+    let binary = policy.skip_binaries && memchr::memchr(0, &data[..data.len().min(8000)]).is_some();
+    too_large || binary
+}
+
+fn read_blob<'r>(repo: &'r Repository, id: Oid, path: &str, which: &str) -> Result<git2::Blob<'r>> {
+    repo.find_blob(id).map_err(|e| {
+        anyhow!(
+            "cannot read the {which} blob for {path} ({id}): {}",
+            e.message()
+        )
+    })
+}
+
+/// What makes two hits the same key: its status and fingerprint, or for a
+/// key without one, its rule and the bytes it was found in.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum KeyId {
+    Fingerprint(&'static str, String),
+    Bytes(&'static str, String, Vec<u8>),
+}
+
+fn key_id(hit: &Hit, data: &[u8]) -> KeyId {
+    match &hit.info.fingerprint {
+        Some(fp) => KeyId::Fingerprint(hit.info.status.as_str(), fp.clone()),
+        None => {
+            let bytes = data.get(hit.start..hit.end).unwrap_or_default();
+            KeyId::Bytes(
+                hit.info.status.as_str(),
+                hit.rule.clone(),
+                sha2::Sha256::digest(bytes).to_vec(),
+            )
+        }
+    }
 }
 
 /// Whether a hit's lines meet an added line; `None` means all lines are new.
@@ -380,22 +540,16 @@ fn touches_added(hit: &Hit, added: Option<&[usize]>) -> bool {
 /// of it" (a binary blob that changed).
 fn added_lines(
     repo: &Repository,
-    old: Oid,
+    old: &git2::Blob,
     new: &git2::Blob,
     path: &str,
 ) -> Result<Option<Vec<usize>>> {
-    let old_blob = repo.find_blob(old).map_err(|e| {
-        anyhow!(
-            "cannot read the committed blob for {path} ({old}): {}",
-            e.message()
-        )
-    })?;
     let mut opts = git2::DiffOptions::new();
     opts.context_lines(0);
     let mut added = Vec::new();
     let mut binary = false;
     repo.diff_blobs(
-        Some(&old_blob),
+        Some(old),
         None,
         Some(new),
         None,
@@ -448,11 +602,15 @@ mod tests {
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["new.pem", "mod.txt", "new name", "copy", "was-link"]
+            ["new.pem", "mod.txt", "new name", "copy", "link", "was-link"]
         );
         assert!(c[0].old.is_none());
         assert_eq!(c[1].old.unwrap().to_string(), a);
+        assert_eq!(c[1].old_path, None);
+        assert_eq!(c[2].old_path.as_deref(), Some("old name"));
         assert_eq!(c[3].old.unwrap().to_string(), "b".repeat(40));
+        // A symlink that became a file: all of it is new there.
+        assert_eq!(c[5].old, None);
     }
 
     #[test]
@@ -467,22 +625,37 @@ mod tests {
         let raw = format!("100644 {a} 0\tdir/k.pem\0120000 {a} 0\tlink\0100755 {a} 0\trun.sh\0160000 {a} 0\tsub\0");
         let c = parse_ls_files(raw.as_bytes()).unwrap();
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(paths, ["dir/k.pem", "run.sh"]);
+        assert_eq!(paths, ["dir/k.pem", "link", "run.sh"]);
     }
 
     #[test]
     fn lfs_pointers_strictly() {
-        let p = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+        let oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+        let p =
+            format!("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n");
         assert!(is_lfs_pointer(p.as_bytes()));
-        let ext = p.replace("oid", "ext-0-foo sha256:00\noid");
+        let ext = p.replace("oid", &format!("ext-0-foo sha256:{oid}\noid"));
         assert!(is_lfs_pointer(ext.as_bytes()));
-        let with_key =
-            format!("{p}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n");
-        assert!(!is_lfs_pointer(with_key.as_bytes()));
-        assert!(!is_lfs_pointer(
-            b"version https://git-lfs.github.com/spec/v1\nsize 1\n"
+        let not = |text: &str| assert!(!is_lfs_pointer(text.as_bytes()), "{text}");
+        not(&format!(
+            "{p}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
         ));
-        assert!(!is_lfs_pointer(b"oid sha256:00\nsize 1\n"));
+        not(&format!("{p}x-note LS0tLS1CRUdJTiBPUEVOU1NI\n"));
+        not(&p.replace("oid", "note LS0tLS1CRUdJTi\noid"));
+        not(&p.replace("size 12345\n", "size 12345\noid sha256:00\n"));
+        not(&ext.replace("ext-0-foo sha256:", "ext-0-foo sha256:LS0t"));
+        not(&p.replace(oid, &oid.to_uppercase()));
+        not(&p.replace(oid, &oid[1..]));
+        not(&p.replace("12345", "12345%"));
+        not(&p.replace('\n', "\r\n"));
+        not(&p[..p.len() - 1]);
+        not(&format!("{p}\n"));
+        not("version https://git-lfs.github.com/spec/v1\nsize 1\n");
+        not(&format!("oid sha256:{oid}\nsize 1\n"));
+        not(&format!(
+            "size 1\nversion https://git-lfs.github.com/spec/v1\noid sha256:{oid}\n"
+        ));
+        not(&format!("{p}{}", "ext-1-x sha256:0\n".repeat(80)));
     }
 
     #[test]

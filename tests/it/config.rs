@@ -134,6 +134,56 @@ fn a_path_allowlist_skips_vendored_trees_and_counts_them() {
     assert_eq!(findings(&v).len(), 1, "{v}");
 }
 
+/// The paths of a JSON report's findings.
+fn finding_paths(v: &serde_json::Value) -> Vec<String> {
+    findings(v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn path_globs_see_paths_relative_to_the_config_however_spelt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = &tmp.path().join("repo");
+    for dir in ["vendor/x/y", "src", "third_party"] {
+        fs::create_dir_all(d.join(dir)).unwrap();
+    }
+    ed25519(d, "vendor/x/y/k");
+    ed25519(d, "src/real_key");
+    write_config(d, "[allowlist]\npaths = [\"vendor/**\"]\n");
+
+    // From inside the allowlisted tree, `..` is the top: src/ is scanned.
+    let (code, v) = json(&d.join("vendor"), &["scan", ".."], None);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(finding_paths(&v), ["../src/real_key"], "{v}");
+    let (code, v) = json(&d.join("vendor"), &["scan", "../src/real_key"], None);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(finding_paths(&v), ["../src/real_key"], "{v}");
+
+    // From a sibling, `..` still reaches vendor/ under its glob.
+    let out = keyscan(&d.join("third_party"), &["scan", ".."], None);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(!all.contains("vendor/x/y/k"), "{all}");
+    assert!(all.contains("2 files skipped by allowlist"), "{all}");
+
+    // Absolute, with `./` and `..`, and through a symlinked directory.
+    let abs = d.join("vendor/x/y/k");
+    let dotted = d.join("./src/../vendor/./x/y/k");
+    let link = tmp.path().join("link");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(d, &link).unwrap();
+    for path in [abs, dotted, link.join("vendor/x/y/k")] {
+        let out = keyscan(d, &["scan", path.to_str().unwrap()], None);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{}: {all}", path.display());
+        assert!(all.contains("1 file skipped by allowlist"), "{all}");
+    }
+    let out = keyscan(d, &["scan", "./vendor/../src/real_key"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
 #[test]
 fn every_aws_and_md5_form_allows_the_key() {
     let tmp = tempfile::tempdir().unwrap();
@@ -368,6 +418,25 @@ fn pre_commit_applies_the_path_allowlist_and_size_limit() {
             && all.contains("over max_file_size (1000 bytes)"),
         "{all}"
     );
+
+    // Committed while too large to be checked, then cut back under the
+    // limit: nothing is added, yet the key was never checked, so it blocks.
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "big",
+    ]);
+    let text_now = fs::read_to_string(&key).unwrap();
+    fs::write(&key, text_now.trim_end_matches('\n').to_string() + "\n").unwrap();
+    git(&["add", "deploy_key"]);
+    let out = keyscan(d, &["pre-commit"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
 #[cfg(unix)]

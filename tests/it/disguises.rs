@@ -848,3 +848,143 @@ fn look_alikes_in_disguise_stay_quiet() {
     ];
     assert_all_quiet(dir, &quiet);
 }
+
+/// Keys in every text format keyscan reads, generated in `d` by the real
+/// tools: (file name, status keyscan must give it).
+fn every_text_format(d: &Path) -> Vec<(&'static str, &'static str)> {
+    let gnupg = d.join("gnupg");
+    fs::create_dir(&gnupg).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&gnupg, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let pass = "a strong passphrase 42";
+    fs::write(d.join("pass"), format!("{pass}\n")).unwrap();
+    let gpg = "gpg --homedir gnupg --batch --pinentry-mode loopback";
+    let script = format!(
+        "set -e
+         ssh-keygen -q -t ed25519 -N '' -C t -f openssh
+         ssh-keygen -q -t ecdsa -N '{pass}' -C t -f openssh_enc
+         openssl genrsa -traditional -out pkcs1.pem 2048 2>/dev/null
+         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pkcs8.pem
+         openssl ec -in pkcs8.pem -out sec1.pem 2>/dev/null
+         openssl genrsa -traditional -aes128 -passout 'pass:{pass}' -out legacy_enc.pem 2048 2>/dev/null
+         openssl genpkey -algorithm ed25519 -aes-256-cbc -pass 'pass:{pass}' -out pkcs8_enc.pem
+         puttygen pkcs1.pem -O private -o v3.ppk
+         puttygen pkcs1.pem -O private --ppk-param version=2 -o v2.ppk
+         puttygen openssh -O private --new-passphrase pass -o v3_enc.ppk
+         puttygen pkcs1.pem -O private-sshcom -o sshcom
+         puttygen pkcs1.pem -O private-sshcom --new-passphrase pass -o sshcom_enc
+         {gpg} --passphrase '' --quick-gen-key 'Ed <e@example.com>' ed25519 default never 2>/dev/null
+         {gpg} --passphrase '' --armor --export-secret-keys > pgp.asc
+         cp gnupg/private-keys-v1.d/*.key gnupg.key"
+    );
+    tool("sh", &["-c", &script], d);
+    vec![
+        ("openssh", "valid"),
+        ("openssh_enc", "encrypted"),
+        ("pkcs1.pem", "valid"),
+        ("pkcs8.pem", "valid"),
+        ("sec1.pem", "valid"),
+        ("legacy_enc.pem", "encrypted"),
+        ("pkcs8_enc.pem", "encrypted"),
+        ("v3.ppk", "valid"),
+        ("v2.ppk", "valid"),
+        ("v3_enc.ppk", "encrypted"),
+        ("sshcom", "valid"),
+        ("sshcom_enc", "encrypted"),
+        ("pgp.asc", "valid"),
+        ("gnupg.key", "valid"),
+    ]
+}
+
+/// Disguises that keep a key's line ends, written with a lone CR.
+fn cr_disguises(key: &str) -> Vec<(&'static str, String)> {
+    let cr = key.replace('\n', "\r");
+    vec![
+        ("notes.txt", format!("Here it is:\r{cr}the end\r")),
+        (
+            "comment.sh",
+            format!("echo hi\r{}", prefixed(key, "# ").replace('\n', "\r")),
+        ),
+        (
+            "key.json",
+            format!("{{\"k\": \"{}\"}}\r", key.replace('\n', "\\r")),
+        ),
+        (
+            "mail.eml",
+            format!(
+                "Content-Transfer-Encoding: quoted-printable\r\r{}",
+                quoted_printable(key, true).replace("=\r\n", "=\r")
+            ),
+        ),
+        (
+            "crlf-mail.eml",
+            format!(
+                "Content-Transfer-Encoding: quoted-printable\r\r{}",
+                quoted_printable(key, false).replace("\r\n", "\r")
+            ),
+        ),
+    ]
+}
+
+/// Issue 13, item 9: every text format, and the disguises that keep line
+/// ends, read the same whether lines end in LF, CRLF or a lone CR.
+#[test]
+fn every_format_with_lf_crlf_and_cr_line_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let formats = every_text_format(d);
+    let openssh = d.join("openssh");
+    let openssh_fp = ssh_fingerprint(&openssh);
+    let ends = [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")];
+    let cases = d.join("cases");
+    fs::create_dir(&cases).unwrap();
+    for (name, _) in &formats {
+        let text = fs::read_to_string(d.join(name)).unwrap();
+        for (end_name, end) in ends {
+            let file = cases.join(format!("{name}.{end_name}"));
+            fs::write(file, text.replace('\n', end)).unwrap();
+        }
+    }
+    let disguises = cr_disguises(&fs::read_to_string(&openssh).unwrap());
+    for (name, text) in &disguises {
+        fs::write(cases.join(name), text).unwrap();
+    }
+    let (code, v) = json(&cases, &["--no-crack", "scan", "."], None);
+    assert_eq!(code, 1, "{v:#}");
+    let mut by_path: HashMap<String, Vec<&serde_json::Value>> = HashMap::new();
+    for f in findings(&v) {
+        let path = f["path"].as_str().unwrap().trim_start_matches("./");
+        by_path.entry(path.to_string()).or_default().push(f);
+    }
+    let mut failures = Vec::new();
+    for (name, status) in formats {
+        let lf = by_path.get(&format!("{name}.lf")).map(Vec::as_slice);
+        let Some([lf]) = lf else {
+            failures.push(format!("{name}: want one finding with LF, got {lf:#?}"));
+            continue;
+        };
+        if lf["status"] != status {
+            failures.push(format!("{name}: {} with LF, want {status}", lf["status"]));
+        }
+        for (end_name, _) in &ends[1..] {
+            match by_path
+                .get(&format!("{name}.{end_name}"))
+                .map(Vec::as_slice)
+            {
+                Some([f])
+                    if f["status"] == lf["status"] && f["fingerprint"] == lf["fingerprint"] => {}
+                other => failures.push(format!("{name} with {end_name}: {other:#?}")),
+            }
+        }
+    }
+    for (name, _) in &disguises {
+        match by_path.get(*name).map(Vec::as_slice) {
+            Some([f]) if f["status"] == "valid" && f["fingerprint"] == openssh_fp.as_str() => {}
+            other => failures.push(format!("{name}: {other:#?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

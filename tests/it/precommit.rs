@@ -920,4 +920,266 @@ fn without_git_on_path_libgit2_gives_the_same_verdicts() {
     );
     r.ok(&["add", "-A"]);
     assert_eq!(run(&r), 1);
+    r.ok(&["reset", "-q", "--hard"]);
+    // A symlink holding a key, then the same blob as a file (type change).
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&old, r.dir.join("link")).unwrap();
+        r.ok(&["add", "link"]);
+        assert_eq!(run(&r), 1);
+        r.setup_commit("a link");
+        fs::remove_file(r.dir.join("link")).unwrap();
+        r.write("link", &old);
+        r.ok(&["add", "link"]);
+        assert_eq!(run(&r), 1);
+        r.setup_commit("a file");
+    }
+    // A rename out of an allowlisted path.
+    r.write(".keyscan.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    r.write("fixtures/k.pem", &r.ed25519());
+    r.setup_commit("a fixture");
+    r.ok(&["mv", "fixtures/k.pem", "keys/k.pem"]);
+    assert_eq!(run(&r), 1);
+}
+
+// Issue 13, item 4: only an exact LFS pointer is skipped.
+#[test]
+fn an_lfs_pointer_with_an_extra_line_is_scanned() {
+    let r = Repo::new();
+    let pointer = "version https://git-lfs.github.com/spec/v1\n\
+                   oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n\
+                   size 12345\n";
+    r.write("assets/big.bin", pointer);
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    let b64 = {
+        use std::io::Write;
+        let mut child = Command::new("base64")
+            .args(["-w", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("base64 is needed by this test");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(key.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let percent: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    for note in [b64, percent] {
+        let file = format!("{pointer}x-note {note}\n");
+        r.write("assets/big.bin", &file);
+        let out = r.keyscan(&["scan", "assets/big.bin"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        r.ok(&["add", "assets/big.bin"]);
+        r.blocked(&[], "assets/big.bin");
+    }
+    // An exact pointer with an extension line still passes.
+    r.write(
+        "assets/big.bin",
+        &pointer.replace(
+            "oid",
+            "ext-0-foo sha256:5d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\noid",
+        ),
+    );
+    r.ok(&["add", "assets/big.bin"]);
+    r.allowed(&[]);
+}
+
+// Issue 13, item 2: a symlink's target is content too.
+#[cfg(unix)]
+#[test]
+fn a_symlink_whose_target_is_a_key_and_its_type_change_are_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    std::os::unix::fs::symlink(&key, r.dir.join("id_link")).unwrap();
+    r.ok(&["add", "id_link"]);
+    assert_eq!(r.ok(&["ls-files", "-s", "id_link"])[..6], *"120000");
+    r.blocked(&[], "id_link");
+
+    // Committed anyway (before keyscan), then made a regular file holding
+    // the same bytes: 120000 -> 100644, the same blob, new content there.
+    r.ok(&["commit", "-q", "--no-verify", "-m", "a link"]);
+    fs::remove_file(r.dir.join("id_link")).unwrap();
+    r.write("id_link", &key);
+    r.ok(&["add", "id_link"]);
+    let raw = r.ok(&["diff", "--cached", "--raw", "--no-abbrev"]);
+    assert!(raw.starts_with(":120000 100644"), "{raw}");
+    let (old, new) = (&raw[15..55], &raw[56..96]);
+    assert_eq!(old, new, "{raw}");
+    r.blocked(&[], "id_link");
+
+    // A mode change of a file that stays a file adds nothing.
+    r.ok(&["commit", "-q", "--no-verify", "-m", "a file"]);
+    make_executable(&r.dir.join("id_link"));
+    r.ok(&["add", "id_link"]);
+    r.allowed(&[]);
+}
+
+// Issue 13, item 3: a change that only deletes lines can make a key valid.
+#[test]
+fn deleting_a_doubled_line_that_makes_a_key_valid_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let key = r.ed25519();
+    let mut lines: Vec<&str> = key.lines().collect();
+    lines.insert(3, lines[2]);
+    r.write("deploy/id", &(lines.join("\n") + "\n"));
+    r.ok(&["add", "deploy/id"]);
+    // Not a valid key: a warning, not a block.
+    let (ok, t) = r.commit(&[]);
+    assert!(ok, "{t}");
+    assert!(t.contains("unverified"), "{t}");
+
+    r.write("deploy/id", &key);
+    r.ok(&["add", "deploy/id"]);
+    let diff = r.ok(&["diff", "--cached", "--numstat"]);
+    assert!(diff.starts_with("0\t1\t"), "only a deletion: {diff}");
+    r.blocked(&[], "deploy/id");
+    let out = r.keyscan(&["pre-commit", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["status"], "valid", "{v:#}");
+}
+
+/// Quoted-printable as a binary-safe mailer writes it: newlines as `=0A`,
+/// `=` as `=3D`, soft breaks every 76 columns, and one inside the END
+/// marker, so that nothing reads as a key until the body is decoded.
+fn quoted_printable_body(key: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for c in key.chars() {
+        let piece = match c {
+            '=' => "=3D".to_string(),
+            '\n' => "=0A".to_string(),
+            c => c.to_string(),
+        };
+        if col + piece.len() > 75 {
+            out.push_str("=\r\n");
+            col = 0;
+        }
+        col += piece.len();
+        out.push_str(&piece);
+    }
+    // Split the END marker unless a soft break already does.
+    out.replacen("-----END OPENSSH", "-----END OPEN=\r\nSSH", 1)
+}
+
+// Issue 13, item 5: a header added far from the key changes how it decodes.
+#[test]
+fn a_quoted_printable_header_added_later_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let body = quoted_printable_body(&r.ed25519());
+    r.write("mail/key.eml", &format!("Subject: key\r\n\r\n{body}"));
+    r.ok(&["add", "mail/key.eml"]);
+    // Undecoded, nothing reads as a key.
+    r.allowed(&[]);
+
+    r.write(
+        "mail/key.eml",
+        &format!("Content-Transfer-Encoding: quoted-printable\r\nSubject: key\r\n\r\n{body}"),
+    );
+    r.ok(&["add", "mail/key.eml"]);
+    let out = r.keyscan(&["scan", "mail/key.eml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    r.blocked(&[], "mail/key.eml");
+}
+
+// Issue 13, item 6: a rename out of an allowlisted path is the key arriving.
+#[test]
+fn a_rename_out_of_an_allowlisted_path_is_blocked() {
+    let r = Repo::new();
+    r.write(".keyscan.toml", "[allowlist]\npaths = [\"testdata/**\"]\n");
+    let key = r.ed25519();
+    r.write("testdata/fixture.pem", &key);
+    r.write("keys/known.pem", &r.ed25519());
+    r.setup_commit("before keyscan");
+    r.install();
+
+    fs::create_dir_all(r.dir.join("deploy")).unwrap();
+    r.ok(&["mv", "testdata/fixture.pem", "deploy/prod.pem"]);
+    let raw = r.ok(&["diff", "--cached", "-M", "--name-status"]);
+    assert!(raw.starts_with("R100"), "a rename: {raw}");
+    r.blocked(&[], "deploy/prod.pem");
+    let out = r.keyscan(&["scan", "deploy/prod.pem"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // Into the allowlisted tree, or between paths no glob covers: nothing new.
+    r.ok(&["mv", "deploy/prod.pem", "testdata/again.pem"]);
+    r.ok(&["mv", "keys/known.pem", "keys/moved.pem"]);
+    r.allowed(&[]);
+
+    // The globs are relative to the config's directory, from anywhere.
+    r.write(
+        "sub/.keyscan.toml",
+        "[allowlist]\npaths = [\"vendor/**\"]\n",
+    );
+    r.write("sub/vendor/k.pem", &r.ed25519());
+    r.ok(&["add", "sub"]);
+    let out = r.keyscan_in(
+        &r.dir.join("testdata"),
+        &["--config", "../sub/.keyscan.toml", "pre-commit"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    r.write("vendor/k.pem", &r.ed25519());
+    r.ok(&["add", "vendor"]);
+    let out = r.keyscan_in(
+        &r.dir.join("testdata"),
+        &["--config", "../sub/.keyscan.toml", "pre-commit"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("vendor/k.pem"), "{}", text(&out));
+}
+
+// Issue 13, item 9: a PuTTY key saved with CR-only line ends.
+#[test]
+fn a_putty_key_with_cr_line_ends_is_blocked() {
+    let r = Repo::new();
+    r.write("a", "a\n");
+    r.setup_commit("before keyscan");
+    r.install();
+    let openssh = r.home.join("id");
+    fs::write(&openssh, r.ed25519()).unwrap();
+    let ppk = r.home.join("id.ppk");
+    tool(
+        "puttygen",
+        &[
+            openssh.to_str().unwrap(),
+            "-O",
+            "private",
+            "-o",
+            ppk.to_str().unwrap(),
+        ],
+        &r.home,
+    );
+    let text = fs::read_to_string(&ppk).unwrap();
+    assert!(text.starts_with("PuTTY-User-Key-File-3"), "{text}");
+    let cr = text.replace('\n', "\r");
+    // puttygen itself reads it back.
+    fs::write(&ppk, &cr).unwrap();
+    tool(
+        "puttygen",
+        &[ppk.to_str().unwrap(), "-O", "fingerprint"],
+        &r.home,
+    );
+    r.write("putty/id.ppk", &cr);
+    r.ok(&["add", "putty/id.ppk"]);
+    r.blocked(&[], "putty/id.ppk");
 }
