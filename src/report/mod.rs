@@ -2,6 +2,7 @@
 //! no key material, so redaction cannot be forgotten here.
 
 mod advice;
+pub mod fingerprints;
 mod gitlab;
 mod human;
 mod json;

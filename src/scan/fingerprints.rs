@@ -1,10 +1,10 @@
-//! `keyscan fingerprint`: every fingerprint of every key in some input, so
+//! Every fingerprint of every key in some input (`keyscan fingerprint`), so
 //! an operator holding a leaked key can find it in `authorized_keys`, in
 //! `aws ec2 describe-key-pairs` or on a key server.
 //!
 //! Private keys in any format the scanner parses, and OpenSSH public-key
-//! lines (`id.pub`, `authorized_keys`) too. Nothing secret is printed: the
-//! fingerprints and the public half only.
+//! lines (`id.pub`, `authorized_keys`) too. Nothing secret is kept: the
+//! fingerprints and the public half only. `report::fingerprints` renders them.
 
 use crate::policy::Policy;
 use crate::rules::{self, Engine};
@@ -16,7 +16,6 @@ use serde::Serialize;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::PublicKey;
 use std::io::Read;
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 /// One key's fingerprints.
@@ -185,56 +184,4 @@ fn size_and_type(key: &KeyData) -> (Option<usize>, &'static str) {
         KeyData::SkEd25519(_) => (Some(256), "ED25519-SK"),
         _ => (None, "UNKNOWN"),
     }
-}
-
-/// The human listing.
-pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
-    for k in keys {
-        writeln!(
-            out,
-            "{}:{}  {}, {} ({})",
-            k.path, k.line, k.key_type, k.format, k.status
-        )?;
-        let mut row = |name: &str, value: &str| writeln!(out, "    {name:<12} {value}");
-        let keygen = |fp: &str| match (&k.bits, &k.ssh_type) {
-            (Some(b), Some(t)) => format!("{b} {fp} ({t})"),
-            _ => fp.to_string(),
-        };
-        if let Some(fp) = &k.sha256 {
-            row("sha256", &keygen(fp))?;
-        }
-        if let Some(fp) = &k.md5 {
-            row("md5", &keygen(fp))?;
-        }
-        let aws = &k.aws_fingerprints;
-        if let Some(v) = &aws.sha1_pkcs8 {
-            row("aws created", v)?;
-        }
-        if let Some(v) = &aws.md5_spki {
-            row("aws imported", v)?;
-        }
-        if let Some(v) = &aws.sha256 {
-            row("aws", v)?;
-        }
-        if let Some(v) = &k.openpgp {
-            row("openpgp", v)?;
-        }
-        if let Some(v) = &k.public_key {
-            row("public key", v)?;
-        }
-        if let Some(v) = &k.note {
-            row("note", v)?;
-        } else if k.sha256.is_none() && k.openpgp.is_none() {
-            row(
-                "note",
-                "no fingerprint: this format encrypts the public half too",
-            )?;
-        }
-    }
-    Ok(())
-}
-
-pub fn render_json(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "keys": keys }))?;
-    writeln!(out)
 }

@@ -1,0 +1,63 @@
+//! `keyscan pre-receive` (the server's hook) and `keyscan pre-push` (the
+//! client's): both read git's ref lines on standard input.
+
+use super::args::{ConfigFrom, Global, Loaded};
+use super::output::conclude;
+use anyhow::Result;
+use keyscan::policy::verdict::Finish;
+use keyscan::report::Report;
+use keyscan::source::push;
+use std::io::{IsTerminal, Read};
+
+#[derive(Debug, clap::Args)]
+pub struct PreReceiveArgs {}
+
+#[derive(Debug, clap::Args)]
+pub struct PrePushArgs {
+    /// The remote's name (or URL when pushing to a URL).
+    remote: Option<String>,
+    url: Option<String>,
+}
+
+impl PreReceiveArgs {
+    /// On the server anything that stops the check rejects the push, and
+    /// says why.
+    pub fn run(&self, global: &Global) -> Result<u8> {
+        let started = std::time::Instant::now();
+        let input = ref_lines()?;
+        let checked = || -> Result<(Loaded, Report)> {
+            let loaded = global.load(ConfigFrom::Server, None)?;
+            let report = push::pre_receive(&loaded.scanner, &loaded.server, &input, started)?;
+            Ok((loaded, report))
+        };
+        match checked() {
+            Ok((loaded, mut report)) => {
+                conclude(global, &loaded, &mut report, Finish::default(), true)
+            }
+            Err(err) => {
+                eprintln!(
+                    "keyscan: push rejected, it could not be checked for private keys: {err:#}"
+                );
+                Ok(2)
+            }
+        }
+    }
+}
+
+impl PrePushArgs {
+    pub fn run(&self, global: &Global) -> Result<u8> {
+        let input = ref_lines()?;
+        let loaded = global.load(ConfigFrom::Work, None)?;
+        let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), &input)?;
+        conclude(global, &loaded, &mut report, Finish::default(), true)
+    }
+}
+
+/// Standard input, unless it is a terminal (run by hand: no ref lines).
+fn ref_lines() -> Result<String> {
+    let mut input = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::stdin().read_to_string(&mut input)?;
+    }
+    Ok(input)
+}
