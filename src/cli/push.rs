@@ -1,7 +1,7 @@
 //! `keyscan pre-receive` (the server's hook) and `keyscan pre-push` (the
 //! client's): both read git's ref lines on standard input.
 
-use super::args::{ConfigFrom, Global, Loaded};
+use super::args::{BaselineArgs, ConfigFrom, Global, Loaded};
 use super::output::conclude;
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -16,7 +16,10 @@ pub struct PreReceiveArgs {}
 pub struct PrePushArgs {
     /// The remote's name (or URL when pushing to a URL).
     remote: Option<String>,
+    /// The remote's URL (git passes it; not needed).
     url: Option<String>,
+    #[command(flatten)]
+    baseline: BaselineArgs,
 }
 
 impl PreReceiveArgs {
@@ -47,7 +50,7 @@ impl PreReceiveArgs {
 impl PrePushArgs {
     pub fn run(&self, global: &Global) -> Result<u8> {
         let input = ref_lines()?;
-        let loaded = global.load(ConfigFrom::Work, None)?;
+        let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
         let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), &input)?;
         conclude(global, &loaded, &mut report, Finish::default(), true)
     }
