@@ -1,10 +1,10 @@
 //! `keyscan fingerprint`: every fingerprint of every key in some files.
 
-use super::args::Global;
+use super::args::{ConfigFrom, Global};
 use anyhow::Result;
 use keyscan::report::fingerprints::{render_human, render_json};
 use keyscan::report::Format;
-use keyscan::scan::fingerprints::fingerprint_files;
+use keyscan::scan::fingerprints::{self, fingerprint_files};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -16,7 +16,10 @@ pub struct FingerprintArgs {
 
 impl FingerprintArgs {
     pub fn run(&self, global: &Global) -> Result<u8> {
-        let keys = fingerprint_files(&self.files)?;
+        // The config's passphrases and --no-crack, not its rules or allowlist.
+        let loaded = global.load(ConfigFrom::Work, None)?;
+        let scanner = fingerprints::scanner(&loaded.scanner.policy)?;
+        let keys = fingerprint_files(&scanner, &self.files)?;
         let mut out = std::io::stdout().lock();
         match Format::from(global.format) {
             Format::Json => render_json(&keys, &mut out)?,

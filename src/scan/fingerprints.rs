@@ -49,33 +49,49 @@ pub struct KeyPrints {
     pub note: Option<String>,
 }
 
-/// Every key in the files (`-` is standard input), with the built-in rules
-/// and no allowlist: an allowed key has fingerprints too.
-pub fn fingerprint_files(files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, Policy::default());
+/// The scanner for fingerprints: the built-in rules and no allowlist (an
+/// allowed key has fingerprints too), trying the passphrases `policy` tries
+/// (the config's, unless it or `--no-crack` turns the check off).
+pub fn scanner(policy: &Policy) -> Result<Scanner> {
+    let mut plain = Policy::default();
+    plain.crack = policy.crack;
+    plain.passphrases = policy.passphrases.clone();
+    plain.crack_budget = policy.crack_budget;
+    Ok(Scanner::new(Engine::new(rules::builtin()?)?, plain))
+}
+
+/// Every key in the files (`-` is standard input). A file's stem is one of
+/// the passphrases tried, as `keyscan scan` does.
+pub fn fingerprint_files(scanner: &Scanner, files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
     let mut keys = Vec::new();
     for path in files {
-        let (shown, data) = if path.as_os_str() == "-" {
+        if path.as_os_str() == "-" {
             let mut data = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut data)
                 .map_err(|e| anyhow!("cannot read standard input: {e}"))?;
-            ("<stdin>".to_string(), data)
+            keys.extend(fingerprints(scanner, "<stdin>", None, &data));
         } else {
             let data =
                 std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
-            (path.display().to_string(), data)
-        };
-        keys.extend(fingerprints(&scanner, &shown, &data));
+            let shown = path.display().to_string();
+            keys.extend(fingerprints(scanner, &shown, Some(&shown), &data));
+        }
     }
     Ok(keys)
 }
 
-/// Every key in `data` (shown as `path`): private keys through the
-/// scanner's rules and validators, then OpenSSH public-key lines.
-pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints> {
+/// Every key in `data` (shown as `path`; `file` names it for the
+/// passphrase check): private keys through the scanner's rules and
+/// validators, then OpenSSH public-key lines.
+pub fn fingerprints(
+    scanner: &Scanner,
+    path: &str,
+    file: Option<&str>,
+    data: &[u8],
+) -> Vec<KeyPrints> {
     let mut out: Vec<KeyPrints> = scanner
-        .hits(data)
+        .hits_named(data, file)
         .into_iter()
         .map(|hit| {
             let info = hit.info;
