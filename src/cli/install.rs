@@ -2,14 +2,36 @@
 
 use super::output::say;
 use anyhow::Result;
+use clap::ValueEnum;
 use keyscan::git::hooks;
 use std::path::PathBuf;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Hook {
+    PreCommit,
+    PrePush,
+    /// The server's hook: only with --server.
+    PreReceive,
+}
+
+impl Hook {
+    /// The hook asked for, else pre-receive with --server, else pre-commit.
+    fn name(hook: Option<Hook>, server: bool) -> &'static str {
+        match hook {
+            Some(Hook::PreCommit) => "pre-commit",
+            Some(Hook::PrePush) => "pre-push",
+            Some(Hook::PreReceive) => "pre-receive",
+            None if server => "pre-receive",
+            None => "pre-commit",
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// pre-commit or pre-push (pre-receive with --server).
-    #[arg(long, default_value = "pre-commit")]
-    hook: String,
+    /// Which hook [default: pre-commit; pre-receive with --server].
+    #[arg(long, value_enum)]
+    hook: Option<Hook>,
     /// Replace an existing hook (it is kept as a backup and still run).
     #[arg(long)]
     force: bool,
@@ -20,18 +42,18 @@ pub struct InstallArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct UninstallArgs {
-    #[arg(long, default_value = "pre-commit")]
-    hook: String,
+    /// Which hook [default: pre-commit; pre-receive with --server].
+    #[arg(long, value_enum)]
+    hook: Option<Hook>,
+    /// Remove the pre-receive hook from this (bare) repository on a server.
+    #[arg(long, value_name = "REPO")]
+    server: Option<PathBuf>,
 }
 
 impl InstallArgs {
     pub fn run(&self) -> Result<u8> {
         let opts = hooks::InstallOptions {
-            hook: if self.server.is_some() {
-                "pre-receive".to_string()
-            } else {
-                self.hook.clone()
-            },
+            hook: Hook::name(self.hook, self.server.is_some()).to_string(),
             force: self.force,
             repo: self.server.clone(),
         };
@@ -42,7 +64,8 @@ impl InstallArgs {
 
 impl UninstallArgs {
     pub fn run(&self) -> Result<u8> {
-        say(&hooks::uninstall(&self.hook)?)?;
+        let hook = Hook::name(self.hook, self.server.is_some());
+        say(&hooks::uninstall(hook, self.server.as_deref())?)?;
         Ok(0)
     }
 }
