@@ -139,3 +139,134 @@ fn pre_push_lets_recorded_keys_through_and_blocks_new_ones() {
     assert!(all.contains(&new_fp) && !all.contains(&old_fp), "{all}");
     assert_eq!(r.ok(&["rev-parse", "origin/main"]), head);
 }
+
+/// The command a hook's comment names for removing it.
+fn removal_command(hook: &Path) -> String {
+    let script = fs::read_to_string(hook).unwrap();
+    let line = script
+        .lines()
+        .find(|l| l.starts_with("# Remove with `"))
+        .unwrap_or_else(|| panic!("{script}"));
+    line["# Remove with `".len()..]
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Run `command` (which starts with `keyscan`) with this keyscan first on PATH.
+fn run_as_written(r: &TempRepo, dir: &Path, command: &str) -> Output {
+    let bin_dir = Path::new(support::bin()).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    r.command("sh", dir)
+        .args(["-c", command])
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+// issue 14, 6: uninstall mirrors install (--hook, --server), and each hook
+// names the command that removes it.
+#[test]
+fn uninstall_mirrors_install_and_each_hook_names_its_removal() {
+    let r = TempRepo::new();
+    let bare = r.home.join("srv/shop.git");
+    r.ok(&["init", "-q", "--bare", bare.to_str().unwrap()]);
+    let server = bare.to_str().unwrap();
+
+    let out = ks(&r, &["install", "--server", server], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let hook = bare.join("hooks/pre-receive");
+    let command = removal_command(&hook);
+    assert_eq!(command, format!("keyscan uninstall --server {server}"));
+    // `keyscan uninstall` alone, in the bare repository, is not the way.
+    let out = r
+        .command(support::bin(), &bare)
+        .arg("uninstall")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(hook.exists());
+    // --server with a client hook is refused.
+    let out = ks(
+        &r,
+        &["uninstall", "--server", server, "--hook", "pre-commit"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(hook.exists());
+    // The command the comment names works, from anywhere.
+    let out = run_as_written(&r, &r.home, &command);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("removed"), "{}", text(&out));
+    assert!(!hook.exists());
+
+    // The client hooks: pre-push and pre-commit.
+    for (args, hook, named) in [
+        (
+            &["install", "--hook", "pre-push"][..],
+            "pre-push",
+            "keyscan uninstall --hook pre-push",
+        ),
+        (&["install"][..], "pre-commit", "keyscan uninstall"),
+    ] {
+        let out = ks(&r, args, "");
+        assert!(out.status.success(), "{}", text(&out));
+        let path = r.dir.join(".git/hooks").join(hook);
+        assert_eq!(removal_command(&path), named);
+        let out = run_as_written(&r, &r.dir, named);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!path.exists(), "{hook}");
+    }
+
+    // Both flags have help.
+    let out = ks(&r, &["uninstall", "--help"], "");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--hook <HOOK>\n          Which hook",
+        "--server <REPO>\n          Remove",
+    ] {
+        assert!(help.contains(flag), "{help}");
+    }
+}
+
+// issue 14, 11: pre-receive only with --server, --server only with pre-receive.
+#[test]
+fn install_refuses_a_hook_that_does_not_fit_where_it_goes() {
+    let r = TempRepo::new();
+    let bare = r.home.join("shop.git");
+    r.ok(&["init", "-q", "--bare", bare.to_str().unwrap()]);
+
+    let out = ks(&r, &["install", "--hook", "pre-receive"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains("pre-receive is a server's hook") && msg.contains("--server REPO"),
+        "{msg}"
+    );
+    assert!(!r.dir.join(".git/hooks/pre-receive").exists());
+
+    let server = bare.to_str().unwrap();
+    let out = ks(
+        &r,
+        &["install", "--server", server, "--hook", "pre-commit"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains("--server is for the server's pre-receive hook, not pre-commit"),
+        "{msg}"
+    );
+    assert!(!bare.join("hooks/pre-receive").exists());
+    assert!(!bare.join("hooks/pre-commit").exists());
+
+    // What each does with the right flags.
+    let out = ks(
+        &r,
+        &["install", "--server", server, "--hook", "pre-receive"],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(bare.join("hooks/pre-receive").exists());
+}
