@@ -270,3 +270,63 @@ fn install_refuses_a_hook_that_does_not_fit_where_it_goes() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(bare.join("hooks/pre-receive").exists());
 }
+
+// issue 14, messages: a config error in the hook says that the commit (or
+// push) was blocked, and why.
+#[test]
+fn a_config_error_in_a_hook_says_the_commit_is_blocked() {
+    let (r, _bare) = with_pre_push_hook();
+    let out = ks(&r, &["install"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    r.write(".keyscan.toml", "[policy]\nbinaries = \"maybe\"\n");
+    r.write("notes", "harmless\n");
+    r.ok(&["add", "notes"]);
+    let (went, out) = r.commit();
+    assert!(!went, "{out}");
+    assert!(
+        out.contains("keyscan: error: config .keyscan.toml:2: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("keyscan: commit blocked: the staged changes could not be checked"),
+        "{out}"
+    );
+    let out = ks(&r, &["pre-commit"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    r.ok(&["commit", "-q", "--no-verify", "-m", "notes"]);
+    let out = r.git(&["push", "origin", "main"]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("keyscan: error: config .keyscan.toml:2: "),
+        "{all}"
+    );
+    assert!(
+        all.contains("keyscan: push blocked: it could not be checked"),
+        "{all}"
+    );
+}
+
+// issue 14, messages: pre-push by hand, with nothing on standard input.
+#[test]
+fn pre_push_by_hand_says_where_its_ref_lines_come_from() {
+    let (r, _bare) = with_pre_push_hook();
+    let out = ks(&r, &["pre-push"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("reads the ref lines git gives a pre-push hook on standard input"),
+        "{msg}"
+    );
+    assert!(msg.contains("keyscan install --hook pre-push"), "{msg}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    // git runs the hook with no ref lines when everything is up to date.
+    let out = r.git(&["push", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Everything up-to-date"),
+        "{}",
+        text(&out)
+    );
+}

@@ -2,8 +2,8 @@
 //! client's): both read git's ref lines on standard input.
 
 use super::args::{BaselineArgs, ConfigFrom, Global, Loaded};
-use super::output::conclude;
-use anyhow::Result;
+use super::output::{closed_pipe, conclude};
+use anyhow::{bail, Result};
 use keyscan::policy::verdict::Finish;
 use keyscan::report::Report;
 use keyscan::source::push;
@@ -48,10 +48,36 @@ impl PreReceiveArgs {
 }
 
 impl PrePushArgs {
+    /// Run by hand without ref lines it says where they come from; in the
+    /// hook anything that stops the check blocks the push, and says so.
     pub fn run(&self, global: &Global) -> Result<u8> {
         let input = ref_lines()?;
+        let from_framework = ["PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        // git always names the remote, even when it sends no ref lines.
+        if input.trim().is_empty() && self.remote.is_none() && !from_framework {
+            bail!(
+                "keyscan pre-push reads the ref lines git gives a pre-push hook on standard input \
+                 (`<local-ref> <local-oid> <remote-ref> <remote-oid>`) and got none; \
+                 install it with `keyscan install --hook pre-push` and `git push` runs it"
+            );
+        }
+        match self.check(global, &input) {
+            Err(err) if !closed_pipe(&err) => {
+                eprintln!("keyscan: error: {err:#}");
+                eprintln!(
+                    "keyscan: push blocked: it could not be checked for private keys; fix the error above, or push without the check on purpose with `git push --no-verify`"
+                );
+                Ok(2)
+            }
+            other => other,
+        }
+    }
+
+    fn check(&self, global: &Global, input: &str) -> Result<u8> {
         let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
-        let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), &input)?;
+        let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), input)?;
         conclude(global, &loaded, &mut report, Finish::default(), true)
     }
 }
