@@ -9,25 +9,104 @@ use keyscan::scan::Scanner;
 use keyscan::source::push;
 use std::path::PathBuf;
 
-/// Options of the commands that scan and report (accepted by every
-/// subcommand; each uses those that apply to it).
+/// The options given before the subcommand (`keyscan --format json scan`).
+/// Each subcommand takes those that apply to it after its name too, and
+/// there they win.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Global {
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value = "human")]
-    pub format: FormatArg,
-    /// Config file (default: .keyscan.toml at the top of the work tree or here).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+pub struct TopArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+/// How the commands that report findings print them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportArgs {
+    /// Output format [default: human].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Print only blocking findings and errors.
-    #[arg(long, short, global = true)]
+    #[arg(long, short)]
     pub quiet: bool,
-    /// Colour human output (NO_COLOR is honoured by `auto`).
-    #[arg(long, global = true, value_enum, default_value = "auto")]
-    pub color: Color,
+    /// Colour human output (NO_COLOR is honoured by `auto`) [default: auto].
+    #[arg(long, value_enum)]
+    pub color: Option<Color>,
+}
+
+/// What a scanner is loaded from.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LoadArgs {
+    /// Config file (default: .keyscan.toml at the top of the work tree or here).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Do not try common passphrases on encrypted keys.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_crack: bool,
+}
+
+/// The options a command runs with: its own flags, else those given
+/// before the subcommand.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: FormatArg,
+    pub config: Option<PathBuf>,
+    pub quiet: bool,
+    pub color: Color,
+    pub no_crack: bool,
+}
+
+impl TopArgs {
+    pub fn with(&self, report: &ReportArgs, load: &LoadArgs) -> Options {
+        Options {
+            format: (report.format.or(self.report.format)).unwrap_or(FormatArg::Human),
+            config: load.config.clone().or_else(|| self.load.config.clone()),
+            quiet: report.quiet || self.report.quiet,
+            color: (report.color.or(self.report.color)).unwrap_or(Color::Auto),
+            no_crack: load.no_crack || self.load.no_crack,
+        }
+    }
+
+    /// For a command that prints no report: a `--format` other than human
+    /// given before it is a mistake, not a wish to ignore.
+    pub fn no_format(&self, command: &str) -> Result<()> {
+        match self.report.format {
+            Some(f) if f != FormatArg::Human => anyhow::bail!(
+                "--format {} does not apply to `keyscan {command}` (only to the commands that report: scan, pre-commit, history, pre-push, pre-receive, fingerprint, rules)",
+                f.name()
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Human or JSON: for the listings of `fingerprint` and `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ListFormatArgs {
+    /// Output format [default: human].
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+}
+
+impl ListFormatArgs {
+    /// This flag, else a human or json `--format` given before `command`.
+    pub fn resolve(&self, top: &TopArgs, command: &str) -> Result<ListFormat> {
+        match (self.format, top.report.format) {
+            (Some(f), _) => Ok(f),
+            (None, None | Some(FormatArg::Human)) => Ok(ListFormat::Human),
+            (None, Some(FormatArg::Json)) => Ok(ListFormat::Json),
+            (None, Some(other)) => anyhow::bail!(
+                "keyscan {command} prints human or json, not {}",
+                other.name()
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,6 +117,15 @@ pub enum FormatArg {
     Sarif,
     /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
     Gitlab,
+}
+
+impl FormatArg {
+    /// As it is spelled on the command line.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
 }
 
 impl From<FormatArg> for Format {
@@ -97,7 +185,7 @@ pub struct Loaded {
     pub server: ServerSettings,
 }
 
-impl Global {
+impl Options {
     /// config -> baseline -> scanner -> `--no-crack`: every scanning
     /// command loads here. `baseline`: the command's baseline flags, if it
     /// applies one (then the config's `[baseline]` applies too).

@@ -1,7 +1,7 @@
 //! `keyscan history`: every blob of a repository's history, and which
 //! commit brought each key in.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, Global};
+use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -27,17 +27,22 @@ pub struct HistoryArgs {
     audit: AuditArgs,
     #[command(flatten)]
     baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 impl HistoryArgs {
-    pub fn run(&self, global: &Global) -> Result<u8> {
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let options = &top.with(&self.report, &self.load);
         let started = std::time::SystemTime::now();
-        let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
         let opts = history::HistoryOptions {
             refs: self.refs.clone(),
             since: self.since.clone(),
             all_objects: self.all_objects,
-            progress: !global.quiet,
+            progress: !options.quiet,
         };
         let path = self.path.clone().unwrap_or_else(|| PathBuf::from("."));
         let scan = history::scan_history(&loaded.scanner, &path, &opts)?;
@@ -65,7 +70,7 @@ impl HistoryArgs {
             check_config: self.audit.check_config,
             ..Finish::default()
         };
-        let code = conclude(global, &loaded, &mut report, finish, false)?;
+        let code = conclude(options, &loaded, &mut report, finish, false)?;
         if read_errors > 0 {
             eprintln!(
                 "keyscan: {read_errors} object{} could not be read: not everything was scanned",

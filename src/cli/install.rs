@@ -7,6 +7,7 @@ use keyscan::git::hooks;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(clippy::enum_variant_names)] // named as git names the hooks
 enum Hook {
     PreCommit,
     PrePush,

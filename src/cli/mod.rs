@@ -23,7 +23,7 @@ use std::process::ExitCode;
 #[command(name = "keyscan", version)]
 struct Cli {
     #[command(flatten)]
-    global: args::Global,
+    top: args::TopArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -79,18 +79,24 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let global = &cli.global;
+    let top = &cli.top;
     match &cli.command {
-        Command::Scan(args) => args.run(global),
-        Command::PreCommit(args) => args.run(global),
-        Command::History(args) => args.run(global),
-        Command::PreReceive(args) => args.run(global),
-        Command::PrePush(args) => args.run(global),
-        Command::Install(args) => args.run(),
-        Command::Uninstall(args) => args.run(),
-        Command::Fingerprint(args) => args.run(global),
-        Command::Completions(args) => args.run(Cli::command()),
-        Command::Man(args) => args.run(Cli::command()),
-        Command::Rules(args) => args.run(),
+        Command::Scan(args) => args.run(top),
+        Command::PreCommit(args) => args.run(top),
+        Command::History(args) => args.run(top),
+        Command::PreReceive(args) => args.run(top),
+        Command::PrePush(args) => args.run(top),
+        Command::Fingerprint(args) => args.run(top),
+        Command::Rules(args) => args.run(top),
+        Command::Install(args) => top.no_format("install").and_then(|()| args.run()),
+        Command::Uninstall(args) => top.no_format("uninstall").and_then(|()| args.run()),
+        Command::Completions(args) => {
+            top.no_format("completions")?;
+            args.run(Cli::command())
+        }
+        Command::Man(args) => {
+            top.no_format("man")?;
+            args.run(Cli::command())
+        }
     }
 }

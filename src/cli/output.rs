@@ -1,6 +1,6 @@
 //! The end every findings command shares: the verdict, notes, the report.
 
-use super::args::{Color, Global, Loaded};
+use super::args::{Color, Loaded, Options};
 use anyhow::Result;
 use keyscan::policy::verdict::{self, Finish};
 use keyscan::report::{self, Report, Style};
@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 /// the exit code. A gate (a hook) keeps its verdict when standard output
 /// is closed; other commands end quietly with 0 (see `cli::main`).
 pub fn conclude(
-    global: &Global,
+    opts: &Options,
     loaded: &Loaded,
     report: &mut Report,
     finish: Finish,
@@ -26,15 +26,15 @@ pub fn conclude(
         eprintln!("{note}");
     }
     let code = done.exit_code(report);
-    match emit(global, report) {
+    match emit(opts, report) {
         Err(e) if gate && closed_pipe(&e) => Ok(code),
         other => other.map(|()| code),
     }
 }
 
-pub fn emit(global: &Global, report: &Report) -> Result<()> {
+pub fn emit(opts: &Options, report: &Report) -> Result<()> {
     let stdout = std::io::stdout();
-    let color = match global.color {
+    let color = match opts.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => {
@@ -43,10 +43,10 @@ pub fn emit(global: &Global, report: &Report) -> Result<()> {
     };
     let style = Style {
         color,
-        quiet: global.quiet,
+        quiet: opts.quiet,
     };
     let mut out = stdout.lock();
-    report::render(report, global.format.into(), &style, &mut out)?;
+    report::render(report, opts.format.into(), &style, &mut out)?;
     out.flush()?;
     Ok(())
 }

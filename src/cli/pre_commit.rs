@@ -1,6 +1,6 @@
 //! `keyscan pre-commit`: the staged changes, as the pre-commit hook runs it.
 
-use super::args::{BaselineArgs, ConfigFrom, Global};
+use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Options, ReportArgs, TopArgs};
 use super::output::{closed_pipe, conclude};
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -12,17 +12,21 @@ use std::path::PathBuf;
 pub struct PreCommitArgs {
     #[command(flatten)]
     baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 impl PreCommitArgs {
     /// Anything that stops the check (a bad config, an unreadable index)
     /// blocks the commit, and says so.
-    pub fn run(&self, global: &Global) -> Result<u8> {
-        match self.check(global) {
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
+        match self.check(opts) {
             Err(err) if !closed_pipe(&err) => {
-                eprintln!("keyscan: error: {err:#}");
                 eprintln!(
-                    "keyscan: commit blocked: the staged changes could not be checked for private keys; fix the error above, or commit without the check on purpose with `git commit --no-verify`"
+                    "keyscan: commit blocked, it could not be checked for private keys: {err:#}"
                 );
                 Ok(2)
             }
@@ -30,9 +34,9 @@ impl PreCommitArgs {
         }
     }
 
-    fn check(&self, global: &Global) -> Result<u8> {
+    fn check(&self, opts: &Options) -> Result<u8> {
         let started = std::time::SystemTime::now();
-        let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
         let mut report = Report {
             findings: staged::scan_staged(&loaded.scanner)?,
             scanned: "the staged changes".to_string(),
@@ -44,6 +48,6 @@ impl PreCommitArgs {
             started: Some(started),
             ..Report::default()
         };
-        conclude(global, &loaded, &mut report, Finish::default(), true)
+        conclude(opts, &loaded, &mut report, Finish::default(), true)
     }
 }

@@ -1,7 +1,7 @@
 //! `keyscan pre-receive` (the server's hook) and `keyscan pre-push` (the
 //! client's): both read git's ref lines on standard input.
 
-use super::args::{BaselineArgs, ConfigFrom, Global, Loaded};
+use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Loaded, Options, ReportArgs, TopArgs};
 use super::output::{closed_pipe, conclude};
 use anyhow::{bail, Result};
 use keyscan::policy::verdict::Finish;
@@ -10,7 +10,12 @@ use keyscan::source::push;
 use std::io::{IsTerminal, Read};
 
 #[derive(Debug, clap::Args)]
-pub struct PreReceiveArgs {}
+pub struct PreReceiveArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct PrePushArgs {
@@ -20,22 +25,27 @@ pub struct PrePushArgs {
     url: Option<String>,
     #[command(flatten)]
     baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 impl PreReceiveArgs {
     /// On the server anything that stops the check rejects the push, and
     /// says why.
-    pub fn run(&self, global: &Global) -> Result<u8> {
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
         let started = std::time::Instant::now();
         let input = ref_lines()?;
         let checked = || -> Result<(Loaded, Report)> {
-            let loaded = global.load(ConfigFrom::Server, None)?;
+            let loaded = opts.load(ConfigFrom::Server, None)?;
             let report = push::pre_receive(&loaded.scanner, &loaded.server, &input, started)?;
             Ok((loaded, report))
         };
         match checked() {
             Ok((loaded, mut report)) => {
-                conclude(global, &loaded, &mut report, Finish::default(), true)
+                conclude(opts, &loaded, &mut report, Finish::default(), true)
             }
             Err(err) => {
                 eprintln!(
@@ -50,7 +60,8 @@ impl PreReceiveArgs {
 impl PrePushArgs {
     /// Run by hand without ref lines it says where they come from; in the
     /// hook anything that stops the check blocks the push, and says so.
-    pub fn run(&self, global: &Global) -> Result<u8> {
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
         let input = ref_lines()?;
         let from_framework = ["PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF"]
             .iter()
@@ -63,11 +74,10 @@ impl PrePushArgs {
                  install it with `keyscan install --hook pre-push` and `git push` runs it"
             );
         }
-        match self.check(global, &input) {
+        match self.check(opts, &input) {
             Err(err) if !closed_pipe(&err) => {
-                eprintln!("keyscan: error: {err:#}");
                 eprintln!(
-                    "keyscan: push blocked: it could not be checked for private keys; fix the error above, or push without the check on purpose with `git push --no-verify`"
+                    "keyscan: push blocked, it could not be checked for private keys: {err:#}"
                 );
                 Ok(2)
             }
@@ -75,10 +85,10 @@ impl PrePushArgs {
         }
     }
 
-    fn check(&self, global: &Global, input: &str) -> Result<u8> {
-        let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
+    fn check(&self, opts: &Options, input: &str) -> Result<u8> {
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
         let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), input)?;
-        conclude(global, &loaded, &mut report, Finish::default(), true)
+        conclude(opts, &loaded, &mut report, Finish::default(), true)
     }
 }
 

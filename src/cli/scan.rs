@@ -1,6 +1,6 @@
 //! `keyscan scan`: files and directories on disk, or standard input.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, Global};
+use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -19,12 +19,17 @@ pub struct ScanArgs {
     audit: AuditArgs,
     #[command(flatten)]
     baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 impl ScanArgs {
-    pub fn run(&self, global: &Global) -> Result<u8> {
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let options = &top.with(&self.report, &self.load);
         let started = std::time::SystemTime::now();
-        let loaded = global.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
         let paths = if self.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -50,6 +55,6 @@ impl ScanArgs {
             check_config: self.audit.check_config,
             ..Finish::default()
         };
-        conclude(global, &loaded, &mut report, finish, false)
+        conclude(options, &loaded, &mut report, finish, false)
     }
 }
