@@ -451,3 +451,31 @@ fn format_is_accepted_before_and_after_the_subcommand() {
         text(&out)
     );
 }
+
+// A hook keeps its verdict when its output goes nowhere: a closed pipe
+// never lets a key through.
+#[test]
+fn a_closed_pipe_does_not_open_the_gate() {
+    let r = TempRepo::new();
+    let (key, _) = new_key(&r, "id");
+    r.write("id", &key);
+    r.ok(&["add", "id"]);
+    let bin_dir = Path::new(support::bin()).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let closed = |command: &str| {
+        r.command("bash", &r.dir)
+            .args([
+                "-c",
+                &format!("set -o pipefail; {command} | (exec 0<&-; sleep 1)"),
+            ])
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    // The pipe is closed indeed: scan ends quietly with 0 although it found a key.
+    let out = closed("keyscan scan id");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = closed("keyscan pre-commit");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
