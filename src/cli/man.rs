@@ -3,12 +3,26 @@
 
 use anyhow::{Context, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write keyscan.1 and one keyscan-SUBCOMMAND.1 page per subcommand here instead.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+}
+
+impl ManArgs {
+    pub fn run(&self, cmd: clap::Command) -> Result<u8> {
+        write(cmd, self.out_dir.as_deref())?;
+        Ok(0)
+    }
+}
 
 /// The main page on standard output, or with `out_dir`, `keyscan.1` and
 /// `keyscan-SUBCOMMAND.1` for every subcommand (the names the main page's
 /// SUBCOMMANDS section refers to).
-pub fn write(cmd: clap::Command, out_dir: Option<&Path>) -> Result<()> {
+fn write(cmd: clap::Command, out_dir: Option<&Path>) -> Result<()> {
     let cmd = cmd.name("keyscan");
     let Some(dir) = out_dir else {
         let mut out = std::io::stdout().lock();

@@ -24,23 +24,32 @@ pub struct InstallOptions {
     pub repo: Option<PathBuf>,
 }
 
-/// The keyscan subcommand a hook runs.
-fn subcommand(hook: &str) -> Result<&'static str> {
-    match hook {
-        "pre-commit" => Ok("pre-commit"),
-        "pre-push" => Ok("pre-push"),
-        "pre-receive" => Ok("pre-receive"),
+/// The keyscan subcommand a hook runs; pre-receive goes with a server's
+/// repository (`server`) and only there.
+fn subcommand(hook: &str, server: bool, verb: &str) -> Result<&'static str> {
+    let sub = match hook {
+        "pre-commit" => "pre-commit",
+        "pre-push" => "pre-push",
+        "pre-receive" => "pre-receive",
         other => bail!(
-            "keyscan cannot install a {other} hook (supported: pre-commit, pre-push, pre-receive with --server)"
+            "keyscan cannot {verb} a {other} hook (supported: pre-commit, pre-push, pre-receive with --server)"
         ),
+    };
+    match (sub, server) {
+        ("pre-receive", false) => bail!(
+            "pre-receive is a server's hook: {verb} it with `keyscan {verb} --server REPO` (the server's bare repository)"
+        ),
+        (client, true) if client != "pre-receive" => bail!(
+            "--server is for the server's pre-receive hook, not {client}; for a clone's {client} hook run `keyscan {verb} --hook {client}` inside it"
+        ),
+        _ => Ok(sub),
     }
 }
 
-/// Install the hook into the repository of the current directory (or
-/// `opts.repo`); returns a message for the user.
-pub fn install(opts: &InstallOptions) -> Result<String> {
-    let subcommand = subcommand(&opts.hook)?;
-    let dir = match &opts.repo {
+/// The hooks directory of `repo` (a server's repository), else of the
+/// repository of the current directory.
+fn target_dir(repo: Option<&Path>) -> Result<PathBuf> {
+    match repo {
         Some(path) => {
             let repo = Repository::open(path).map_err(|e| {
                 anyhow!(
@@ -49,10 +58,33 @@ pub fn install(opts: &InstallOptions) -> Result<String> {
                     e.message()
                 )
             })?;
-            repo_hooks_dir(&repo)?
+            repo_hooks_dir(&repo)
         }
-        None => hooks_dir()?,
-    };
+        None => hooks_dir(),
+    }
+}
+
+/// The command that removes this hook, for its comment.
+fn uninstall_command(hook: &str, repo: Option<&Path>) -> String {
+    match (hook, repo) {
+        ("pre-commit", _) => "keyscan uninstall".to_string(),
+        (_, None) => format!("keyscan uninstall --hook {hook}"),
+        (_, Some(path)) => {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            // It sits in a comment: no line break may end that early.
+            let shown = path.display().to_string().replace(['\n', '\r'], "?");
+            let plain = (shown.bytes()).all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b));
+            let shown = if plain { shown } else { shell_quote(&shown) };
+            format!("keyscan uninstall --server {shown}")
+        }
+    }
+}
+
+/// Install the hook into the repository of the current directory (or
+/// `opts.repo`); returns a message for the user.
+pub fn install(opts: &InstallOptions) -> Result<String> {
+    let subcommand = subcommand(&opts.hook, opts.repo.is_some(), "install")?;
+    let dir = target_dir(opts.repo.as_deref())?;
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(&opts.hook);
     let backup = dir.join(format!("{}{BACKUP_SUFFIX}", opts.hook));
@@ -88,6 +120,7 @@ pub fn install(opts: &InstallOptions) -> Result<String> {
         subcommand,
         exe.as_deref(),
         chained.then_some(backup.as_path()),
+        &uninstall_command(subcommand, opts.repo.as_deref()),
     );
     // Write next to the hook, then rename: a commit running meanwhile sees
     // the old hook or the new one, never half of one.
@@ -105,10 +138,11 @@ pub fn install(opts: &InstallOptions) -> Result<String> {
     Ok(msg)
 }
 
-/// Remove a hook keyscan installed, restoring any backup.
-pub fn uninstall(hook: &str) -> Result<String> {
-    subcommand(hook)?;
-    let dir = hooks_dir()?;
+/// Remove a hook keyscan installed from the repository of the current
+/// directory (or a server's `repo`), restoring any backup.
+pub fn uninstall(hook: &str, repo: Option<&Path>) -> Result<String> {
+    subcommand(hook, repo.is_some(), "uninstall")?;
+    let dir = target_dir(repo)?;
     let path = dir.join(hook);
     let text = match fs::read(&path) {
         Ok(text) => text,
@@ -169,8 +203,13 @@ fn repo_hooks_dir(repo: &Repository) -> Result<PathBuf> {
 
 /// The hook: run keyscan, pass on its failure, then run the chained hook.
 /// Push hooks read ref lines on standard input: both keyscan and the chained
-/// hook get them.
-pub fn hook_script(subcommand: &str, exe: Option<&Path>, chained: Option<&Path>) -> String {
+/// hook get them. `uninstall`: the command that removes it, for the comment.
+pub fn hook_script(
+    subcommand: &str,
+    exe: Option<&Path>,
+    chained: Option<&Path>,
+    uninstall: &str,
+) -> String {
     let exe = exe
         .map(|p| shell_quote(&p.display().to_string()))
         .unwrap_or_else(|| "''".to_string());
@@ -198,7 +237,7 @@ pub fn hook_script(subcommand: &str, exe: Option<&Path>, chained: Option<&Path>)
         "#!/bin/sh\n\
          {MARKER}: blocks {what} that add private keys.\n\
          # Fails closed: if keyscan cannot run or fails, the {blocked} is blocked.\n\
-         # Remove with `keyscan uninstall`; {skip}.\n\
+         # Remove with `{uninstall}`; {skip}.\n\
          installed={exe}\n\
          keyscan=\"$installed\"\n\
          if [ ! -x \"$keyscan\" ]; then keyscan=$(command -v keyscan 2>/dev/null); fi\n\
@@ -251,6 +290,7 @@ mod tests {
             "pre-commit",
             Some(Path::new("/opt/it's/keyscan")),
             Some(Path::new("/r/.git/hooks/pre-commit.keyscan-backup")),
+            "keyscan uninstall",
         );
         assert!(s.starts_with("#!/bin/sh\n"));
         assert!(s.contains(MARKER));
@@ -263,9 +303,21 @@ mod tests {
 
     #[test]
     fn git_hooks_keyscan_knows() {
-        assert!(subcommand("pre-commit").is_ok());
-        assert!(subcommand("pre-receive").is_ok());
-        assert!(subcommand("post-merge").is_err());
+        assert!(subcommand("pre-commit", false, "install").is_ok());
+        assert!(subcommand("pre-receive", true, "install").is_ok());
+        assert!(subcommand("post-merge", false, "install").is_err());
+        assert!(subcommand("pre-receive", false, "install").is_err());
+        assert!(subcommand("pre-push", true, "uninstall").is_err());
+    }
+
+    #[test]
+    fn the_comment_names_the_command_that_removes_the_hook() {
+        let cmd = uninstall_command("pre-receive", Some(Path::new("/srv/a b\n.git")));
+        assert_eq!(cmd, "keyscan uninstall --server '/srv/a b?.git'");
+        let s = hook_script("pre-receive", None, None, &cmd);
+        assert!(s.contains("# Remove with `keyscan uninstall --server '/srv/a b?.git'`;"));
+        let cmd = uninstall_command("pre-receive", Some(Path::new("/srv/shop.git")));
+        assert_eq!(cmd, "keyscan uninstall --server /srv/shop.git");
     }
 
     #[test]
@@ -274,6 +326,7 @@ mod tests {
             "pre-push",
             None,
             Some(Path::new("/h/pre-push.keyscan-backup")),
+            "keyscan uninstall --hook pre-push",
         );
         assert!(s.contains("# Kept whole (trailing newline too) for keyscan and any chained hook.\n\
          input=$(cat; echo x)\ninput=${input%x}\nprintf '%s' \"$input\" | \"$keyscan\" pre-push \"$@\""));

@@ -4,6 +4,7 @@
 
 mod advice;
 pub mod escape;
+pub mod fingerprints;
 mod gitlab;
 mod human;
 mod json;

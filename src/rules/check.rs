@@ -116,8 +116,8 @@ pub fn check_examples(engine: &Engine, wanted: impl Fn(&Rule) -> bool) -> Vec<Ru
 /// What `keyscan rules FILE...` found.
 #[derive(Debug)]
 pub struct RuleCheck {
-    /// How many rules were checked (built-in ones included).
-    pub rules: usize,
+    /// The ids of the rules checked (built-in ones included).
+    pub ids: Vec<String>,
     pub failures: Vec<RuleError>,
 }
 
@@ -151,7 +151,7 @@ pub fn check_files(files: &[PathBuf]) -> Result<RuleCheck> {
     let engine = Engine::new(all)?;
     failures.extend(check_examples(&engine, |_| true));
     Ok(RuleCheck {
-        rules: engine.rules().len(),
+        ids: engine.rules().iter().map(|r| r.id.clone()).collect(),
         failures,
     })
 }

@@ -2,7 +2,7 @@
 //! Sources call `Scanner::scan` and attach where the blob lives.
 
 pub mod finding;
-pub mod inspect;
+pub mod fingerprints;
 
 use crate::policy::allowlist::Verdict;
 use crate::policy::Policy;

@@ -224,3 +224,60 @@ fn no_key_and_unreadable_input() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("cannot read missing"));
 }
+
+// issue 14, 2: the file-name and config passphrases, as `keyscan scan` tries them.
+#[test]
+fn weak_passphrases_open_keys_for_fingerprints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let genrsa = |pass: &str, out: &str| {
+        let pass = format!("pass:{pass}");
+        let args = ["genrsa", "-aes128", "-traditional", "-passout", &pass];
+        tool("openssl", &[&args[..], &["-out", out, "2048"]].concat(), d);
+    };
+    genrsa("deploy", "deploy.pem");
+    tool(
+        "openssl",
+        &[
+            "rsa",
+            "-passin",
+            "pass:deploy",
+            "-in",
+            "deploy.pem",
+            "-traditional",
+            "-out",
+            "plain.pem",
+        ],
+        d,
+    );
+    let key = one_key(d, "deploy.pem");
+    assert_eq!(key["status"], "valid", "{key}");
+    same_as_ssh_keygen(d, &key, "plain.pem");
+    let (sha1, md5) = aws_rsa(d, "plain.pem");
+    assert_eq!(key["aws_fingerprints"]["sha1_pkcs8"], sha1.as_str());
+    assert_eq!(key["aws_fingerprints"]["md5_spki"], md5.as_str());
+    let out = keyscan(d, &["fingerprint", "deploy.pem"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("aws imported {md5}\n")), "{text}");
+
+    // --no-crack keeps it closed.
+    let out = keyscan(d, &["fingerprint", "--no-crack", "deploy.pem"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(encrypted)") && !text.contains("sha256"),
+        "{text}"
+    );
+
+    // A team passphrase from the config's `passphrases`.
+    genrsa("Correct-Horse-42", "ops.pem");
+    assert_eq!(one_key(d, "ops.pem")["status"], "encrypted");
+    fs::write(
+        d.join(".keyscan.toml"),
+        "[policy]\npassphrases = [\"Correct-Horse-42\"]\n",
+    )
+    .unwrap();
+    let key = one_key(d, "ops.pem");
+    assert_eq!(key["status"], "valid", "{key}");
+    assert!(key["sha256"].as_str().unwrap().starts_with("SHA256:"));
+    assert!(key["aws_fingerprints"]["md5_spki"].is_string(), "{key}");
+}

@@ -4,6 +4,7 @@
 mod support;
 
 mod baseline;
+mod cli;
 mod completions;
 mod config;
 mod crack;

@@ -1,13 +1,12 @@
-//! `keyscan fingerprint`: every fingerprint of every key in some input, so
+//! Every fingerprint of every key in some input (`keyscan fingerprint`), so
 //! an operator holding a leaked key can find it in `authorized_keys`, in
 //! `aws ec2 describe-key-pairs` or on a key server.
 //!
 //! Private keys in any format the scanner parses, and OpenSSH public-key
-//! lines (`id.pub`, `authorized_keys`) too. Nothing secret is printed: the
-//! fingerprints and the public half only.
+//! lines (`id.pub`, `authorized_keys`) too. Nothing secret is kept: the
+//! fingerprints and the public half only. `report::fingerprints` renders them.
 
 use crate::policy::Policy;
-use crate::report::escape;
 use crate::rules::{self, Engine};
 use crate::scan::finding::AwsFingerprints;
 use crate::scan::Scanner;
@@ -17,7 +16,6 @@ use serde::Serialize;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::PublicKey;
 use std::io::Read;
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 /// One key's fingerprints.
@@ -51,33 +49,49 @@ pub struct KeyPrints {
     pub note: Option<String>,
 }
 
-/// Every key in the files (`-` is standard input), with the built-in rules
-/// and no allowlist: an allowed key has fingerprints too.
-pub fn fingerprint_files(files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
-    let scanner = Scanner::new(Engine::new(rules::builtin()?)?, Policy::default());
+/// The scanner for fingerprints: the built-in rules and no allowlist (an
+/// allowed key has fingerprints too), trying the passphrases `policy` tries
+/// (the config's, unless it or `--no-crack` turns the check off).
+pub fn scanner(policy: &Policy) -> Result<Scanner> {
+    let mut plain = Policy::default();
+    plain.crack = policy.crack;
+    plain.passphrases = policy.passphrases.clone();
+    plain.crack_budget = policy.crack_budget;
+    Ok(Scanner::new(Engine::new(rules::builtin()?)?, plain))
+}
+
+/// Every key in the files (`-` is standard input). A file's stem is one of
+/// the passphrases tried, as `keyscan scan` does.
+pub fn fingerprint_files(scanner: &Scanner, files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
     let mut keys = Vec::new();
     for path in files {
-        let (shown, data) = if path.as_os_str() == "-" {
+        if path.as_os_str() == "-" {
             let mut data = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut data)
                 .map_err(|e| anyhow!("cannot read standard input: {e}"))?;
-            ("<stdin>".to_string(), data)
+            keys.extend(fingerprints(scanner, "<stdin>", None, &data));
         } else {
             let data =
                 std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
-            (path.display().to_string(), data)
-        };
-        keys.extend(fingerprints(&scanner, &shown, &data));
+            let shown = path.display().to_string();
+            keys.extend(fingerprints(scanner, &shown, Some(&shown), &data));
+        }
     }
     Ok(keys)
 }
 
-/// Every key in `data` (shown as `path`): private keys through the
-/// scanner's rules and validators, then OpenSSH public-key lines.
-pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints> {
+/// Every key in `data` (shown as `path`; `file` names it for the
+/// passphrase check): private keys through the scanner's rules and
+/// validators, then OpenSSH public-key lines.
+pub fn fingerprints(
+    scanner: &Scanner,
+    path: &str,
+    file: Option<&str>,
+    data: &[u8],
+) -> Vec<KeyPrints> {
     let mut out: Vec<KeyPrints> = scanner
-        .hits(data)
+        .hits_named(data, file)
         .into_iter()
         .map(|hit| {
             let info = hit.info;
@@ -186,57 +200,4 @@ fn size_and_type(key: &KeyData) -> (Option<usize>, &'static str) {
         KeyData::SkEd25519(_) => (Some(256), "ED25519-SK"),
         _ => (None, "UNKNOWN"),
     }
-}
-
-/// The human listing.
-pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
-    for k in keys {
-        let head = format!(
-            "{}:{}  {}, {} ({})",
-            k.path, k.line, k.key_type, k.format, k.status
-        );
-        writeln!(out, "{}", escape::text(&head))?;
-        let mut row =
-            |name: &str, value: &str| writeln!(out, "    {name:<12} {}", escape::text(value));
-        let keygen = |fp: &str| match (&k.bits, &k.ssh_type) {
-            (Some(b), Some(t)) => format!("{b} {fp} ({t})"),
-            _ => fp.to_string(),
-        };
-        if let Some(fp) = &k.sha256 {
-            row("sha256", &keygen(fp))?;
-        }
-        if let Some(fp) = &k.md5 {
-            row("md5", &keygen(fp))?;
-        }
-        let aws = &k.aws_fingerprints;
-        if let Some(v) = &aws.sha1_pkcs8 {
-            row("aws created", v)?;
-        }
-        if let Some(v) = &aws.md5_spki {
-            row("aws imported", v)?;
-        }
-        if let Some(v) = &aws.sha256 {
-            row("aws", v)?;
-        }
-        if let Some(v) = &k.openpgp {
-            row("openpgp", v)?;
-        }
-        if let Some(v) = &k.public_key {
-            row("public key", v)?;
-        }
-        if let Some(v) = &k.note {
-            row("note", v)?;
-        } else if k.sha256.is_none() && k.openpgp.is_none() {
-            row(
-                "note",
-                "no fingerprint: this format encrypts the public half too",
-            )?;
-        }
-    }
-    Ok(())
-}
-
-pub fn render_json(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "keys": keys }))?;
-    writeln!(out)
 }

@@ -1,0 +1,54 @@
+//! `keyscan pre-commit`: the staged changes, as the pre-commit hook runs it.
+
+use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Options, ReportArgs, TopArgs};
+use super::output::{closed_pipe, conclude};
+use anyhow::Result;
+use keyscan::policy::verdict::Finish;
+use keyscan::report::{Mode, Report};
+use keyscan::source::staged;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct PreCommitArgs {
+    #[command(flatten)]
+    baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+impl PreCommitArgs {
+    /// Anything that stops the check (a bad config, an unreadable index)
+    /// blocks the commit, and says so.
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
+        match self.check(opts) {
+            Err(err) if !closed_pipe(&err) => {
+                eprintln!(
+                    "keyscan: commit blocked, it could not be checked for private keys: {}",
+                    keyscan::report::escape::text(&format!("{err:#}"))
+                );
+                Ok(2)
+            }
+            other => other,
+        }
+    }
+
+    fn check(&self, opts: &Options) -> Result<u8> {
+        let started = std::time::SystemTime::now();
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let mut report = Report {
+            findings: staged::scan_staged(&loaded.scanner)?,
+            scanned: "the staged changes".to_string(),
+            mode: Mode::PreCommit,
+            // Staged paths are relative to the top of the work tree.
+            root: git2::Repository::discover(".")
+                .ok()
+                .and_then(|r| r.workdir().map(PathBuf::from)),
+            started: Some(started),
+            ..Report::default()
+        };
+        conclude(opts, &loaded, &mut report, Finish::default(), true)
+    }
+}

@@ -1,0 +1,104 @@
+//! `keyscan pre-receive` (the server's hook) and `keyscan pre-push` (the
+//! client's): both read git's ref lines on standard input.
+
+use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Loaded, Options, ReportArgs, TopArgs};
+use super::output::{closed_pipe, conclude};
+use anyhow::{bail, Result};
+use keyscan::policy::verdict::Finish;
+use keyscan::report::Report;
+use keyscan::source::push;
+use std::io::{IsTerminal, Read};
+
+#[derive(Debug, clap::Args)]
+pub struct PreReceiveArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PrePushArgs {
+    /// The remote's name (or URL when pushing to a URL).
+    remote: Option<String>,
+    /// The remote's URL (git passes it; not needed).
+    url: Option<String>,
+    #[command(flatten)]
+    baseline: BaselineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+impl PreReceiveArgs {
+    /// On the server anything that stops the check rejects the push, and
+    /// says why.
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
+        let started = std::time::Instant::now();
+        let input = ref_lines()?;
+        let checked = || -> Result<(Loaded, Report)> {
+            let loaded = opts.load(ConfigFrom::Server, None)?;
+            let report = push::pre_receive(&loaded.scanner, &loaded.server, &input, started)?;
+            Ok((loaded, report))
+        };
+        match checked() {
+            Ok((loaded, mut report)) => {
+                conclude(opts, &loaded, &mut report, Finish::default(), true)
+            }
+            Err(err) => {
+                eprintln!(
+                    "keyscan: push rejected, it could not be checked for private keys: {}",
+                    keyscan::report::escape::text(&format!("{err:#}"))
+                );
+                Ok(2)
+            }
+        }
+    }
+}
+
+impl PrePushArgs {
+    /// Run by hand without ref lines it says where they come from; in the
+    /// hook anything that stops the check blocks the push, and says so.
+    pub fn run(&self, top: &TopArgs) -> Result<u8> {
+        let opts = &top.with(&self.report, &self.load);
+        let input = ref_lines()?;
+        let from_framework = ["PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        // git always names the remote, even when it sends no ref lines.
+        if input.trim().is_empty() && self.remote.is_none() && !from_framework {
+            bail!(
+                "keyscan pre-push reads the ref lines git gives a pre-push hook on standard input \
+                 (`<local-ref> <local-oid> <remote-ref> <remote-oid>`) and got none; \
+                 install it with `keyscan install --hook pre-push` and `git push` runs it"
+            );
+        }
+        match self.check(opts, &input) {
+            Err(err) if !closed_pipe(&err) => {
+                eprintln!(
+                    "keyscan: push blocked, it could not be checked for private keys: {}",
+                    keyscan::report::escape::text(&format!("{err:#}"))
+                );
+                Ok(2)
+            }
+            other => other,
+        }
+    }
+
+    fn check(&self, opts: &Options, input: &str) -> Result<u8> {
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), input)?;
+        conclude(opts, &loaded, &mut report, Finish::default(), true)
+    }
+}
+
+/// Standard input, unless it is a terminal (run by hand: no ref lines).
+fn ref_lines() -> Result<String> {
+    let mut input = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::stdin().read_to_string(&mut input)?;
+    }
+    Ok(input)
+}
