@@ -1688,3 +1688,31 @@ fn a_tag_on_a_tree_is_scanned_and_attributed_to_the_tag() {
     assert_eq!(f["path"], "secret/id.pem");
     assert_eq!(f["still_in"], serde_json::json!(["refs/tags/snapshot"]));
 }
+
+#[test]
+fn a_tag_chain_deeper_than_64_is_an_error_naming_the_ref() {
+    let lab = Lab::new();
+    let repo = lab.init("deep-tags");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, _) = lab.key("deep");
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.write("tagged.key", &k);
+    repo.commit("tagged");
+    // 65 annotated tags, each on the previous one; only the last is kept.
+    repo.git(&["tag", "-a", "t1", "-m", "t"]);
+    for n in 2..=65 {
+        let (name, prev) = (format!("t{n}"), format!("t{}", n - 1));
+        repo.git(&["tag", "-a", &name, "-m", "t", &prev]);
+        repo.git(&["tag", "-d", &prev]);
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("refs/tags/t65"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("more than 64 annotated tags"),
+        "{}",
+        run.stderr
+    );
+}

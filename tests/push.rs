@@ -644,3 +644,25 @@ fn existing_hooks_are_refused_or_chained_with_their_input() {
         format!("{} {clean} refs/heads/main\n", "0".repeat(40))
     );
 }
+
+#[test]
+fn a_tag_chain_deeper_than_64_rejects_the_push_naming_the_ref() {
+    let p = Push::new();
+    let (key, _) = p.key("deep");
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    p.r.ok(&["checkout", "-q", "--detach"]);
+    p.commit_file("k", &key, "key");
+    p.r.ok(&["tag", "-a", "-m", "t", "t1"]);
+    for n in 2..=65 {
+        let (name, prev) = (format!("t{n}"), format!("t{}", n - 1));
+        p.r.ok(&["tag", "-a", "-m", "t", &name, &prev]);
+        p.r.ok(&["tag", "-d", &prev]);
+    }
+    let (ok, out) = p.push(&["refs/tags/t65"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("refs/tags/t65"), "{out}");
+    assert!(out.contains("more than 64 annotated tags"), "{out}");
+    assert_eq!(p.server_refs(), before);
+}

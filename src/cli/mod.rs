@@ -345,9 +345,9 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
     if !std::io::stdin().is_terminal() {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)?;
     }
-    let run = || -> Result<Report> {
+    let run = || -> Result<(Report, Vec<String>)> {
         let config = if server {
-            push::server_config(cli.config.as_deref())?
+            keyscan::policy::server::server_config(cli.config.as_deref())?
         } else {
             Config::discover(cli.config.as_deref())?
         };
@@ -356,16 +356,19 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
         if cli.no_crack {
             scanner.policy.crack = false;
         }
-        let mut report = if server {
+        let (mut report, audit) = if server {
             push::pre_receive(&scanner, &settings, &input, started)?
         } else {
-            push::pre_push(&scanner, remote, &input)?
+            (push::pre_push(&scanner, remote, &input)?, Vec::new())
         };
         verdict::finish(&scanner.policy, &mut report, &verdict::Finish::default())?;
-        Ok(report)
+        Ok((report, audit))
     };
     match run() {
-        Ok(report) => {
+        Ok((report, audit)) => {
+            for line in &audit {
+                eprintln!("{line}");
+            }
             emit(cli, &report)?;
             Ok(u8::from(report.blocking() > 0))
         }

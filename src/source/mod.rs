@@ -5,3 +5,19 @@ pub mod files;
 pub mod history;
 pub mod push;
 pub mod staged;
+
+use crate::git::{objects, ObjectId, ObjectReader};
+use crate::scan::finding::CommitInfo;
+
+/// A commit as findings name it: its id and author (left out when the
+/// commit cannot be read).
+pub(crate) fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
+    let author = objects::read_author(reader, id).ok();
+    CommitInfo {
+        id: id.to_string(),
+        author: author.as_ref().map(|a| a.name.clone()),
+        email: author.as_ref().map(|a| a.email.clone()),
+        date: author.map(|a| a.date),
+        r#ref: None,
+    }
+}

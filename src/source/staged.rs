@@ -21,7 +21,6 @@ use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
 use rayon::prelude::*;
-use std::process::Command;
 
 /// One staged file: its new blob and, for a modification, rename or copy,
 /// the blob it is compared with.
@@ -164,10 +163,7 @@ enum GitError {
 /// first commit. git runs in our environment and directory, so it sees the
 /// same repository and index as `Repository::open_from_env`.
 fn git_diff_index(head: Option<Oid>) -> std::result::Result<Vec<StagedFile>, GitError> {
-    let mut cmd = Command::new("git");
-    // No lazy fetches or optional locks: this only reads.
-    cmd.env("GIT_NO_LAZY_FETCH", "1")
-        .env("GIT_OPTIONAL_LOCKS", "0");
+    let mut cmd = crate::git::command::git();
     match head {
         Some(tree) => cmd.args([
             "diff-index",
