@@ -666,3 +666,23 @@ fn a_tag_chain_deeper_than_64_rejects_the_push_naming_the_ref() {
     assert!(out.contains("more than 64 annotated tags"), "{out}");
     assert_eq!(p.server_refs(), before);
 }
+
+#[test]
+fn a_huge_time_limit_is_a_config_error_not_a_panic() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let before = p.server_refs();
+    let cfg = p.r.home.join("server.toml");
+    let cfg_s = cfg.to_str().unwrap();
+    for limit in ["1.5e19", "9223372036854775807", "\"1e300s\""] {
+        fs::write(&cfg, format!("[server]\ntime_limit = {limit}\n")).unwrap();
+        let (ok, out) = p.push_env(&["main"], &[("KEYSCAN_SERVER_CONFIG", cfg_s)]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("server.toml:2: time_limit"), "{limit}: {out}");
+        assert!(!out.contains("panicked"), "{out}");
+        assert_eq!(p.server_refs(), before);
+    }
+    fs::write(&cfg, "[server]\ntime_limit = 86400\n").unwrap();
+    let (ok, out) = p.push_env(&["main"], &[("KEYSCAN_SERVER_CONFIG", cfg_s)]);
+    assert!(ok, "{out}");
+}

@@ -25,6 +25,9 @@ pub fn server_config(explicit: Option<&Path>) -> Result<Config> {
     }
 }
 
+/// The longest `[server] time_limit` (a day): a push waits no longer.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(86_400);
+
 /// When the check must stop; `None` when the limit is beyond any clock.
 pub fn deadline(started: Instant, limit: Duration) -> Option<Instant> {
     started.checked_add(limit)
