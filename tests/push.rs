@@ -686,3 +686,47 @@ fn a_huge_time_limit_is_a_config_error_not_a_panic() {
     let (ok, out) = p.push_env(&["main"], &[("KEYSCAN_SERVER_CONFIG", cfg_s)]);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn a_slow_rev_list_is_stopped_at_the_time_limit_and_the_push_rejected() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let before = p.server_refs();
+    // A git whose rev-list never answers, first on the hook's PATH.
+    let real = String::from_utf8(support::tool("sh", &["-c", "command -v git"], &p.r.home).stdout)
+        .unwrap();
+    let fake = p.r.home.join("slow-git");
+    fs::create_dir_all(&fake).unwrap();
+    fs::write(
+        fake.join("git"),
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = rev-list ]; then exec sleep 60; fi\nexec '{}' \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    support::tool(
+        "chmod",
+        &["+x", fake.join("git").to_str().unwrap()],
+        &p.r.home,
+    );
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\ntime_limit = 1\n").unwrap();
+    fs::write(
+        p.bare.join("hooks/pre-receive"),
+        format!(
+            "#!/bin/sh\nPATH='{}':$PATH KEYSCAN_SERVER_CONFIG='{}' exec '{}' pre-receive\n",
+            fake.display(),
+            cfg.display(),
+            support::bin()
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out) = p.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(started.elapsed().as_secs() < 20, "{out}");
+    assert!(out.contains("within the 1 s limit"), "{out}");
+    assert!(out.contains("could not be listed in time"), "{out}");
+    assert_eq!(p.server_refs(), before);
+}

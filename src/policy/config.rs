@@ -375,7 +375,10 @@ fn server_settings(src: &Source, raw: &RawServer) -> Result<ServerSettings> {
             let max = super::server::MAX_TIME_LIMIT.as_secs();
             return Err(src.error(
                 v.span().start,
-                format!("time_limit must be at most {max} s (a day), not {v}", v = v.get_ref()),
+                format!(
+                    "time_limit must be at most {max} s (a day), not {v}",
+                    v = v.get_ref()
+                ),
             ));
         }
     }
