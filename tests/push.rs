@@ -730,3 +730,58 @@ fn a_slow_rev_list_is_stopped_at_the_time_limit_and_the_push_rejected() {
     assert!(out.contains("could not be listed in time"), "{out}");
     assert_eq!(p.server_refs(), before);
 }
+
+#[test]
+fn the_bypass_audit_is_one_json_line_and_only_for_an_accepted_push() {
+    let p = Push::new();
+    let out =
+        p.r.command("git", &p.bare)
+            .args(["config", "receive.advertisePushOptions", "true"])
+            .output()
+            .unwrap();
+    assert!(out.status.success());
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\nallow_push_option_bypass = true\n").unwrap();
+    let env = [("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())];
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push_env(&["main"], &env).0);
+    let (key, fp) = p.key("fixture");
+    let (other, other_fp) = p.key("other");
+    let opt = format!("keyscan.allow={fp}");
+    let audits = |out: &str| -> Vec<serde_json::Value> {
+        out.lines()
+            .filter_map(|l| l.split_once("keyscan: audit: {"))
+            .map(|(_, rest)| serde_json::from_str(&format!("{{{rest}")).expect(rest))
+            .collect()
+    };
+
+    // Rejected for another key: no audit line for the allowed one.
+    p.r.ok(&["checkout", "-q", "-b", "two"]);
+    p.commit_file("fixture", &key, "fixture");
+    p.commit_file("other", &other, "other");
+    let before = p.server_refs();
+    let res = p.push_env(&["-o", &opt, "two"], &env);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &other, &other_fp);
+    assert!(!out.contains("keyscan: audit"), "{out}");
+
+    // Accepted: one JSON line, even with a newline in the path; no pusher
+    // variable, so the pusher is unknown and the author only what it claims.
+    p.r.ok(&["checkout", "-q", "main"]);
+    let odd = "a\nkeyscan: audit: forged";
+    p.commit_file(odd, &key, "odd path");
+    let (ok, out) = p.push_env(&["-o", &opt, "main"], &env);
+    assert!(ok, "{out}");
+    let got = audits(&out);
+    assert_eq!(got.len(), 1, "{out}");
+    assert_eq!(got[0]["path"], odd, "{out}");
+    assert_eq!(got[0]["fingerprint"], fp.as_str());
+    assert_eq!(got[0]["pusher"], serde_json::Value::Null);
+    let msg = got[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("pusher unknown (commit author: "), "{msg}");
+    assert!(
+        out.contains("1 key allowed by push option keyscan.allow"),
+        "{out}"
+    );
+    assert!(!out.contains("look-alike"), "{out}");
+}

@@ -142,14 +142,7 @@ pub fn apply_push_option_bypass(push: &PushContext, findings: &mut [Finding]) ->
             continue;
         };
         let who = pusher(push, f);
-        let commit = f.commit.as_ref();
-        audit.push(format!(
-            "keyscan: audit: {who} bypassed the check with push option keyscan.allow={fp} for {} at {} in commit {} on {}",
-            f.key_type,
-            f.path,
-            commit.map_or("-", |c| c.id.as_str()),
-            commit.and_then(|c| c.r#ref.as_deref()).unwrap_or("-"),
-        ));
+        audit.push(audit_line(push, f, &fp, &who));
         f.blocking = false;
         f.note = Some(format!(
             "allowed by push option keyscan.allow, pushed by {who}"
@@ -158,7 +151,32 @@ pub fn apply_push_option_bypass(push: &PushContext, findings: &mut [Finding]) ->
     audit
 }
 
-/// Who pushed: the hosting service's user variable, else the commit's author.
+/// One audit record as a single JSON line (escaped, so nothing in a path
+/// or a name can split it or forge another).
+fn audit_line(push: &PushContext, f: &Finding, fp: &str, who: &str) -> String {
+    let commit = f.commit.as_ref();
+    let (pusher, source) = match &push.pusher {
+        Some((var, user)) => (Some(user.as_str()), Some(var.as_str())),
+        None => (None, None),
+    };
+    let record = serde_json::json!({
+        "event": "push_option_bypass",
+        "message": format!("{who} bypassed the check with push option keyscan.allow={fp}"),
+        "pusher": pusher,
+        "pusher_variable": source,
+        "commit_author": commit.and_then(|c| c.author.as_deref()),
+        "commit_author_email": commit.and_then(|c| c.email.as_deref()),
+        "fingerprint": fp,
+        "key_type": f.key_type,
+        "path": f.path,
+        "commit": commit.map(|c| c.id.as_str()),
+        "ref": commit.and_then(|c| c.r#ref.as_deref()),
+    });
+    format!("keyscan: audit: {record}")
+}
+
+/// Who pushed: the hosting service's user variable; without one, nobody
+/// knows (the commit's author is whatever the commit claims).
 fn pusher(push: &PushContext, f: &Finding) -> String {
     if let Some((var, user)) = &push.pusher {
         return format!("{user} ({var})");
@@ -168,7 +186,7 @@ fn pusher(push: &PushContext, f: &Finding) -> String {
         .as_ref()
         .and_then(|c| c.author.as_ref().zip(c.email.as_ref()))
     {
-        Some((name, email)) => format!("{name} <{email}> (commit author; no pusher variable set)"),
-        None => "an unknown pusher".to_string(),
+        Some((name, email)) => format!("pusher unknown (commit author: {name} <{email}>)"),
+        None => "pusher unknown".to_string(),
     }
 }

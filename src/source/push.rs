@@ -507,6 +507,9 @@ pub fn pre_receive(
     if server.allow_push_option_bypass {
         audit = server::apply_push_option_bypass(&push_context(), &mut scan.findings);
     }
+    if scan.findings.iter().any(|f| f.blocking) {
+        audit.clear(); // rejected anyway: nothing was let through
+    }
     let report = Report {
         scanned: scan.summary(),
         findings: scan.findings,
