@@ -785,3 +785,30 @@ fn the_bypass_audit_is_one_json_line_and_only_for_an_accepted_push() {
     );
     assert!(!out.contains("look-alike"), "{out}");
 }
+
+#[test]
+fn a_ref_name_that_is_not_utf8_is_checked_like_any_other() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let spec = OsStr::from_bytes(b"main:refs/heads/caf\xe9");
+    let push = |spec: &OsStr| {
+        let out =
+            p.r.command("git", &p.r.dir)
+                .arg("push")
+                .arg(&p.bare)
+                .arg(spec)
+                .output()
+                .unwrap();
+        (out.status.success(), text(&out))
+    };
+    let (ok, out) = push(spec);
+    assert!(ok, "{out}");
+    assert!(out.contains("no private keys found"), "{out}");
+    let (key, fp) = p.key("k");
+    p.commit_file("k", &key, "key");
+    let before = p.server_refs();
+    let res = push(spec);
+    assert_rejected(&p, res, &before, &key, &fp);
+}

@@ -341,9 +341,9 @@ fn run(cli: &Cli) -> Result<u8> {
 /// the check rejects the push, and says why.
 fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
     let started = std::time::Instant::now();
-    let mut input = String::new();
+    let mut input = Vec::new();
     if !std::io::stdin().is_terminal() {
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut input)?;
     }
     let run = || -> Result<(Report, Vec<String>)> {
         let config = if server {

@@ -72,12 +72,24 @@ impl PushScan {
     }
 }
 
+/// The fields of each non-empty line. Lines are bytes: a ref name need not
+/// be UTF-8 (it is shown with U+FFFD where it is not).
+fn fields(input: &[u8]) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
+    input
+        .split(|b| *b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let parts = l.split_whitespace().map(str::to_string).collect();
+            (l, parts)
+        })
+}
+
 /// `<old> <new> <ref>` lines, as git gives a pre-receive hook.
-pub fn parse_receive_lines(input: &str) -> Result<Vec<RefUpdate>> {
+pub fn parse_receive_lines(input: &[u8]) -> Result<Vec<RefUpdate>> {
     let mut out = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let [old, new, name] = parts[..] else {
+    for (line, parts) in fields(input) {
+        let [old, new, name] = &parts[..] else {
             bail!("unexpected line on standard input (want `<old> <new> <ref>`): {line}");
         };
         out.push(RefUpdate {
@@ -91,11 +103,10 @@ pub fn parse_receive_lines(input: &str) -> Result<Vec<RefUpdate>> {
 
 /// `<local-ref> <local-oid> <remote-ref> <remote-oid>` lines, as git gives a
 /// pre-push hook. The update is named by the remote ref.
-pub fn parse_push_lines(input: &str) -> Result<Vec<RefUpdate>> {
+pub fn parse_push_lines(input: &[u8]) -> Result<Vec<RefUpdate>> {
     let mut out = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let [_local, new, remote_ref, old] = parts[..] else {
+    for (line, parts) in fields(input) {
+        let [_local, new, remote_ref, old] = &parts[..] else {
             bail!("unexpected line on standard input (want `<local-ref> <local-oid> <remote-ref> <remote-oid>`): {line}");
         };
         out.push(RefUpdate {
@@ -488,7 +499,7 @@ fn new_commits(
 pub fn pre_receive(
     scanner: &Scanner,
     server: &ServerSettings,
-    input: &str,
+    input: &[u8],
     started: Instant,
 ) -> Result<(Report, Vec<String>)> {
     let updates = parse_receive_lines(input)?;
@@ -562,7 +573,7 @@ fn push_context() -> PushContext {
 
 /// `keyscan pre-push REMOTE URL`, or under the pre-commit framework
 /// (`PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`, nothing on standard input).
-pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<Report> {
+pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &[u8]) -> Result<Report> {
     let repo = open_repo()?;
     let mut updates = parse_push_lines(input)?;
     let mut exclude = Vec::new();
@@ -632,13 +643,15 @@ mod tests {
     fn receive_lines_parse_and_deletions_have_no_new_id() {
         let z = "0".repeat(40);
         let a = "a".repeat(40);
-        let u =
-            parse_receive_lines(&format!("{z} {a} refs/heads/x\n{a} {z} refs/tags/t\n\n")).unwrap();
+        let u = parse_receive_lines(
+            format!("{z} {a} refs/heads/x\n{a} {z} refs/tags/t\n\n").as_bytes(),
+        )
+        .unwrap();
         assert_eq!(u.len(), 2);
         assert!(u[0].old.is_none() && u[0].new.is_some());
         assert!(u[1].new.is_none());
-        assert!(parse_receive_lines("junk\n").is_err());
-        let p = parse_push_lines(&format!("refs/heads/x {a} refs/heads/y {z}")).unwrap();
+        assert!(parse_receive_lines(b"junk\n").is_err());
+        let p = parse_push_lines(format!("refs/heads/x {a} refs/heads/y {z}").as_bytes()).unwrap();
         assert_eq!(p[0].name, "refs/heads/y");
         assert!(p[0].old.is_none());
     }
