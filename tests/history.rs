@@ -1716,3 +1716,47 @@ fn a_tag_chain_deeper_than_64_is_an_error_naming_the_ref() {
         run.stderr
     );
 }
+
+#[test]
+fn keys_in_commit_and_tag_messages_are_found_by_their_object() {
+    let lab = Lab::new();
+    let repo = lab.init("messages");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (ck, cfp) = lab.key("in-commit");
+    let (tk, tfp) = lab.key("in-tag");
+    let c = repo.commit(std::str::from_utf8(&ck).unwrap());
+    lab.tick();
+    let msg = lab.path("tag-msg");
+    fs::write(&msg, &tk).unwrap();
+    repo.git(&["tag", "-a", "v1", "-F", msg.to_str().unwrap()]);
+    let tag = repo.rev("refs/tags/v1");
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let of = |fp: &str| {
+        run.findings()
+            .iter()
+            .find(|f| f["fingerprint"] == fp)
+            .unwrap_or_else(|| panic!("{fp} not found: {:#?}", run.findings()))
+            .clone()
+    };
+    let f = of(&cfp);
+    assert_eq!(f["path"], format!("(message of commit {c})"));
+    assert_eq!(f["commit"]["id"], c.as_str());
+    let still: BTreeSet<&str> = f["still_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(still.contains("refs/heads/main"), "{f}");
+    let f = of(&tfp);
+    assert_eq!(f["path"], format!("(message of tag {tag})"));
+    assert_eq!(f["still_in"], serde_json::json!(["refs/tags/v1"]));
+    assert!(!run.json.to_string().contains(body_of(&ck)));
+}
+
+/// A line of a key's body, to check it is never printed.
+fn body_of(key: &[u8]) -> &str {
+    std::str::from_utf8(key).unwrap().lines().nth(2).unwrap()
+}

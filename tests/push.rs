@@ -812,3 +812,56 @@ fn a_ref_name_that_is_not_utf8_is_checked_like_any_other() {
     let res = push(spec);
     assert_rejected(&p, res, &before, &key, &fp);
 }
+
+#[test]
+fn keys_in_commit_and_tag_messages_reject_the_push() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let (key, fp) = p.key("in-message");
+    let msg = p.r.home.join("msg");
+    fs::write(&msg, &key).unwrap();
+    p.r.ok(&["checkout", "-q", "-b", "msg"]);
+    p.r.ok(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "--allow-empty",
+        "-F",
+        msg.to_str().unwrap(),
+    ]);
+    let c = p.r.ok(&["rev-parse", "HEAD"]);
+    let res = p.push(&["msg"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains(&format!("(message of commit {c})")), "{out}");
+
+    // An annotated tag on a clean commit the server has, its message a key.
+    p.r.ok(&["tag", "-a", "v1", "-F", msg.to_str().unwrap(), "main"]);
+    let tag = p.r.ok(&["rev-parse", "refs/tags/v1"]);
+    let res = p.push(&["v1"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains(&format!("(message of tag {tag})")), "{out}");
+
+    // pre-push finds it too.
+    p.r.ok(&["remote", "add", "origin", p.bare.to_str().unwrap()]);
+    p.r.ok(&["fetch", "-q", "origin"]);
+    let input = format!("refs/heads/msg {c} refs/heads/msg {}\n", "0".repeat(40));
+    let out =
+        p.r.command(support::bin(), &p.r.dir)
+            .args(["pre-push", "origin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&fp), "{}", text(&out));
+}

@@ -120,13 +120,24 @@ pub enum Peeled {
 /// Follows annotated tags from `id` to the commit, tree or blob they name.
 /// A missing or corrupt object, or a chain of more than [`MAX_TAG_DEPTH`]
 /// tags, is an error: what the ref holds cannot be known.
-pub fn peel(reader: &dyn ObjectReader, mut id: ObjectId, buf: &mut Vec<u8>) -> Result<Peeled> {
+pub fn peel(reader: &dyn ObjectReader, id: ObjectId, buf: &mut Vec<u8>) -> Result<Peeled> {
+    peel_with(reader, id, buf, &mut |_, _| {})
+}
+
+/// [`peel`], calling `on_tag(id, message)` for each annotated tag on the way.
+pub fn peel_with(
+    reader: &dyn ObjectReader,
+    mut id: ObjectId,
+    buf: &mut Vec<u8>,
+    on_tag: &mut dyn FnMut(ObjectId, &[u8]),
+) -> Result<Peeled> {
     for _ in 0..=MAX_TAG_DEPTH {
         match reader.read(&id, buf)? {
             Some(Kind::Commit) => return Ok(Peeled::Commit(id)),
             Some(Kind::Tree) => return Ok(Peeled::Tree(id)),
             Some(Kind::Blob) => return Ok(Peeled::Blob(id)),
             Some(Kind::Tag) => {
+                on_tag(id, message(buf));
                 id = gix::objs::TagRefIter::from_bytes(buf, id.kind())
                     .target_id()
                     .map_err(|e| anyhow!("tag {id} is corrupt: {e}"))?;
@@ -135,6 +146,14 @@ pub fn peel(reader: &dyn ObjectReader, mut id: ObjectId, buf: &mut Vec<u8>) -> R
         }
     }
     bail!("more than {MAX_TAG_DEPTH} annotated tags in a chain (at {id}): not followed")
+}
+
+/// The message of a commit or tag object (with a tag's signature): what
+/// follows the first empty line of its headers.
+pub fn message(data: &[u8]) -> &[u8] {
+    data.windows(2)
+        .position(|w| w == b"\n\n")
+        .map_or(&[][..], |at| &data[at + 2..])
 }
 
 /// The tree a tip leads to; `None` for a tag on a blob.

@@ -19,7 +19,7 @@
 
 use super::commit_info;
 use crate::git::introduced::EntryKind;
-use crate::git::objects::{peel, read_commit, CommitData, Peeled};
+use crate::git::objects::{self, peel, peel_with, read_commit, CommitData, Peeled};
 use crate::git::packs::{Counters, Stores, TreeLocations};
 use crate::git::repo::{RefTip, Repo};
 use crate::git::tree_index::{Present, TreeIndex};
@@ -132,8 +132,12 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         excluded: &excluded,
         shallow: repo.shallow.iter().copied().collect(),
         seen: HashSet::new(),
+        tip_commits: Vec::new(),
+        tags: HashMap::new(),
     };
     let locations = walk.run(&tips, opts.all_objects, &mut out);
+    let message_findings = walk.message_findings(scanner, &pass1.messages, opts.all_objects);
+    drop(walk);
     timing(started, "commit walk done");
 
     let tip_trees = if locations.is_empty() {
@@ -149,6 +153,8 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         tip_trees: &tip_trees,
     };
     out.findings = located.findings(&locations, opts.all_objects);
+    out.findings.extend(message_findings);
+    sort(&mut out.findings);
     timing(started, "findings located");
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
@@ -220,6 +226,8 @@ fn left_out(
 /// and (when a blob may be missing) which blobs the stores hold.
 struct Pass1 {
     hits: HashMap<ObjectId, Vec<Hit>>,
+    /// Commits and tags whose message holds a key.
+    messages: HashMap<ObjectId, Vec<Hit>>,
     commits: HashMap<ObjectId, CommitData>,
     trees: TreeLocations,
     present: Option<Present>,
@@ -236,6 +244,7 @@ fn read_objects(
 ) -> Pass1 {
     let counters = Counters::default();
     let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
+    let messages: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
     let commits = CommitTable::default();
     // Which blobs the stores hold, to find those a tree names but nobody has
     // (partial clones; loose objects deleted by hand). A fully packed, whole
@@ -253,8 +262,16 @@ fn read_objects(
                     hits.lock().unwrap().insert(id, found);
                 }
             }
-            Kind::Commit => commits.add(id, data),
-            Kind::Tree | Kind::Tag => {}
+            Kind::Commit | Kind::Tag => {
+                if kind == Kind::Commit {
+                    commits.add(id, data);
+                }
+                let found = scanner.hits(objects::message(data));
+                if !found.is_empty() {
+                    messages.lock().unwrap().insert(id, found);
+                }
+            }
+            Kind::Tree => {}
         })
     });
     out.errors.extend(traversal.errors);
@@ -262,6 +279,7 @@ fn read_objects(
     out.bytes = counters.bytes.load(Ordering::Relaxed);
     Pass1 {
         hits: hits.into_inner().unwrap(),
+        messages: messages.into_inner().unwrap(),
         commits: commits.into_map(),
         trees: traversal.trees,
         present: present.map(|p| Present::new(p.into_inner().unwrap())),
@@ -355,12 +373,16 @@ impl Located<'_> {
                 }
             }
         }
-        findings.sort_by(|a, b| {
-            let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
-            (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
-        });
         findings
     }
+}
+
+/// By date, path and line.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
+        (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
+    });
 }
 
 /// With `KEYSCAN_TIMING` set: when each phase ended, and the peak memory so
@@ -475,6 +497,10 @@ struct Walk<'a> {
     excluded: &'a HashSet<ObjectId>,
     shallow: HashSet<ObjectId>,
     seen: HashSet<ObjectId>,
+    /// Each tip's commit, by ref name.
+    tip_commits: Vec<(String, ObjectId)>,
+    /// The annotated tags on the way from each tip, with their refs.
+    tags: HashMap<ObjectId, Vec<String>>,
 }
 
 impl Walk<'_> {
@@ -517,8 +543,14 @@ impl Walk<'_> {
     /// cannot be peeled is an error (exit 2), never skipped silently.
     fn tip(&mut self, tip: &RefTip, roots: &mut Vec<ObjectId>) {
         let mut buf = Vec::new();
-        match peel(self.reader, tip.id, &mut buf) {
-            Ok(Peeled::Commit(id)) => roots.push(id),
+        let tags = &mut self.tags;
+        let mut on_tag =
+            |id: ObjectId, _: &[u8]| tags.entry(id).or_default().push(tip.name.clone());
+        match peel_with(self.reader, tip.id, &mut buf, &mut on_tag) {
+            Ok(Peeled::Commit(id)) => {
+                roots.push(id);
+                self.tip_commits.push((tip.name.clone(), id));
+            }
             Ok(Peeled::Tree(id)) => {
                 // The same in-memory diff as for commits, against nothing.
                 let (stores, hits, found) = (self.stores, self.hits, &mut self.found);
@@ -611,6 +643,77 @@ impl Walk<'_> {
         }
         let mine = std::mem::take(&mut self.found);
         self.found = mine.merge(found);
+    }
+
+    /// A finding for each key in the message of a commit the walk reached
+    /// or a tag on the way from a tip (any commit or tag with
+    /// `all_objects`), located by the commit or tag; `still_in`: the refs
+    /// that reach it.
+    fn message_findings(
+        &self,
+        scanner: &Scanner,
+        messages: &HashMap<ObjectId, Vec<Hit>>,
+        all_objects: bool,
+    ) -> Vec<Finding> {
+        let wanted: HashSet<ObjectId> = messages
+            .keys()
+            .filter(|id| all_objects || self.seen.contains(*id) || self.tags.contains_key(*id))
+            .copied()
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let mut reached: HashMap<ObjectId, Vec<String>> = self.tags.clone();
+        for (name, tip) in &self.tip_commits {
+            for id in self.ancestors(*tip).filter(|id| wanted.contains(id)) {
+                reached.entry(id).or_default().push(name.clone());
+            }
+        }
+        let mut findings = Vec::new();
+        let mut ids: Vec<&ObjectId> = wanted.iter().collect();
+        ids.sort();
+        for id in ids {
+            let (kind, commit) = if self.commits.contains_key(id) {
+                ("commit", commit_info(self.reader, id))
+            } else {
+                let info = CommitInfo {
+                    id: id.to_string(),
+                    ..CommitInfo::default()
+                };
+                ("tag", info)
+            };
+            let origin = Origin {
+                path: format!("(message of {kind} {id})"),
+                blob: None,
+                commit: Some(commit),
+            };
+            for hit in &messages[id] {
+                let mut f = scanner.finding(hit.clone(), &origin);
+                f.still_in = Some(reached.get(id).cloned().unwrap_or_default());
+                findings.push(f);
+            }
+        }
+        findings
+    }
+
+    /// The commits reachable from `tip`, in memory.
+    fn ancestors(&self, tip: ObjectId) -> impl Iterator<Item = ObjectId> + '_ {
+        let mut stack = vec![tip];
+        let mut seen = HashSet::new();
+        std::iter::from_fn(move || {
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if let Some(c) = self.commits.get(&id) {
+                    if !self.shallow.contains(&id) {
+                        stack.extend(c.parents.iter().copied());
+                    }
+                }
+                return Some(id);
+            }
+            None
+        })
     }
 
     /// A tree that is in no store (not merely absent from the index, which

@@ -24,7 +24,7 @@ use super::commit_info;
 use crate::git::command::{self, RunError};
 use crate::git::hook_stores::{self, open_repo, HookStores};
 use crate::git::introduced::{self, EntryKind};
-use crate::git::objects::{peel, peel_to_tree, read_commit, read_tree, Peeled};
+use crate::git::objects::{self, peel_to_tree, peel_with, read_commit, read_tree, Peeled};
 use crate::git::packs::{Counters, Stores};
 use crate::git::{from_git2, ObjectId, ObjectReader};
 use crate::policy::config::{ServerSettings, FILE_NAME};
@@ -135,11 +135,22 @@ struct Location {
     path: String,
 }
 
-/// Blobs with where they came in, in the order they were first met.
+/// The message of a new commit or tag.
+struct Message {
+    /// "commit" or "tag".
+    kind: &'static str,
+    id: ObjectId,
+    r#ref: String,
+    text: Vec<u8>,
+}
+
+/// Blobs with where they came in, in the order they were first met, and
+/// the messages of new commits and tags.
 #[derive(Default)]
 struct Found {
     order: Vec<ObjectId>,
     at: HashMap<ObjectId, Vec<Location>>,
+    messages: Vec<Message>,
 }
 
 impl Found {
@@ -211,7 +222,10 @@ pub fn scan_push(
         ));
         return Ok(out);
     }
-    out.findings = locate(scanner, &stores, &found, hits);
+    let mut findings = locate(scanner, &stores, &found, hits);
+    findings.extend(messages(scanner, &stores, &found.messages));
+    sort(&mut findings);
+    out.findings = findings;
     Ok(out)
 }
 
@@ -233,7 +247,16 @@ fn peel_tips(
             tag: u.new,
             path,
         };
-        match peel(stores, new, &mut buf).with_context(|| name.clone())? {
+        let mut on_tag = |id: ObjectId, text: &[u8]| {
+            found.messages.push(Message {
+                kind: "tag",
+                id,
+                r#ref: name.clone(),
+                text: text.to_vec(),
+            })
+        };
+        let peeled = peel_with(stores, new, &mut buf, &mut on_tag).with_context(|| name.clone())?;
+        match peeled {
             Peeled::Commit(id) => tips.push((name.clone(), id)),
             Peeled::Tree(id) => {
                 introduced::introduced(stores, id, &[], &mut |path, blob, kind| {
@@ -288,11 +311,17 @@ fn introduce(
             return Ok(Some(done));
         }
         let commit = read_commit(stores, id, &mut buf)?;
+        let name = via.get(id).cloned().unwrap_or_default();
+        found.messages.push(Message {
+            kind: "commit",
+            id: *id,
+            r#ref: name.clone(),
+            text: objects::message(&buf).to_vec(),
+        });
         let mut parent_trees = Vec::with_capacity(ps.len());
         for p in ps {
             parent_trees.push(read_commit(stores, p, &mut parent_buf)?.tree);
         }
-        let name = via.get(id).cloned().unwrap_or_default();
         introduced::introduced(
             stores,
             commit.tree,
@@ -400,8 +429,7 @@ fn scan_blobs(
     Ok((hits, unscanned))
 }
 
-/// A finding for each hit at each place its blob came in, sorted by ref,
-/// date and path.
+/// A finding for each hit at each place its blob came in.
 fn locate(
     scanner: &Scanner,
     stores: &HookStores,
@@ -438,6 +466,40 @@ fn locate(
             }
         }
     }
+    findings
+}
+
+/// A finding for each key in a new commit's or tag's message, located by
+/// the commit or tag.
+fn messages(scanner: &Scanner, stores: &HookStores, messages: &[Message]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for m in messages {
+        let hits = scanner.hits(&m.text);
+        if hits.is_empty() {
+            continue;
+        }
+        let mut commit = match m.kind {
+            "commit" => commit_info(stores, &m.id),
+            _ => CommitInfo {
+                id: m.id.to_string(),
+                ..CommitInfo::default()
+            },
+        };
+        commit.r#ref = Some(m.r#ref.clone());
+        let origin = Origin {
+            path: format!("(message of {} {})", m.kind, m.id),
+            blob: None,
+            commit: Some(commit),
+        };
+        for hit in hits {
+            findings.push(scanner.finding(hit, &origin));
+        }
+    }
+    findings
+}
+
+/// By ref, date and path.
+fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
             f.commit
@@ -446,7 +508,6 @@ fn locate(
         };
         (key(a), &a.path, a.line).cmp(&(key(b), &b.path, b.line))
     });
-    findings
 }
 
 /// `git rev-list --parents` of the tips, minus what `exclude` reaches:
