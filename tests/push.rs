@@ -865,3 +865,64 @@ fn keys_in_commit_and_tag_messages_reject_the_push() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains(&fp), "{}", text(&out));
 }
+
+#[test]
+fn a_merge_of_a_branch_the_server_holds_brings_its_key_to_the_ref() {
+    let p = Push::without_hook();
+    let (key, fp) = p.key("side");
+    p.commit_file("README", "base\n", "base");
+    // A side branch with a key, on the server before the hook existed.
+    p.r.ok(&["checkout", "-q", "-b", "side"]);
+    p.commit_file("side/id", &key, "side key");
+    assert!(p.push(&["main", "side"]).0);
+    p.install_hook();
+    let before = p.server_refs();
+
+    // main merges it with --no-ff: the key arrives on main.
+    p.r.ok(&["checkout", "-q", "main"]);
+    p.r.ok(&["merge", "-q", "--no-ff", "--no-edit", "side"]);
+    let res = p.push(&["main"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains("side/id"), "{out}");
+    assert!(out.contains("refs/heads/main"), "{out}");
+
+    // Without the key in the merged branch, the same merge passes.
+    p.r.ok(&["reset", "-q", "--hard", "HEAD~1"]);
+    p.r.ok(&["checkout", "-q", "-b", "clean", "main"]);
+    p.commit_file("clean.txt", "clean\n", "clean");
+    assert!(p.push(&["clean"]).0);
+    p.r.ok(&["checkout", "-q", "main"]);
+    p.r.ok(&["merge", "-q", "--no-ff", "--no-edit", "clean"]);
+    let (ok, out) = p.push(&["main"]);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn a_repo_allowlist_applies_only_to_the_ref_whose_tree_holds_it() {
+    let p = Push::new();
+    let (key, fp) = p.key("fixture");
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\nallow_repo_config = true\n").unwrap();
+    let env = [("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())];
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push_env(&["main"], &env).0);
+    let before = p.server_refs();
+    // b: the key alone. a: the same commit, then a .keyscan.toml allowing it.
+    p.r.ok(&["checkout", "-q", "-b", "b"]);
+    p.commit_file("fixture", &key, "fixture");
+    p.r.ok(&["checkout", "-q", "-b", "a"]);
+    p.commit_file(
+        ".keyscan.toml",
+        &format!("[allowlist]\nfingerprints = [\"{fp}\"]\n"),
+        "allow it here",
+    );
+    let res = p.push_env(&["a", "b"], &env);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains("refs/heads/b"), "{out}");
+    // Alone, the ref whose tree allows it passes.
+    let (ok, out) = p.push_env(&["a"], &env);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 key allowed by .keyscan.toml"), "{out}");
+}

@@ -198,16 +198,21 @@ pub fn scan_push(
     }
     let mut found = Found::default();
     let tips = peel_tips(&stores, &pushed, &mut found)?;
-    let commits = match new_commits(&tips, exclude, exclude_ids, limit) {
-        Ok(commits) => commits,
+    let olds: HashMap<&str, ObjectId> = pushed
+        .iter()
+        .filter_map(|u| Some((u.name.as_str(), u.old?)))
+        .collect();
+    let (commits, via) = match list_commits(&stores, &tips, &olds, exclude, exclude_ids, limit) {
+        Ok(listed) => listed,
         Err(RunError::TimedOut) => {
             out.timed_out = Some("the new commits could not be listed in time".into());
             return Ok(out);
         }
         Err(RunError::Failed(e)) => return Err(e),
     };
-    out.commits = commits.len();
-    let via = refs_of(&tips, &commits);
+    out.commits = commits.iter().filter(|c| c.2).count();
+    let commits: Vec<(ObjectId, Vec<ObjectId>)> =
+        commits.into_iter().map(|(id, ps, _)| (id, ps)).collect();
     if let Some(done) = introduce(&stores, &commits, &via, &mut found, clock)? {
         out.timed_out = Some(format!("{done} of {} new commits were read", commits.len()));
         return Ok(out);
@@ -273,22 +278,69 @@ fn peel_tips(
     Ok(tips)
 }
 
-/// The ref each new commit came through (the first tip that reaches it).
+type Listed = (
+    Vec<(ObjectId, Vec<ObjectId>, bool)>,
+    HashMap<ObjectId, Vec<String>>,
+);
+
+/// The commits to diff, each with its parents and whether it is new to the
+/// other side (`exclude`), and the refs it lands on. A commit the other side
+/// has is still new to a ref whose old tip did not reach it (`git rev-list
+/// NEW ^OLD`): a `--no-ff` merge of a branch the server holds brings that
+/// branch's keys onto the ref, as a revert that restores a key would.
+fn list_commits(
+    stores: &HookStores,
+    tips: &[(String, ObjectId)],
+    olds: &HashMap<&str, ObjectId>,
+    exclude: &[String],
+    exclude_ids: &[ObjectId],
+    limit: Option<Instant>,
+) -> std::result::Result<Listed, RunError> {
+    let new = new_commits(tips, exclude, exclude_ids, limit)?;
+    let mut via = refs_of(tips, &new);
+    let mut commits: Vec<(ObjectId, Vec<ObjectId>, bool)> =
+        new.into_iter().map(|(id, ps)| (id, ps, true)).collect();
+    for (name, tip) in tips {
+        // The old tip must be here to compare with (pre-push: it may not).
+        let Some(old) = olds.get(name.as_str()) else {
+            continue;
+        };
+        if !matches!(stores.header(old), Ok(Some(_))) {
+            continue;
+        }
+        for (id, ps) in new_commits(&[(name.clone(), *tip)], &[], &[*old], limit)? {
+            let refs = via.entry(id).or_insert_with(|| {
+                commits.push((id, ps, false));
+                Vec::new()
+            });
+            if !refs.contains(name) {
+                refs.push(name.clone());
+            }
+        }
+    }
+    Ok((commits, via))
+}
+
+/// Every pushed ref each new commit lands on (the tips that reach it).
 fn refs_of(
     tips: &[(String, ObjectId)],
     commits: &[(ObjectId, Vec<ObjectId>)],
-) -> HashMap<ObjectId, String> {
+) -> HashMap<ObjectId, Vec<String>> {
     let parents: HashMap<ObjectId, &Vec<ObjectId>> =
         commits.iter().map(|(id, ps)| (*id, ps)).collect();
-    let mut via: HashMap<ObjectId, String> = HashMap::new();
+    let mut via: HashMap<ObjectId, Vec<String>> = HashMap::new();
     for (name, tip) in tips {
         let mut stack = vec![*tip];
+        let mut seen = HashSet::new();
         while let Some(id) = stack.pop() {
             let Some(ps) = parents.get(&id) else { continue };
-            if via.contains_key(&id) {
+            if !seen.insert(id) {
                 continue;
             }
-            via.insert(id, name.clone());
+            let refs = via.entry(id).or_default();
+            if !refs.contains(name) {
+                refs.push(name.clone());
+            }
             stack.extend(ps.iter().copied());
         }
     }
@@ -300,7 +352,7 @@ fn refs_of(
 fn introduce(
     stores: &HookStores,
     commits: &[(ObjectId, Vec<ObjectId>)],
-    via: &HashMap<ObjectId, String>,
+    via: &HashMap<ObjectId, Vec<String>>,
     found: &mut Found,
     clock: Clock,
 ) -> Result<Option<usize>> {
@@ -311,11 +363,11 @@ fn introduce(
             return Ok(Some(done));
         }
         let commit = read_commit(stores, id, &mut buf)?;
-        let name = via.get(id).cloned().unwrap_or_default();
+        let names = via.get(id).cloned().unwrap_or_else(|| vec![String::new()]);
         found.messages.push(Message {
             kind: "commit",
             id: *id,
-            r#ref: name.clone(),
+            r#ref: names.first().cloned().unwrap_or_default(),
             text: objects::message(&buf).to_vec(),
         });
         let mut parent_trees = Vec::with_capacity(ps.len());
@@ -328,15 +380,17 @@ fn introduce(
             &parent_trees,
             &mut |path, blob, kind| {
                 if kind != EntryKind::Submodule {
-                    found.add(
-                        blob,
-                        Location {
-                            r#ref: name.clone(),
-                            commit: Some(*id),
-                            tag: None,
-                            path: String::from_utf8_lossy(path).into_owned(),
-                        },
-                    );
+                    for name in &names {
+                        found.add(
+                            blob,
+                            Location {
+                                r#ref: name.clone(),
+                                commit: Some(*id),
+                                tag: None,
+                                path: String::from_utf8_lossy(path).into_owned(),
+                            },
+                        );
+                    }
                 }
                 Ok(())
             },
