@@ -926,3 +926,18 @@ fn a_repo_allowlist_applies_only_to_the_ref_whose_tree_holds_it() {
     assert!(ok, "{out}");
     assert!(out.contains("1 key allowed by .keyscan.toml"), "{out}");
 }
+
+#[test]
+fn fail_open_warns_once() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\ntime_limit = 0\nfail_mode = \"open\"\n").unwrap();
+    let (ok, out) = p.push_env(
+        &["main"],
+        &[("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("NOT checked").count(), 1, "{out}");
+    assert!(out.contains("nothing was checked yet"), "{out}");
+}

@@ -34,18 +34,26 @@ pub fn deadline(started: Instant, limit: Duration) -> Option<Instant> {
 }
 
 /// The push ran out of time with `what` left unchecked. Failing closed,
-/// that rejects the push (an error); failing open, it is a warning.
-pub fn out_of_time(server: &ServerSettings, what: &str) -> Result<String> {
+/// that rejects the push (an error); failing open, it is a warning, and
+/// only what was not checked goes through: `found` (keys in what was
+/// checked) still block.
+pub fn out_of_time(server: &ServerSettings, what: &str, found: &[Finding]) -> Result<String> {
     let secs = server.time_limit.as_secs_f64();
     let how = "push it in smaller parts (a few hundred commits at a time), or ask an \
                administrator to check it with `keyscan history` and raise [server] time_limit";
     if !server.fail_open {
         bail!("it is too large to check within the {secs} s limit ({what}); {how}");
     }
+    let blocking = found.iter().filter(|f| f.blocking).count();
+    let still = if blocking > 0 {
+        "; the keys found in what was checked still block it"
+    } else {
+        ""
+    };
     Ok(format!(
-        "this push was NOT checked for private keys: it is too large to check within \
-         the {secs} s limit ({what}) and the server lets such pushes through \
-         (fail_mode = \"open\"); {how}"
+        "this push was NOT checked for private keys in full: it is too large to check within \
+         the {secs} s limit ({what}) and the server lets what it could not check through \
+         (fail_mode = \"open\"){still}; {how}"
     ))
 }
 

@@ -221,11 +221,14 @@ pub fn scan_push(
     out.blobs = blobs.len();
     let (hits, unscanned) = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
     if unscanned > 0 {
+        // What was checked still counts: a key found there blocks.
         out.timed_out = Some(format!(
-            "{unscanned} of {} blobs were not scanned",
-            out.blobs
+            "{} of {} blobs and the messages of {} new commits were checked; \
+             {unscanned} blobs were not",
+            out.blobs - unscanned,
+            out.blobs,
+            commits.len()
         ));
-        return Ok(out);
     }
     let mut findings = locate(scanner, &stores, &found, hits);
     findings.extend(messages(scanner, &stores, &found.messages));
@@ -622,8 +625,7 @@ pub fn pre_receive(
     let mut scan = scan_push(scanner, &updates, &["--all".to_string()], &[], limit)?;
     let mut warnings = Vec::new();
     if let Some(what) = &scan.timed_out {
-        warnings.push(server::out_of_time(server, what)?);
-        scan.findings.clear();
+        warnings.push(server::out_of_time(server, what, &scan.findings)?);
     }
     if server.allow_repo_config {
         let configs = server::RepoConfigs::parse(&repo_configs(&updates)?)?;
