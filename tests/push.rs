@@ -941,3 +941,67 @@ fn fail_open_warns_once() {
     assert_eq!(out.matches("NOT checked").count(), 1, "{out}");
     assert!(out.contains("nothing was checked yet"), "{out}");
 }
+
+/// One pkt-line of git's wire protocol.
+fn pkt(line: &str) -> Vec<u8> {
+    format!("{:04x}{line}", line.len() + 4).into_bytes()
+}
+
+#[test]
+fn a_blob_no_pushed_commit_refers_to_is_scanned_too() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let (key, fp) = p.key("stray");
+    let clean = p.commit_file("clean.txt", "clean\n", "clean");
+    p.r.write("stray", &key);
+    let stray = p.r.ok(&["hash-object", "-w", "stray"]);
+    let tree = p.r.ok(&["rev-parse", "HEAD^{tree}"]);
+    let blob = p.r.ok(&["rev-parse", "HEAD:clean.txt"]);
+    // A pack with the new commit and, beside it, a blob nothing refers to,
+    // sent to receive-pack as a hand-made client would.
+    let list = format!("{clean}\n{tree}\n{blob}\n{stray}\n");
+    let mut pack =
+        p.r.command("git", &p.r.dir)
+            .args(["pack-objects", "--stdout", "-q"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    use std::io::Write;
+    pack.stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let pack = pack.wait_with_output().unwrap();
+    assert!(pack.status.success());
+    let zero = "0".repeat(40);
+    let mut input = pkt(&format!(
+        "{zero} {clean} refs/heads/sneaky\0report-status\n"
+    ));
+    input.extend_from_slice(b"0000");
+    input.extend_from_slice(&pack.stdout);
+    let mut rp =
+        p.r.command("git", &p.r.home)
+            .arg("receive-pack")
+            .arg(&p.bare)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    rp.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = rp.wait_with_output().unwrap();
+    let all = text(&out);
+    assert!(all.contains("pre-receive hook declined"), "{all}");
+    assert!(all.contains(&fp), "{all}");
+    assert!(
+        all.contains(&format!(
+            "(blob {stray}, sent in the push but in no pushed commit)"
+        )),
+        "{all}"
+    );
+    assert_eq!(p.server_refs(), before);
+}

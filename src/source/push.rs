@@ -219,18 +219,27 @@ pub fn scan_push(
     }
     let blobs = std::mem::take(&mut found.order);
     out.blobs = blobs.len();
-    let (hits, unscanned) = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
+    let scanned = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
+    let unscanned = scanned.unscanned;
     if unscanned > 0 {
         // What was checked still counts: a key found there blocks.
         out.timed_out = Some(format!(
             "{} of {} blobs and the messages of {} new commits were checked; \
              {unscanned} blobs were not",
-            out.blobs - unscanned,
+            out.blobs.saturating_sub(unscanned),
             out.blobs,
             commits.len()
         ));
     }
-    let mut findings = locate(scanner, &stores, &found, hits);
+    let mut findings = locate(scanner, &stores, &found, scanned.hits);
+    for (id, hits) in scanned.unreferenced {
+        let origin = Origin {
+            path: format!("(blob {id}, sent in the push but in no pushed commit)"),
+            blob: Some(id.to_string()),
+            commit: None,
+        };
+        findings.extend(hits.into_iter().map(|h| scanner.finding(h, &origin)));
+    }
     findings.extend(messages(scanner, &stores, &found.messages));
     sort(&mut findings);
     out.findings = findings;
@@ -403,13 +412,19 @@ fn introduce(
     Ok(None)
 }
 
-type Scanned = (Vec<(ObjectId, Vec<Hit>)>, usize);
+/// Blobs with hits, blobs with hits that no pushed commit or tag refers to,
+/// and how many blobs were left unscanned at the time limit.
+struct Scanned {
+    hits: Vec<(ObjectId, Vec<Hit>)>,
+    unreferenced: Vec<(ObjectId, Vec<Hit>)>,
+    unscanned: usize,
+}
 
-/// Each distinct blob once: first those in the pushed pack, in pack order
-/// with each delta resolved once (as `keyscan history` reads packs); then
-/// the rest one by one (blobs the server already had), on all cores, each
-/// thread a contiguous share with its own caches. Returns the blobs with
-/// hits, and how many were left unscanned at the time limit.
+/// Each distinct blob once: first every blob in the push's quarantine, in
+/// pack order with each delta resolved once (as `keyscan history` reads
+/// packs), those no pushed commit refers to included (a hand-made client
+/// can send them); then the rest one by one (blobs the server already had),
+/// on all cores, each thread a contiguous share with its own caches.
 fn scan_blobs(
     scanner: &Scanner,
     git_dir: &Path,
@@ -417,7 +432,11 @@ fn scan_blobs(
     blobs: &[ObjectId],
     clock: Clock,
 ) -> Result<Scanned> {
-    let mut hits: Vec<(ObjectId, Vec<Hit>)> = Vec::new();
+    let mut out = Scanned {
+        hits: Vec::new(),
+        unreferenced: Vec::new(),
+        unscanned: 0,
+    };
     let mut from_pack: HashSet<ObjectId> = HashSet::new();
     if let Some(quarantine) = hook_stores::quarantine() {
         let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
@@ -425,16 +444,25 @@ fn scan_blobs(
         let fallback =
             gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
         let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
+        let late = std::sync::atomic::AtomicUsize::new(0);
         let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-            if wanted.contains(&id) && !clock.past() {
+            if !clock.past() {
                 let found = scanner.hits(data);
                 scanned.lock().unwrap().push((id, found));
+            } else if !wanted.contains(&id) {
+                late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         });
+        out.unscanned += late.into_inner();
         for (id, found) in scanned.into_inner().unwrap() {
             from_pack.insert(id);
-            if !found.is_empty() {
-                hits.push((id, found));
+            if found.is_empty() {
+                continue;
+            }
+            if wanted.contains(&id) {
+                out.hits.push((id, found));
+            } else {
+                out.unreferenced.push((id, found));
             }
         }
     }
@@ -475,15 +503,14 @@ fn scan_blobs(
             .collect();
         per_share.into_iter().flatten().collect()
     };
-    let mut unscanned = 0;
     for (id, r) in rest.iter().zip(results) {
         match r? {
-            Some(h) if !h.is_empty() => hits.push((*id, h)),
+            Some(h) if !h.is_empty() => out.hits.push((*id, h)),
             Some(_) => {}
-            None => unscanned += 1,
+            None => out.unscanned += 1,
         }
     }
-    Ok((hits, unscanned))
+    Ok(out)
 }
 
 /// A finding for each hit at each place its blob came in.
