@@ -1760,3 +1760,90 @@ fn keys_in_commit_and_tag_messages_are_found_by_their_object() {
 fn body_of(key: &[u8]) -> &str {
     std::str::from_utf8(key).unwrap().lines().nth(2).unwrap()
 }
+
+#[test]
+fn a_tree_50000_levels_deep_does_not_overflow_the_stack() {
+    use sha1::{Digest, Sha1};
+    use std::io::Write;
+    let lab = Lab::new();
+    let repo = lab.init("deep-tree");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("deep");
+    let key_file = lab.path("deep.key");
+    fs::write(&key_file, &k).unwrap();
+    let blob = repo.git(&["hash-object", "-w", key_file.to_str().unwrap()]);
+    let unhex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    // d/d/.../d/id.pem, 50,000 trees deep, sent to `git index-pack` as one
+    // pack of whole objects (zlib "stored" blocks: no compression needed).
+    let zlib = |data: &[u8]| -> Vec<u8> {
+        let mut out = vec![0x78, 0x01, 0x01];
+        let len = data.len() as u16;
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend(data);
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + x as u32) % 65521;
+            b = (b + a) % 65521;
+        }
+        out.extend(((b << 16) | a).to_be_bytes());
+        out
+    };
+    let levels = 50_000u32;
+    let mut pack = b"PACK".to_vec();
+    pack.extend(2u32.to_be_bytes());
+    pack.extend(levels.to_be_bytes());
+    let mut content = b"100644 id.pem\0".to_vec();
+    content.extend(unhex(&blob));
+    let mut top = String::new();
+    for _ in 0..levels {
+        // Object header: type 2 (tree), size in 4 + 7-bit groups.
+        let size = content.len();
+        pack.push(0x80 | (2 << 4) | (size & 0x0f) as u8);
+        pack.push((size >> 4) as u8);
+        pack.extend(zlib(&content));
+        let mut h = Sha1::new();
+        h.update(format!("tree {size}\0").as_bytes());
+        h.update(&content);
+        let id = h.finalize().to_vec();
+        top = id.iter().map(|b| format!("{b:02x}")).collect();
+        content = b"40000 d\0".to_vec();
+        content.extend(id);
+    }
+    let sum = Sha1::digest(&pack).to_vec();
+    pack.extend(sum);
+    let mut cmd = Command::new("git");
+    cmd.args(GIT_CONFIG)
+        .args(["index-pack", "--stdin"])
+        .current_dir(&repo.dir)
+        .env("HOME", &lab.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    without_git_env(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&pack));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let commit = repo.git(&["commit-tree", &top, "-p", "HEAD", "-m", "deep"]);
+    repo.git(&["update-ref", "refs/heads/deep", &commit]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = &run.findings()[0];
+    assert_eq!(f["fingerprint"], fp.as_str());
+    let path = f["path"].as_str().unwrap();
+    assert!(
+        path.starts_with("d/d/") && path.ends_with("/d/id.pem"),
+        "{}",
+        &path[..80]
+    );
+    assert_eq!(path.len(), 49_999 * 2 + "id.pem".len());
+}

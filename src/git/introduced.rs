@@ -42,8 +42,12 @@ pub fn introduced(
     }
     let mut path = Vec::new();
     let mut pool = Vec::new();
-    walk(reader, tree, parents, &mut path, &mut pool, visit)
+    walk(reader, tree, parents, &mut path, &mut pool, visit, 0)
 }
+
+/// Trees nested deeper than this are an error, not a deeper recursion (git
+/// refuses them too: `core.maxTreeDepth`).
+pub const MAX_TREE_DEPTH: usize = 4096;
 
 fn walk(
     reader: &dyn ObjectReader,
@@ -52,7 +56,14 @@ fn walk(
     path: &mut Vec<u8>,
     pool: &mut Vec<Vec<u8>>,
     visit: &mut Visit<'_>,
+    depth: usize,
 ) -> Result<()> {
+    if depth > MAX_TREE_DEPTH {
+        anyhow::bail!(
+            "tree {tree} is nested more than {MAX_TREE_DEPTH} levels deep (at {}): not scanned",
+            String::from_utf8_lossy(&path[..path.len().min(200)])
+        );
+    }
     // One buffer per tree, taken from a pool: entries borrow from them, so
     // no entry is copied.
     let mut own = pool.pop().unwrap_or_default();
@@ -121,7 +132,7 @@ fn walk(
     for (name, id, sub_parents) in subtrees {
         let len = path.len();
         push_name(path, &name);
-        walk(reader, id, &sub_parents, path, pool, visit)?;
+        walk(reader, id, &sub_parents, path, pool, visit, depth + 1)?;
         path.truncate(len);
     }
     Ok(())
