@@ -1847,3 +1847,29 @@ fn a_tree_50000_levels_deep_does_not_overflow_the_stack() {
     );
     assert_eq!(path.len(), 49_999 * 2 + "id.pem".len());
 }
+
+#[test]
+fn a_tag_on_a_blob_still_holds_it() {
+    let lab = Lab::new();
+    let repo = lab.init("blob-tag");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("raw");
+    fs::write(lab.path("raw.key"), &k).unwrap();
+    let blob = repo.git(&["hash-object", "-w", lab.path("raw.key").to_str().unwrap()]);
+    repo.git(&["tag", "-a", "-m", "a key", "raw", &blob]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run
+        .findings()
+        .iter()
+        .find(|f| f["fingerprint"] == fp.as_str())
+        .expect("found");
+    assert_eq!(f["still_in"], serde_json::json!(["refs/tags/raw"]));
+    let (code, out, _) = history_human(&repo.dir, &[]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("(deleted)"), "{out}");
+    let sarif = support::keyscan(&repo.dir, &["--format", "sarif", "history", "."], None);
+    let sarif = String::from_utf8_lossy(&sarif.stdout);
+    assert!(!sarif.contains("no branch tip holds it"), "{sarif}");
+}

@@ -286,12 +286,13 @@ fn read_objects(
     }
 }
 
-/// Each tip's name and the tree it leads to (tags on blobs have none).
+/// Each tip's name and the tree it leads to, or the blob a tag names
+/// (`is_blob`).
 fn tip_trees(
     reader: &gix::Repository,
     commits: &HashMap<ObjectId, CommitData>,
     tips: &[RefTip],
-) -> Vec<(String, ObjectId)> {
+) -> Vec<(String, ObjectId, bool)> {
     let mut buf = Vec::new();
     let mut out = Vec::new();
     for tip in tips {
@@ -302,10 +303,14 @@ fn tip_trees(
                 None => read_commit(reader, &id, &mut buf).ok().map(|c| c.tree),
             },
             Ok(Peeled::Tree(id)) => Some(id),
-            Ok(Peeled::Blob(_)) | Err(_) => None,
+            Ok(Peeled::Blob(id)) => {
+                out.push((tip.name.clone(), id, true));
+                None
+            }
+            Err(_) => None,
         };
         if let Some(tree) = tree {
-            out.push((tip.name.clone(), tree));
+            out.push((tip.name.clone(), tree, false));
         }
     }
     out
@@ -318,7 +323,7 @@ struct Located<'a> {
     reader: &'a gix::Repository,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
     index: &'a TreeIndex,
-    tip_trees: &'a [(String, ObjectId)],
+    tip_trees: &'a [(String, ObjectId, bool)],
 }
 
 impl Located<'_> {
@@ -335,8 +340,12 @@ impl Located<'_> {
             let still_in: Vec<String> = self
                 .tip_trees
                 .iter()
-                .filter(|(_, tree)| self.index.marked_at(tree, path) == Some(*blob))
-                .map(|(name, _)| name.clone())
+                .filter(|(name, id, is_blob)| match is_blob {
+                    // A tag on the blob itself, located at the tag's name.
+                    true => id == blob && name.as_bytes() == path.as_slice(),
+                    false => self.index.marked_at(id, path) == Some(*blob),
+                })
+                .map(|(name, _, _)| name.clone())
                 .collect();
             let commit = loc.commit.map(|id| {
                 authors
