@@ -1054,6 +1054,14 @@ fn damaged_repository_missing_a_loose_blob_exits_2() {
 
     let run = history(&repo.dir, &[]);
     assert_missing_reported(&run, &fp, &lost);
+    // In the human report each missing blob is listed once.
+    let (code, out, err) = history_human(&repo.dir, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(
+        format!("{out}{err}").matches(&lost).count(),
+        1,
+        "{out}{err}"
+    );
 }
 
 #[test]

@@ -295,8 +295,13 @@ fn run(cli: &Cli) -> Result<u8> {
             let path = path.clone().unwrap_or_else(|| PathBuf::from("."));
             let scan = history::scan_history(&scanner, &path, &opts)?;
             let mut warnings = scan.notes.clone();
+            // Once each: the human report lists them on its own; other
+            // formats carry them in the report and on standard error.
+            let human = matches!(Format::from(cli.format), Format::Human);
             for e in &scan.errors {
-                eprintln!("keyscan: error: {e}");
+                if !human || cli.quiet {
+                    eprintln!("keyscan: error: {e}");
+                }
                 warnings.push(format!("error: {e}"));
             }
             read_errors = scan.errors.len();

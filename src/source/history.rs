@@ -811,7 +811,7 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} objects, {msg} [{elapsed_precise}, ETA {eta}]",
+                    "{spinner} {pos}/{len} objects, {msg} [{elapsed_precise}]",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
@@ -819,11 +819,13 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
             while !stop.load(Ordering::Relaxed) {
                 let bytes = counters.bytes.load(Ordering::Relaxed);
                 let secs = started.elapsed().as_secs_f64().max(0.001);
-                bar.set_position(counters.objects.load(Ordering::Relaxed));
+                let done = counters.objects.load(Ordering::Relaxed);
+                bar.set_position(done);
                 bar.set_message(format!(
-                    "{} of blobs, {}/s",
+                    "{} of blobs, {}/s{}",
                     human_bytes(bytes),
-                    human_bytes((bytes as f64 / secs) as u64)
+                    human_bytes((bytes as f64 / secs) as u64),
+                    eta(secs, done, total)
                 ));
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -833,6 +835,17 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
         stop.store(true, Ordering::Relaxed);
         result
     })
+}
+
+/// ", ETA 12 s" from the share of objects done so far; nothing until a
+/// second has passed or when the total is unknown (it counts packed
+/// objects only, so past it there is no estimate).
+fn eta(secs: f64, done: u64, total: u64) -> String {
+    if secs < 1.0 || done == 0 || done >= total {
+        return String::new();
+    }
+    let left = secs * (total - done) as f64 / done as f64;
+    format!(", ETA {:.0} s", left.ceil())
 }
 
 fn human_bytes(n: u64) -> String {
@@ -855,5 +868,19 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta;
+
+    #[test]
+    fn eta_is_estimated_from_the_share_done() {
+        assert_eq!(eta(0.5, 10, 100), "");
+        assert_eq!(eta(2.0, 0, 100), "");
+        assert_eq!(eta(2.0, 50, 100), ", ETA 2 s");
+        assert_eq!(eta(3.0, 25, 100), ", ETA 9 s");
+        assert_eq!(eta(3.0, 100, 100), "");
     }
 }
