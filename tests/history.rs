@@ -1881,3 +1881,25 @@ fn a_tag_on_a_blob_still_holds_it() {
     let sarif = String::from_utf8_lossy(&sarif.stdout);
     assert!(!sarif.contains("no branch tip holds it"), "{sarif}");
 }
+
+#[test]
+fn a_blob_over_the_size_limit_is_named_as_skipped() {
+    let lab = Lab::new();
+    let repo = lab.init("big-blob");
+    let big = "0123456789abcdef\n".repeat(256);
+    repo.write("big.txt", big.as_bytes());
+    repo.write(".keyscan.toml", b"[policy]\nmax_file_size = \"1KB\"\n");
+    repo.commit("big");
+    let blob = repo.rev("HEAD:big.txt");
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = format!(
+        "blob {blob} ({} bytes) is over the 1024 byte limit",
+        big.len()
+    );
+    assert!(
+        run.warnings().iter().any(|w| w.contains(&line)),
+        "{:?}",
+        run.warnings()
+    );
+}

@@ -1005,3 +1005,36 @@ fn a_blob_no_pushed_commit_refers_to_is_scanned_too() {
     );
     assert_eq!(p.server_refs(), before);
 }
+
+#[test]
+fn a_blob_over_the_size_limit_rejects_the_push_naming_it() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[policy]\nmax_file_size = \"1KB\"\n").unwrap();
+    let big = "0123456789abcdef\n".repeat(256);
+    p.commit_file("big/file.txt", &big, "big");
+    let blob = p.r.ok(&["rev-parse", "HEAD:big/file.txt"]);
+    let (ok, out) = p.push_env(
+        &["main"],
+        &[("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("push rejected, it could not be checked"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "blob {blob} ({} bytes) at big/file.txt",
+            big.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(p.server_refs(), before);
+    // Under the default limit it passes.
+    let (ok, out) = p.push(&["main"]);
+    assert!(ok, "{out}");
+}

@@ -245,6 +245,8 @@ fn read_objects(
     let counters = Counters::default();
     let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
     let messages: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
+    let too_big: Mutex<Vec<(ObjectId, usize)>> = Mutex::new(Vec::new());
+    let limit = super::blob_limit(scanner);
     let commits = CommitTable::default();
     // Which blobs the stores hold, to find those a tree names but nobody has
     // (partial clones; loose objects deleted by hand). A fully packed, whole
@@ -256,6 +258,10 @@ fn read_objects(
             Kind::Blob => {
                 if let Some(p) = &present {
                     p.lock().unwrap().push(id);
+                }
+                if data.len() as u64 > limit {
+                    too_big.lock().unwrap().push((id, data.len()));
+                    return;
                 }
                 let found = scanner.hits(data);
                 if !found.is_empty() {
@@ -275,6 +281,16 @@ fn read_objects(
         })
     });
     out.errors.extend(traversal.errors);
+    let mut too_big = too_big.into_inner().unwrap();
+    too_big.sort();
+    // Skipped and said so, as `scan` skips a file over max_file_size (the
+    // hooks fail closed instead).
+    for (id, size) in too_big {
+        out.notes.push(format!(
+            "blob {id} ({size} bytes) is over the {limit} byte limit per blob \
+             ([policy] max_file_size): skipped, not scanned"
+        ));
+    }
     out.blobs = counters.blobs.load(Ordering::Relaxed);
     out.bytes = counters.bytes.load(Ordering::Relaxed);
     Pass1 {

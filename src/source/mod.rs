@@ -21,3 +21,12 @@ pub(crate) fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInf
         r#ref: None,
     }
 }
+
+/// The largest blob the git doors read whole, unless `[policy]
+/// max_file_size` says otherwise: a bigger one is not scanned, and says so.
+pub const MAX_BLOB_SIZE: u64 = 256 << 20;
+
+/// The per-blob limit of the git doors for this scanner's policy.
+pub(crate) fn blob_limit(scanner: &crate::scan::Scanner) -> u64 {
+    scanner.policy.max_file_size.unwrap_or(MAX_BLOB_SIZE)
+}

@@ -220,6 +220,7 @@ pub fn scan_push(
     let blobs = std::mem::take(&mut found.order);
     out.blobs = blobs.len();
     let scanned = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
+    refuse_too_big(scanner, &found, &scanned.too_big)?;
     let unscanned = scanned.unscanned;
     if unscanned > 0 {
         // What was checked still counts: a key found there blocks.
@@ -418,6 +419,8 @@ struct Scanned {
     hits: Vec<(ObjectId, Vec<Hit>)>,
     unreferenced: Vec<(ObjectId, Vec<Hit>)>,
     unscanned: usize,
+    /// Blobs over the per-blob size limit: (id, size), not scanned.
+    too_big: Vec<(ObjectId, u64)>,
 }
 
 /// Each distinct blob once: first every blob in the push's quarantine, in
@@ -436,7 +439,10 @@ fn scan_blobs(
         hits: Vec::new(),
         unreferenced: Vec::new(),
         unscanned: 0,
+        too_big: Vec::new(),
     };
+    let limit = super::blob_limit(scanner);
+    let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
     let mut from_pack: HashSet<ObjectId> = HashSet::new();
     if let Some(quarantine) = hook_stores::quarantine() {
         let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
@@ -446,7 +452,9 @@ fn scan_blobs(
         let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
         let late = std::sync::atomic::AtomicUsize::new(0);
         let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-            if !clock.past() {
+            if data.len() as u64 > limit {
+                too_big.lock().unwrap().push((id, data.len() as u64));
+            } else if !clock.past() {
                 let found = scanner.hits(data);
                 scanned.lock().unwrap().push((id, found));
             } else if !wanted.contains(&id) {
@@ -454,6 +462,9 @@ fn scan_blobs(
             }
         });
         out.unscanned += late.into_inner();
+        for (id, _) in too_big.lock().unwrap().iter() {
+            from_pack.insert(*id);
+        }
         for (id, found) in scanned.into_inner().unwrap() {
             from_pack.insert(id);
             if found.is_empty() {
@@ -471,24 +482,28 @@ fn scan_blobs(
         .filter(|b| !from_pack.contains(*b))
         .copied()
         .collect();
+    // Ok(None): out of time; Some(Err(size)): over the size limit.
     let scan_one = |stores: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
         if clock.past() {
             return Ok(None);
         }
+        if let Some((_, size)) = stores.header(id)?.filter(|(_, size)| *size > limit) {
+            return Ok(Some(Err(size)));
+        }
         match stores.read(id, buf)? {
-            Some(Kind::Blob) => Ok(Some(scanner.hits(buf))),
+            Some(Kind::Blob) => Ok(Some(Ok(scanner.hits(buf)))),
             Some(kind) => bail!("object {id} is a {kind}, not a blob"),
             None => bail!("blob {id} cannot be read: it is missing"),
         }
     };
-    let results: Vec<Result<Option<Vec<Hit>>>> = if rest.len() < 64 {
+    let results: Vec<Result<Option<BlobResult>>> = if rest.len() < 64 {
         let mut buf = Vec::new();
         rest.iter()
             .map(|id| scan_one(stores, id, &mut buf))
             .collect()
     } else {
         let share = rest.len().div_ceil(rayon::current_num_threads().max(1));
-        let per_share: Vec<Vec<Result<Option<Vec<Hit>>>>> = rest
+        let per_share: Vec<Vec<Result<Option<BlobResult>>>> = rest
             .par_chunks(share)
             .map(|chunk| match HookStores::open(git_dir) {
                 Ok(stores) => {
@@ -505,12 +520,36 @@ fn scan_blobs(
     };
     for (id, r) in rest.iter().zip(results) {
         match r? {
-            Some(h) if !h.is_empty() => out.hits.push((*id, h)),
-            Some(_) => {}
+            Some(Ok(h)) if !h.is_empty() => out.hits.push((*id, h)),
+            Some(Ok(_)) => {}
+            Some(Err(size)) => out.too_big.push((*id, size)),
             None => out.unscanned += 1,
         }
     }
+    out.too_big.extend(too_big.into_inner().unwrap());
     Ok(out)
+}
+
+/// A blob's hits, or its size when it is over the limit.
+type BlobResult = std::result::Result<Vec<Hit>, u64>;
+
+/// Blobs over the size limit were not scanned: that fails closed, naming
+/// each by id, size and where it came in.
+fn refuse_too_big(scanner: &Scanner, found: &Found, too_big: &[(ObjectId, u64)]) -> Result<()> {
+    let Some((id, size)) = too_big.first() else {
+        return Ok(());
+    };
+    let at = found.at.get(id).and_then(|locs| locs.first()).map_or_else(
+        || "sent in the push but in no pushed commit".to_string(),
+        |l| format!("at {} on {}", l.path, l.r#ref),
+    );
+    bail!(
+        "{} blob{} over the {} byte limit per blob ([policy] max_file_size) could not be \
+         scanned: blob {id} ({size} bytes) {at}",
+        too_big.len(),
+        plural(too_big.len()),
+        super::blob_limit(scanner)
+    )
 }
 
 /// A finding for each hit at each place its blob came in.
