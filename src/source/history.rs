@@ -5,7 +5,8 @@
 //! 1. every object of the stores once, in pack order, on all cores
 //!    ([`crate::git::packs`]): blobs go through the rules and validators
 //!    (only those that hold a key are remembered), commits are parsed and
-//!    kept (tree, parents, time);
+//!    kept (tree, parents, time), and the messages of commits and tags go
+//!    through the rules too;
 //! 2. the trees alone, decoded again along their own delta chains, each
 //!    reduced to its folders and the entries that matter now that pass 1
 //!    named them: key blobs, blobs the stores lack, submodules

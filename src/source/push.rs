@@ -1,11 +1,13 @@
 //! The push doors: `keyscan pre-receive` on the server that receives a push,
 //! and `keyscan pre-push`, its client-side twin.
 //!
-//! Both scan exactly what a push brings: the commits the other side does not
-//! have yet (`git rev-list NEW --not --all` on the server, `--not
-//! --remotes=REMOTE` on the client) and every blob each of them introduces
-//! relative to each of its parents ([`crate::git::introduced`]), plus the
-//! tree or blob a new tag points at. A key blob the server already holds
+//! Both scan what a push brings: the commits the other side does not have
+//! yet (`git rev-list NEW --not --all` on the server, `--not
+//! --remotes=REMOTE` on the client), plus for an updated ref the commits new
+//! to that ref (`NEW --not OLD`); every blob each of them introduces relative
+//! to each of its parents ([`crate::git::introduced`]); their messages and
+//! those of the pushed tags; the tree or blob a new tag points at; and every
+//! other blob in the push's quarantine. A key blob the server already holds
 //! still counts when a new commit brings it in again.
 //!
 //! The repository is found with libgit2's `open_from_env`; objects are read
