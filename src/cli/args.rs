@@ -4,9 +4,9 @@ use anyhow::Result;
 use clap::ValueEnum;
 use keyscan::policy::baseline::{self, Baseline};
 use keyscan::policy::config::{Config, ServerSettings};
+use keyscan::policy::server;
 use keyscan::report::Format;
 use keyscan::scan::Scanner;
-use keyscan::source::push;
 use std::path::PathBuf;
 
 /// The options given before the subcommand (`keyscan --format json scan`).
@@ -192,7 +192,7 @@ impl Options {
     pub fn load(&self, from: ConfigFrom, baseline: Option<&BaselineArgs>) -> Result<Loaded> {
         let config = match from {
             ConfigFrom::Work => Config::discover(self.config.as_deref())?,
-            ConfigFrom::Server => push::server_config(self.config.as_deref())?,
+            ConfigFrom::Server => server::server_config(self.config.as_deref())?,
         };
         let (baseline, baseline_strict) = match baseline {
             Some(args) => {

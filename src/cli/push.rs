@@ -38,13 +38,18 @@ impl PreReceiveArgs {
         let opts = &top.with(&self.report, &self.load);
         let started = std::time::Instant::now();
         let input = ref_lines()?;
-        let checked = || -> Result<(Loaded, Report)> {
+        let checked = || -> Result<(Loaded, Report, Vec<String>)> {
             let loaded = opts.load(ConfigFrom::Server, None)?;
-            let report = push::pre_receive(&loaded.scanner, &loaded.server, &input, started)?;
-            Ok((loaded, report))
+            let (report, audit) =
+                push::pre_receive(&loaded.scanner, &loaded.server, &input, started)?;
+            Ok((loaded, report, audit))
         };
         match checked() {
-            Ok((loaded, mut report)) => {
+            Ok((loaded, mut report, audit)) => {
+                // The push-option bypass audit: one JSON line each.
+                for line in &audit {
+                    eprintln!("{line}");
+                }
                 conclude(opts, &loaded, &mut report, Finish::default(), true)
             }
             Err(err) => {
@@ -68,7 +73,7 @@ impl PrePushArgs {
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
         // git always names the remote, even when it sends no ref lines.
-        if input.trim().is_empty() && self.remote.is_none() && !from_framework {
+        if input.trim_ascii().is_empty() && self.remote.is_none() && !from_framework {
             bail!(
                 "keyscan pre-push reads the ref lines git gives a pre-push hook on standard input \
                  (`<local-ref> <local-oid> <remote-ref> <remote-oid>`) and got none; \
@@ -87,7 +92,7 @@ impl PrePushArgs {
         }
     }
 
-    fn check(&self, opts: &Options, input: &str) -> Result<u8> {
+    fn check(&self, opts: &Options, input: &[u8]) -> Result<u8> {
         let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
         let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), input)?;
         conclude(opts, &loaded, &mut report, Finish::default(), true)
@@ -95,10 +100,11 @@ impl PrePushArgs {
 }
 
 /// Standard input, unless it is a terminal (run by hand: no ref lines).
-fn ref_lines() -> Result<String> {
-    let mut input = String::new();
+/// Bytes: a ref name need not be UTF-8.
+fn ref_lines() -> Result<Vec<u8>> {
+    let mut input = Vec::new();
     if !std::io::stdin().is_terminal() {
-        std::io::stdin().read_to_string(&mut input)?;
+        std::io::stdin().read_to_end(&mut input)?;
     }
     Ok(input)
 }

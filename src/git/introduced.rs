@@ -7,10 +7,11 @@
 //! a parent's at the same path is skipped without reading it: the cost
 //! follows the change, not the size of the tree.
 
+use super::objects::load_tree;
 use super::{ObjectId, ObjectReader};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use gix::objs::tree::EntryMode;
-use gix::objs::{Kind, TreeRefIter};
+use gix::objs::TreeRefIter;
 use std::cmp::Ordering;
 
 /// What a tree entry the commit introduces points at.
@@ -27,14 +28,6 @@ pub enum EntryKind {
 /// Called with each introduced entry's path, id and kind.
 pub type Visit<'a> = dyn FnMut(&[u8], ObjectId, EntryKind) -> Result<()> + 'a;
 
-/// One entry of a tree, owned (trees are read into reused buffers).
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub name: Vec<u8>,
-    pub mode: EntryMode,
-    pub id: ObjectId,
-}
-
 /// Calls `visit(path, blob, kind)` for every blob or gitlink in `tree` that
 /// is at that path in none of `parents` (tree ids). Paths are the raw bytes
 /// the repository holds, joined with `/`.
@@ -49,8 +42,12 @@ pub fn introduced(
     }
     let mut path = Vec::new();
     let mut pool = Vec::new();
-    walk(reader, tree, parents, &mut path, &mut pool, visit)
+    walk(reader, tree, parents, &mut path, &mut pool, visit, 0)
 }
+
+/// Trees nested deeper than this are an error, not a deeper recursion (git
+/// refuses them too: `core.maxTreeDepth`).
+pub const MAX_TREE_DEPTH: usize = 4096;
 
 fn walk(
     reader: &dyn ObjectReader,
@@ -59,7 +56,14 @@ fn walk(
     path: &mut Vec<u8>,
     pool: &mut Vec<Vec<u8>>,
     visit: &mut Visit<'_>,
+    depth: usize,
 ) -> Result<()> {
+    if depth > MAX_TREE_DEPTH {
+        anyhow::bail!(
+            "tree {tree} is nested more than {MAX_TREE_DEPTH} levels deep (at {}): not scanned",
+            String::from_utf8_lossy(&path[..path.len().min(200)])
+        );
+    }
     // One buffer per tree, taken from a pool: entries borrow from them, so
     // no entry is copied.
     let mut own = pool.pop().unwrap_or_default();
@@ -128,7 +132,7 @@ fn walk(
     for (name, id, sub_parents) in subtrees {
         let len = path.len();
         push_name(path, &name);
-        walk(reader, id, &sub_parents, path, pool, visit)?;
+        walk(reader, id, &sub_parents, path, pool, visit, depth + 1)?;
         path.truncate(len);
     }
     Ok(())
@@ -155,84 +159,6 @@ fn git_order(a: &[u8], a_mode: EntryMode, b: &[u8], b_mode: EntryMode) -> Orderi
             .or(if mode.is_tree() { Some(b'/') } else { None })
     };
     next(a, a_mode).cmp(&next(b, b_mode))
-}
-
-/// Reads tree `id` into `buf`. A missing tree is an error: without it the
-/// commit's content cannot be known.
-fn load_tree(reader: &dyn ObjectReader, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
-    match reader.read(id, buf)? {
-        Some(Kind::Tree) => Ok(()),
-        Some(kind) => bail!("object {id} is a {kind}, not a tree"),
-        None => bail!("tree {id} is missing from the repository"),
-    }
-}
-
-/// The entries of tree `id`. A missing tree is an error: without it the
-/// commit's content cannot be known.
-pub fn read_tree(
-    reader: &dyn ObjectReader,
-    id: &ObjectId,
-    buf: &mut Vec<u8>,
-) -> Result<Vec<Entry>> {
-    load_tree(reader, id, buf)?;
-    TreeRefIter::from_bytes(buf, id.kind())
-        .map(|e| {
-            let e = e.map_err(|err| anyhow!("tree {id} is corrupt: {err}"))?;
-            Ok(Entry {
-                name: e.filename.to_vec(),
-                mode: e.mode,
-                id: e.oid.to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// Commit fields the walks need.
-#[derive(Debug, Clone)]
-pub struct CommitData {
-    pub tree: ObjectId,
-    pub parents: Vec<ObjectId>,
-    /// Committer time, seconds since the epoch (orders "first").
-    pub time: i64,
-}
-
-/// Reads and parses commit `id`.
-pub fn read_commit(
-    reader: &dyn ObjectReader,
-    id: &ObjectId,
-    buf: &mut Vec<u8>,
-) -> Result<CommitData> {
-    match reader.read(id, buf)? {
-        Some(Kind::Commit) => {}
-        Some(kind) => bail!("object {id} is a {kind}, not a commit"),
-        None => bail!("commit {id} is missing from the repository"),
-    }
-    let c = gix::objs::CommitRef::from_bytes(buf, id.kind())
-        .map_err(|e| anyhow!("commit {id} is corrupt: {e}"))?;
-    Ok(CommitData {
-        tree: c.tree(),
-        parents: c.parents().collect(),
-        time: c.time().map(|t| t.seconds).unwrap_or(0),
-    })
-}
-
-/// Author name, email and date (RFC 3339) of commit `id`.
-pub fn commit_author(reader: &dyn ObjectReader, id: &ObjectId) -> Result<(String, String, String)> {
-    let mut buf = Vec::new();
-    match reader.read(id, &mut buf)? {
-        Some(Kind::Commit) => {}
-        _ => bail!("commit {id} cannot be read"),
-    }
-    let c = gix::objs::CommitRef::from_bytes(&buf, id.kind())
-        .map_err(|e| anyhow!("commit {id} is corrupt: {e}"))?;
-    let a = c
-        .author()
-        .map_err(|e| anyhow!("commit {id}: bad author: {e}"))?;
-    let date = a
-        .time()
-        .map(|t| t.format_or_unix(gix::date::time::format::ISO8601_STRICT))
-        .unwrap_or_default();
-    Ok((a.name.to_string(), a.email.to_string(), date))
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
-//! Reading git objects, shared by the git doors (history, pre-receive,
-//! pre-push) and their tests. Nothing after the sources knows about git.
+//! All git plumbing, shared by the git doors (history, pre-receive,
+//! pre-push, and the staged changes' `git diff-index`) and their tests.
+//! Nothing after the sources knows about git.
 //!
-//! - [`ObjectReader`]: the one small interface for reading an object by id.
-//!   gitoxide backs it for history (fast, parallel); git2 backs it in hooks,
-//!   where objects sit in git's quarantine directory that only git and
-//!   libgit2's `open_from_env` see.
+//! - [`ObjectReader`]: the one small interface for reading an object by id,
+//!   backed by gitoxide everywhere (a repository, or a hook's stores).
+//! - [`objects`]: one object read as a commit, a tree, an author, or a tip
+//!   peeled through its tags (one depth rule for every door).
+//! - [`command`]: running the `git` executable, read-only, with a deadline.
+//! - [`hook_stores`]: the repository and object stores a hook sees (the
+//!   push's quarantine first).
 //! - [`packs`]: every object of a repository read once, in pack order, each
 //!   delta base resolved once (gitoxide's delta-tree traversal), plus loose
 //!   objects; then, if asked, the trees alone along their own delta chains.
@@ -13,9 +17,13 @@
 //! - [`introduced`]: the blobs a commit brings in relative to its parents, by
 //!   diffing trees and skipping subtrees whose ids are equal.
 //! - [`repo`]: opening a repository read-only and listing what it holds.
+//! - [`hooks`]: installing and removing keyscan's hook scripts.
 
+pub mod command;
+pub mod hook_stores;
 pub mod hooks;
 pub mod introduced;
+pub mod objects;
 pub mod packs;
 pub mod repo;
 pub mod tree_index;
@@ -38,28 +46,6 @@ impl ObjectReader for gix::Repository {
             Ok(None) => Ok(None),
             Err(e) => Err(anyhow::anyhow!("cannot read object {id}: {e}")),
         }
-    }
-}
-
-impl ObjectReader for git2::Repository {
-    fn read(&self, id: &ObjectId, buf: &mut Vec<u8>) -> anyhow::Result<Option<Kind>> {
-        let oid = git2::Oid::from_bytes(id.as_bytes())?;
-        let odb = self.odb()?;
-        let obj = match odb.read(oid) {
-            Ok(obj) => obj,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => anyhow::bail!("cannot read object {id}: {}", e.message()),
-        };
-        let kind = match obj.kind() {
-            git2::ObjectType::Blob => Kind::Blob,
-            git2::ObjectType::Tree => Kind::Tree,
-            git2::ObjectType::Commit => Kind::Commit,
-            git2::ObjectType::Tag => Kind::Tag,
-            _ => anyhow::bail!("object {id} has an unknown type"),
-        };
-        buf.clear();
-        buf.extend_from_slice(obj.data());
-        Ok(Some(kind))
     }
 }
 

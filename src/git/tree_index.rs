@@ -323,22 +323,57 @@ impl TreeIndex {
         (TreeIndex { trees, names }, errors)
     }
 
-    /// Whether the tree, or any tree under it, has a marked entry.
-    fn holds(&self, id: &ObjectId) -> bool {
-        let Some(info) = self.trees.get(id) else {
-            return false;
-        };
-        match info.holds.load(Ordering::Relaxed) {
-            1 => false,
-            2 => true,
-            _ => {
-                let result =
-                    !info.marked.is_empty() || info.subtrees.iter().any(|(_, sub)| self.holds(sub));
-                info.holds
-                    .store(if result { 2 } else { 1 }, Ordering::Relaxed);
-                result
+    /// Whether the tree, or any tree under it, has a marked entry. Walked
+    /// with a stack of its own, however deep the trees nest.
+    fn holds(&self, root: &ObjectId) -> bool {
+        // Known: not indexed (nothing marked), cached, or marked itself.
+        let known = |id: &ObjectId| -> Option<bool> {
+            let Some(info) = self.trees.get(id) else {
+                return Some(false);
+            };
+            match info.holds.load(Ordering::Relaxed) {
+                1 => Some(false),
+                2 => Some(true),
+                _ if !info.marked.is_empty() => {
+                    info.holds.store(2, Ordering::Relaxed);
+                    Some(true)
+                }
+                _ => None,
             }
+        };
+        if let Some(v) = known(root) {
+            return v;
         }
+        // (tree, index of the next subtree to ask about)
+        let mut stack: Vec<(ObjectId, usize)> = vec![(*root, 0)];
+        while let Some(&(id, next)) = stack.last() {
+            let info = &self.trees[&id];
+            let mut i = next;
+            let mut result = false;
+            let mut descend = None;
+            while let Some((_, sub)) = info.subtrees.get(i) {
+                match known(sub) {
+                    Some(true) => {
+                        result = true;
+                        break;
+                    }
+                    Some(false) => i += 1,
+                    None => {
+                        descend = Some(*sub);
+                        break;
+                    }
+                }
+            }
+            if let Some(sub) = descend {
+                stack.last_mut().expect("not empty").1 = i;
+                stack.push((sub, 0));
+                continue;
+            }
+            info.holds
+                .store(if result { 2 } else { 1 }, Ordering::Relaxed);
+            stack.pop();
+        }
+        known(root) == Some(true)
     }
 
     /// The marked entry at `path` under `tree`, if there is one: what
@@ -371,49 +406,65 @@ impl TreeIndex {
         parents: &[ObjectId],
         visit: &mut dyn FnMut(&[u8], ObjectId, EntryKind),
     ) {
+        // Depth first with a stack of its own (trees may nest arbitrarily
+        // deep); one path buffer, cut back to each tree's parent's path.
+        struct Frame {
+            tree: ObjectId,
+            parents: Vec<ObjectId>,
+            name: Option<u32>,
+            base: usize,
+        }
         let mut path = Vec::new();
-        self.walk(tree, parents, &mut path, visit);
-    }
-
-    fn walk(
-        &self,
-        tree: &ObjectId,
-        parents: &[ObjectId],
-        path: &mut Vec<u8>,
-        visit: &mut dyn FnMut(&[u8], ObjectId, EntryKind),
-    ) {
-        if parents.contains(tree) || !self.holds(tree) {
-            return;
-        }
-        let Some(info) = self.trees.get(tree) else {
-            return;
-        };
-        let parent_infos: Vec<&TreeInfo> =
-            parents.iter().filter_map(|p| self.trees.get(p)).collect();
-        for (name, id, kind) in info.marked.iter() {
-            let in_parent = parent_infos
-                .iter()
-                .any(|p| p.marked.iter().any(|(n, i, _)| n == name && i == id));
-            if !in_parent {
-                let len = path.len();
-                self.names.push(path, *name);
-                visit(path, *id, *kind);
-                path.truncate(len);
+        let mut stack = vec![Frame {
+            tree: *tree,
+            parents: parents.to_vec(),
+            name: None,
+            base: 0,
+        }];
+        while let Some(frame) = stack.pop() {
+            path.truncate(frame.base);
+            if let Some(name) = frame.name {
+                self.names.push(&mut path, name);
             }
-        }
-        for (name, sub) in info.subtrees.iter() {
-            // Equal to a parent's, or holding nothing: no need to look inside.
-            if !self.holds(sub) {
+            if frame.parents.contains(&frame.tree) || !self.holds(&frame.tree) {
                 continue;
             }
-            let sub_parents: Vec<ObjectId> = parent_infos
+            let Some(info) = self.trees.get(&frame.tree) else {
+                continue;
+            };
+            let parent_infos: Vec<&TreeInfo> = frame
+                .parents
                 .iter()
-                .filter_map(|p| p.subtrees.iter().find(|(n, _)| n == name).map(|(_, i)| *i))
+                .filter_map(|p| self.trees.get(p))
                 .collect();
-            let len = path.len();
-            self.names.push(path, *name);
-            self.walk(sub, &sub_parents, path, visit);
-            path.truncate(len);
+            for (name, id, kind) in info.marked.iter() {
+                let in_parent = parent_infos
+                    .iter()
+                    .any(|p| p.marked.iter().any(|(n, i, _)| n == name && i == id));
+                if !in_parent {
+                    let len = path.len();
+                    self.names.push(&mut path, *name);
+                    visit(&path, *id, *kind);
+                    path.truncate(len);
+                }
+            }
+            // Reversed, so that subtrees are visited in tree order.
+            for (name, sub) in info.subtrees.iter().rev() {
+                // Holding nothing: no need to look inside.
+                if !self.holds(sub) {
+                    continue;
+                }
+                let sub_parents: Vec<ObjectId> = parent_infos
+                    .iter()
+                    .filter_map(|p| p.subtrees.iter().find(|(n, _)| n == name).map(|(_, i)| *i))
+                    .collect();
+                stack.push(Frame {
+                    tree: *sub,
+                    parents: sub_parents,
+                    name: Some(*name),
+                    base: path.len(),
+                });
+            }
         }
     }
 }

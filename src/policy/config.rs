@@ -373,6 +373,16 @@ fn server_settings(src: &Source, raw: &RawServer) -> Result<ServerSettings> {
     };
     if let Some(v) = &raw.time_limit {
         s.time_limit = parse_duration(v.get_ref()).map_err(|e| src.error(v.span().start, e))?;
+        if s.time_limit > super::server::MAX_TIME_LIMIT {
+            let max = super::server::MAX_TIME_LIMIT.as_secs();
+            return Err(src.error(
+                v.span().start,
+                format!(
+                    "time_limit must be at most {max} s (a day), not {v}",
+                    v = v.get_ref()
+                ),
+            ));
+        }
     }
     if let Some(mode) = &raw.fail_mode {
         s.fail_open = match mode.get_ref().as_str() {

@@ -5,6 +5,7 @@
 pub mod allowlist;
 pub mod baseline;
 pub mod config;
+pub mod server;
 pub mod time;
 pub mod verdict;
 

@@ -72,16 +72,7 @@ pub fn render(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result
             writeln!(out, "{}", paint.on(RED, &esc(&summary)))?;
         }
     } else if !style.quiet {
-        let unverified = report.findings.len();
-        let extra = if unverified > 0 {
-            format!(
-                " ({unverified} unverified look-alike{} reported as warning{})",
-                plural(unverified),
-                plural(unverified)
-            )
-        } else {
-            String::new()
-        };
+        let extra = not_blocking(&report.findings);
         let line = format!("keyscan: no private keys found{}{extra}", scanned(report));
         writeln!(out, "{}", esc(&line))?;
     }
@@ -138,6 +129,45 @@ fn what_to_do(mode: Mode, blocking: &[&Finding], out: &mut dyn Write) -> io::Res
         }
     }
     Ok(ends_blank)
+}
+
+/// What the summary says of findings that do not block: keys a server
+/// policy allowed ("1 key allowed by push option keyscan.allow"), and
+/// unverified look-alikes.
+fn not_blocking(findings: &[Finding]) -> String {
+    let mut allowed: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut unverified = 0;
+    for f in findings {
+        match f
+            .note
+            .as_deref()
+            .and_then(|n| n.strip_prefix("allowed by "))
+        {
+            Some(by) => {
+                let by = by.split([',', '(']).next().unwrap_or(by).trim();
+                let key = f.fingerprint.clone().unwrap_or_else(|| f.path.clone());
+                allowed.entry(by).or_default().insert(key);
+            }
+            None => unverified += 1,
+        }
+    }
+    let mut parts: Vec<String> = allowed
+        .iter()
+        .map(|(by, keys)| format!("{} key{} allowed by {by}", keys.len(), plural(keys.len())))
+        .collect();
+    if unverified > 0 {
+        parts.push(format!(
+            "{unverified} unverified look-alike{} reported as warning{}",
+            plural(unverified),
+            plural(unverified)
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
 }
 
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {

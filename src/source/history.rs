@@ -5,7 +5,8 @@
 //! 1. every object of the stores once, in pack order, on all cores
 //!    ([`crate::git::packs`]): blobs go through the rules and validators
 //!    (only those that hold a key are remembered), commits are parsed and
-//!    kept (tree, parents, time);
+//!    kept (tree, parents, time), and the messages of commits and tags go
+//!    through the rules too;
 //! 2. the trees alone, decoded again along their own delta chains, each
 //!    reduced to its folders and the entries that matter now that pass 1
 //!    named them: key blobs, blobs the stores lack, submodules
@@ -17,8 +18,10 @@
 //!    reachable blobs from dangling ones. Then each location is looked up
 //!    in every ref's tip tree: `still_in`.
 
-use crate::git::introduced::{self, read_commit, CommitData, EntryKind};
-use crate::git::packs::{Counters, Stores};
+use super::commit_info;
+use crate::git::introduced::EntryKind;
+use crate::git::objects::{self, peel, peel_with, read_commit, CommitData, Peeled};
+use crate::git::packs::{Counters, Stores, TreeLocations};
 use crate::git::repo::{RefTip, Repo};
 use crate::git::tree_index::{Present, TreeIndex};
 use crate::git::{ObjectId, ObjectReader};
@@ -89,62 +92,9 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let started = Instant::now();
     let repo = Repo::discover(path)?;
     let mut out = HistoryScan::default();
-
-    // Which refs, and which commits to leave out.
-    let all_refs = repo.refs()?;
-    let tips: Vec<RefTip> = if opts.refs.is_empty() {
-        all_refs.clone()
-    } else {
-        // A symbolic ref (`HEAD` on a branch, `origin/HEAD`) names its target.
-        let wanted: Vec<(&String, Option<String>)> = opts
-            .refs
-            .iter()
-            .map(|want| (want, symbolic_target(&repo.repo, want)))
-            .collect();
-        let names = |name: &str, (want, target): &(&String, Option<String>)| {
-            ref_matches(name, want) || target.as_deref() == Some(name)
-        };
-        let chosen: Vec<RefTip> = all_refs
-            .iter()
-            .filter(|r| wanted.iter().any(|w| names(&r.name, w)))
-            .cloned()
-            .collect();
-        for w in &wanted {
-            if !all_refs.iter().any(|r| names(&r.name, w)) {
-                anyhow::bail!("no ref named {}", w.0);
-            }
-        }
-        out.notes.push(format!(
-            "scanned {} of {} refs (--ref); the others were left out",
-            chosen.len(),
-            all_refs.len()
-        ));
-        chosen
-    };
+    let tips = chosen_tips(&repo, opts, &mut out)?;
     out.refs = tips.len();
-    let excluded = match &opts.since {
-        Some(rev) => {
-            // Peeled: an annotated tag names the commit it tags.
-            let id = repo
-                .repo
-                .rev_parse_single(rev.as_str())
-                .map_err(|e| anyhow!("--since {rev}: {e}"))?
-                .object()
-                .map_err(|e| anyhow!("--since {rev}: {e}"))?
-                .peel_to_commit()
-                .map_err(|e| anyhow!("--since {rev}: {e}"))?
-                .id;
-            let mut seen = HashSet::new();
-            let commits = ancestry(&repo.repo, &[id], &mut seen, &repo.shallow)?;
-            out.notes.push(format!(
-                "left out {} commit{} reachable from {rev} (--since)",
-                commits,
-                plural(commits)
-            ));
-            seen
-        }
-        None => HashSet::new(),
-    };
+    let excluded = left_out(&repo, opts, &mut out)?;
     if !repo.shallow.is_empty() {
         out.notes.push(format!(
             "shallow clone: history before {} boundary commit{} is not in this repository and was not scanned",
@@ -153,11 +103,151 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         ));
     }
 
-    // Pass 1: every object once. Blobs go through the rules, commits are
-    // kept (small), trees are left for pass 2.
+    // Pass 1: every object once.
     let stores = Stores::open(&repo.objects_dir)?;
+    let pass1 = read_objects(scanner, &repo, &stores, opts, &mut out);
+    timing(started, "objects read, blobs scanned");
+
+    // Pass 2: every tree once, reduced to its folders and the entries that
+    // matter (key blobs, missing blobs, submodules).
+    let interesting: gix::hashtable::HashSet = pass1.hits.keys().copied().collect();
+    let (index, tree_errors) = TreeIndex::build(
+        &stores,
+        &repo.repo,
+        &pass1.trees,
+        &interesting,
+        pass1.present.as_ref(),
+    );
+    out.errors.extend(tree_errors);
+    timing(started, "trees indexed");
+
+    // Pass 3: where each key blob came in; missing blobs.
+    let mut walk = Walk {
+        reader: &repo.repo,
+        commits: &pass1.commits,
+        hits: &pass1.hits,
+        index: &index,
+        stores: &stores,
+        found: Found::default(),
+        walked: 0,
+        excluded: &excluded,
+        shallow: repo.shallow.iter().copied().collect(),
+        seen: HashSet::new(),
+        tip_commits: Vec::new(),
+        tags: HashMap::new(),
+    };
+    let locations = walk.run(&tips, opts.all_objects, &mut out);
+    let message_findings = walk.message_findings(scanner, &pass1.messages, opts.all_objects);
+    drop(walk);
+    timing(started, "commit walk done");
+
+    let tip_trees = if locations.is_empty() {
+        Vec::new()
+    } else {
+        tip_trees(&repo.repo, &pass1.commits, &tips)
+    };
+    let located = Located {
+        scanner,
+        reader: &repo.repo,
+        hits: &pass1.hits,
+        index: &index,
+        tip_trees: &tip_trees,
+    };
+    out.findings = located.findings(&locations, opts.all_objects);
+    out.findings.extend(message_findings);
+    sort(&mut out.findings);
+    timing(started, "findings located");
+    out.seconds = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+/// The refs to scan: all, or those `--ref` names (noted).
+fn chosen_tips(repo: &Repo, opts: &HistoryOptions, out: &mut HistoryScan) -> Result<Vec<RefTip>> {
+    let all_refs = repo.refs()?;
+    if opts.refs.is_empty() {
+        return Ok(all_refs);
+    }
+    // A symbolic ref (`HEAD` on a branch, `origin/HEAD`) names its target.
+    let wanted: Vec<(&String, Option<String>)> = opts
+        .refs
+        .iter()
+        .map(|want| (want, symbolic_target(&repo.repo, want)))
+        .collect();
+    let names = |name: &str, (want, target): &(&String, Option<String>)| {
+        ref_matches(name, want) || target.as_deref() == Some(name)
+    };
+    let chosen: Vec<RefTip> = all_refs
+        .iter()
+        .filter(|r| wanted.iter().any(|w| names(&r.name, w)))
+        .cloned()
+        .collect();
+    for w in &wanted {
+        if !all_refs.iter().any(|r| names(&r.name, w)) {
+            anyhow::bail!("no ref named {}", w.0);
+        }
+    }
+    out.notes.push(format!(
+        "scanned {} of {} refs (--ref); the others were left out",
+        chosen.len(),
+        all_refs.len()
+    ));
+    Ok(chosen)
+}
+
+/// The commits `--since` leaves out (noted).
+fn left_out(
+    repo: &Repo,
+    opts: &HistoryOptions,
+    out: &mut HistoryScan,
+) -> Result<HashSet<ObjectId>> {
+    let Some(rev) = &opts.since else {
+        return Ok(HashSet::new());
+    };
+    // Peeled: an annotated tag names the commit it tags.
+    let id = repo
+        .repo
+        .rev_parse_single(rev.as_str())
+        .map_err(|e| anyhow!("--since {rev}: {e}"))?
+        .object()
+        .map_err(|e| anyhow!("--since {rev}: {e}"))?
+        .peel_to_commit()
+        .map_err(|e| anyhow!("--since {rev}: {e}"))?
+        .id;
+    let mut seen = HashSet::new();
+    let commits = ancestry(&repo.repo, &[id], &mut seen, &repo.shallow)?;
+    out.notes.push(format!(
+        "left out {} commit{} reachable from {rev} (--since)",
+        commits,
+        plural(commits)
+    ));
+    Ok(seen)
+}
+
+/// What pass 1 keeps: blobs with hits, every commit, the trees' locations,
+/// and (when a blob may be missing) which blobs the stores hold.
+struct Pass1 {
+    hits: HashMap<ObjectId, Vec<Hit>>,
+    /// Commits and tags whose message holds a key.
+    messages: HashMap<ObjectId, Vec<Hit>>,
+    commits: HashMap<ObjectId, CommitData>,
+    trees: TreeLocations,
+    present: Option<Present>,
+}
+
+/// Pass 1: every object once, in pack order on all cores. Blobs go through
+/// the rules, commits are kept (small), trees are left for pass 2.
+fn read_objects(
+    scanner: &Scanner,
+    repo: &Repo,
+    stores: &Stores,
+    opts: &HistoryOptions,
+    out: &mut HistoryScan,
+) -> Pass1 {
     let counters = Counters::default();
     let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
+    let messages: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
+    let too_big: Mutex<Vec<(ObjectId, usize)>> = Mutex::new(Vec::new());
+    let limit = super::blob_limit(scanner);
     let commits = CommitTable::default();
     // Which blobs the stores hold, to find those a tree names but nobody has
     // (partial clones; loose objects deleted by hand). A fully packed, whole
@@ -170,142 +260,157 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 if let Some(p) = &present {
                     p.lock().unwrap().push(id);
                 }
+                if data.len() as u64 > limit {
+                    too_big.lock().unwrap().push((id, data.len()));
+                    return;
+                }
                 let found = scanner.hits(data);
                 if !found.is_empty() {
                     hits.lock().unwrap().insert(id, found);
                 }
             }
-            Kind::Commit => commits.add(id, data),
-            Kind::Tree | Kind::Tag => {}
+            Kind::Commit | Kind::Tag => {
+                if kind == Kind::Commit {
+                    commits.add(id, data);
+                }
+                let found = scanner.hits(objects::message(data));
+                if !found.is_empty() {
+                    messages.lock().unwrap().insert(id, found);
+                }
+            }
+            Kind::Tree => {}
         })
     });
     out.errors.extend(traversal.errors);
-    let commits = commits.into_map();
-    timing(started, "objects read, blobs scanned");
+    let mut too_big = too_big.into_inner().unwrap();
+    too_big.sort();
+    // Skipped and said so, as `scan` skips a file over max_file_size (the
+    // hooks fail closed instead).
+    for (id, size) in too_big {
+        out.notes.push(format!(
+            "blob {id} ({size} bytes) is over the {limit} byte limit per blob \
+             ([policy] max_file_size): skipped, not scanned"
+        ));
+    }
     out.blobs = counters.blobs.load(Ordering::Relaxed);
     out.bytes = counters.bytes.load(Ordering::Relaxed);
-    let hits = hits.into_inner().unwrap();
-
-    // Pass 2: every tree once, reduced to its folders and the entries that
-    // matter (key blobs, missing blobs, submodules).
-    let interesting: gix::hashtable::HashSet = hits.keys().copied().collect();
-    let present = present.map(|p| Present::new(p.into_inner().unwrap()));
-    let (index, tree_errors) = TreeIndex::build(
-        &stores,
-        &repo.repo,
-        &traversal.trees,
-        &interesting,
-        present.as_ref(),
-    );
-    out.errors.extend(tree_errors);
-    timing(started, "trees indexed");
-
-    // Pass 3: where each key blob came in; missing blobs.
-    let mut walk = Walk {
-        reader: &repo.repo,
-        commits: &commits,
-        hits: &hits,
-        index: &index,
-        stores: &stores,
-        found: Found::default(),
-        walked: 0,
-        excluded: &excluded,
-        shallow: repo.shallow.iter().copied().collect(),
-        seen: HashSet::new(),
-    };
-    let mut roots = Vec::new();
-    for tip in &tips {
-        walk.tip(tip, &mut roots);
+    Pass1 {
+        hits: hits.into_inner().unwrap(),
+        messages: messages.into_inner().unwrap(),
+        commits: commits.into_map(),
+        trees: traversal.trees,
+        present: present.map(|p| Present::new(p.into_inner().unwrap())),
     }
-    walk.commits_from(&roots);
-    if opts.all_objects {
-        walk.dangling();
-    }
-    out.commits = walk.walked;
-    if walk.found.submodules > 0 {
-        out.notes.push(format!(
-            "{} submodule entr{} skipped (scan each submodule's own repository)",
-            walk.found.submodules,
-            if walk.found.submodules == 1 {
-                "y"
-            } else {
-                "ies"
+}
+
+/// Each tip's name and the tree it leads to, or the blob a tag names
+/// (`is_blob`).
+fn tip_trees(
+    reader: &gix::Repository,
+    commits: &HashMap<ObjectId, CommitData>,
+    tips: &[RefTip],
+) -> Vec<(String, ObjectId, bool)> {
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for tip in tips {
+        // A tip that does not peel was reported by the walk.
+        let tree = match peel(reader, tip.id, &mut buf) {
+            Ok(Peeled::Commit(id)) => match commits.get(&id) {
+                Some(c) => Some(c.tree),
+                None => read_commit(reader, &id, &mut buf).ok().map(|c| c.tree),
+            },
+            Ok(Peeled::Tree(id)) => Some(id),
+            Ok(Peeled::Blob(id)) => {
+                out.push((tip.name.clone(), id, true));
+                None
             }
-        ));
-    }
-    out.errors.append(&mut walk.found.errors);
-    for (blob, path) in &walk.found.missing {
-        out.errors.push(format!(
-            "blob {blob} ({path}) is missing (partial clone or damaged repository); not fetched, not scanned"
-        ));
-    }
-    let locations = std::mem::take(&mut walk.found.locations);
-    drop(walk);
-    timing(started, "commit walk done");
-
-    // Which tips still hold each location.
-    let mut tip_trees: Vec<(String, ObjectId)> = Vec::new();
-    if !locations.is_empty() {
-        let mut buf = Vec::new();
-        for tip in &tips {
-            if let Ok(Some(tree)) = peel_to_tree(&repo.repo, &commits, tip.id, &mut buf) {
-                tip_trees.push((tip.name.clone(), tree));
-            }
-        }
-    }
-    let mut located: HashSet<ObjectId> = HashSet::new();
-    let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
-    for ((blob, path), loc) in &locations {
-        located.insert(*blob);
-        let still_in: Vec<String> = tip_trees
-            .iter()
-            .filter(|(_, tree)| index.marked_at(tree, path) == Some(*blob))
-            .map(|(name, _)| name.clone())
-            .collect();
-        let commit = loc.commit.map(|id| {
-            authors
-                .entry(id)
-                .or_insert_with(|| commit_info(&repo.repo, &id))
-                .clone()
-        });
-        let (shown, raw_path) = crate::report::escape::path(path);
-        let origin = Origin {
-            path: shown,
-            blob: Some(blob.to_string()),
-            commit,
+            Err(_) => None,
         };
-        for hit in &hits[blob] {
-            let mut f = scanner.finding(hit.clone(), &origin);
-            f.raw_path = raw_path.clone();
-            f.still_in = Some(still_in.clone());
-            out.findings.push(f);
+        if let Some(tree) = tree {
+            out.push((tip.name.clone(), tree, false));
         }
     }
-    if opts.all_objects {
-        // Blobs no commit holds at any path: lost blobs, stashes dropped long ago.
-        for (blob, found) in &hits {
-            if located.contains(blob) {
-                continue;
-            }
+    out
+}
+
+/// Turns the walk's locations into findings, each with the tips that still
+/// hold it.
+struct Located<'a> {
+    scanner: &'a Scanner,
+    reader: &'a gix::Repository,
+    hits: &'a HashMap<ObjectId, Vec<Hit>>,
+    index: &'a TreeIndex,
+    tip_trees: &'a [(String, ObjectId, bool)],
+}
+
+impl Located<'_> {
+    fn findings(
+        &self,
+        locations: &BTreeMap<(ObjectId, Vec<u8>), Location>,
+        all_objects: bool,
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let mut located: HashSet<ObjectId> = HashSet::new();
+        let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
+        for ((blob, path), loc) in locations {
+            located.insert(*blob);
+            let still_in: Vec<String> = self
+                .tip_trees
+                .iter()
+                .filter(|(name, id, is_blob)| match is_blob {
+                    // A tag on the blob itself, located at the tag's name.
+                    true => id == blob && name.as_bytes() == path.as_slice(),
+                    false => self.index.marked_at(id, path) == Some(*blob),
+                })
+                .map(|(name, _, _)| name.clone())
+                .collect();
+            let commit = loc.commit.map(|id| {
+                authors
+                    .entry(id)
+                    .or_insert_with(|| commit_info(self.reader, &id))
+                    .clone()
+            });
+            let (shown, raw_path) = crate::report::escape::path(path);
             let origin = Origin {
-                path: format!("(unreachable blob {blob})"),
+                path: shown,
                 blob: Some(blob.to_string()),
-                commit: None,
+                commit,
             };
-            for hit in found {
-                let mut f = scanner.finding(hit.clone(), &origin);
-                f.still_in = Some(Vec::new());
-                out.findings.push(f);
+            for hit in &self.hits[blob] {
+                let mut f = self.scanner.finding(hit.clone(), &origin);
+                f.raw_path = raw_path.clone();
+                f.still_in = Some(still_in.clone());
+                findings.push(f);
             }
         }
+        if all_objects {
+            // Blobs no commit holds at any path: lost blobs, stashes dropped long ago.
+            for (blob, found) in self.hits {
+                if located.contains(blob) {
+                    continue;
+                }
+                let origin = Origin {
+                    path: format!("(unreachable blob {blob})"),
+                    blob: Some(blob.to_string()),
+                    commit: None,
+                };
+                for hit in found {
+                    let mut f = self.scanner.finding(hit.clone(), &origin);
+                    f.still_in = Some(Vec::new());
+                    findings.push(f);
+                }
+            }
+        }
+        findings
     }
-    out.findings.sort_by(|a, b| {
+}
+
+/// By date, path and line.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
         (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
     });
-    timing(started, "findings located");
-    out.seconds = started.elapsed().as_secs_f64();
-    Ok(out)
 }
 
 /// With `KEYSCAN_TIMING` set: when each phase ended, and the peak memory so
@@ -380,7 +485,7 @@ impl Found {
             }
         } else if !self.missing.contains_key(&blob) && !objects.contains(&blob) {
             self.missing
-                .insert(blob, String::from_utf8_lossy(path).into_owned());
+                .insert(blob, crate::report::escape::bytes(path));
         }
     }
 
@@ -420,55 +525,72 @@ struct Walk<'a> {
     excluded: &'a HashSet<ObjectId>,
     shallow: HashSet<ObjectId>,
     seen: HashSet<ObjectId>,
+    /// Each tip's commit, by ref name.
+    tip_commits: Vec<(String, ObjectId)>,
+    /// The annotated tags on the way from each tip, with their refs.
+    tags: HashMap<ObjectId, Vec<String>>,
 }
 
 impl Walk<'_> {
+    /// Walks from every tip (and, with `all_objects`, from commits no ref
+    /// reaches); notes and errors go to `out`. Returns the locations.
+    fn run(
+        &mut self,
+        tips: &[RefTip],
+        all_objects: bool,
+        out: &mut HistoryScan,
+    ) -> BTreeMap<(ObjectId, Vec<u8>), Location> {
+        let mut roots = Vec::new();
+        for tip in tips {
+            self.tip(tip, &mut roots);
+        }
+        self.commits_from(&roots);
+        if all_objects {
+            self.dangling();
+        }
+        out.commits = self.walked;
+        let found = &mut self.found;
+        if found.submodules > 0 {
+            out.notes.push(format!(
+                "{} submodule entr{} skipped (scan each submodule's own repository)",
+                found.submodules,
+                if found.submodules == 1 { "y" } else { "ies" }
+            ));
+        }
+        out.errors.append(&mut found.errors);
+        for (blob, path) in &found.missing {
+            out.errors.push(format!(
+                "blob {blob} ({path}) is missing (partial clone or damaged repository); not fetched, not scanned"
+            ));
+        }
+        std::mem::take(&mut found.locations)
+    }
+
     /// Peels a ref's tip through annotated tags. Commits go to `roots`;
-    /// a tag on a tree or a blob is attributed here, to the ref.
+    /// a tag on a tree or a blob is attributed here, to the ref. A tip that
+    /// cannot be peeled is an error (exit 2), never skipped silently.
     fn tip(&mut self, tip: &RefTip, roots: &mut Vec<ObjectId>) {
-        let mut id = tip.id;
         let mut buf = Vec::new();
-        for _ in 0..64 {
-            match self.reader.read(&id, &mut buf) {
-                Ok(Some(Kind::Commit)) => {
-                    roots.push(id);
-                    return;
-                }
-                Ok(Some(Kind::Tag)) => {
-                    match gix::objs::TagRefIter::from_bytes(&buf, id.kind()).target_id() {
-                        Ok(target) => id = target,
-                        Err(e) => {
-                            self.found
-                                .errors
-                                .push(format!("{}: tag {id} is corrupt: {e}", tip.name));
-                            return;
-                        }
-                    }
-                }
-                Ok(Some(Kind::Tree)) => {
-                    // The same in-memory diff as for commits, against nothing.
-                    let (stores, hits, found) = (self.stores, self.hits, &mut self.found);
-                    self.index.introduced(&id, &[], &mut |path, blob, kind| {
-                        found.visit(stores, hits, path, blob, kind, (None, 0))
-                    });
-                    return;
-                }
-                Ok(Some(Kind::Blob)) => {
-                    let name = tip.name.clone();
-                    self.visit(name.as_bytes(), id, EntryKind::File, None, 0);
-                    return;
-                }
-                Ok(None) => {
-                    self.found
-                        .errors
-                        .push(format!("{}: object {id} is missing", tip.name));
-                    return;
-                }
-                Err(e) => {
-                    self.found.errors.push(format!("{}: {e:#}", tip.name));
-                    return;
-                }
+        let tags = &mut self.tags;
+        let mut on_tag =
+            |id: ObjectId, _: &[u8]| tags.entry(id).or_default().push(tip.name.clone());
+        match peel_with(self.reader, tip.id, &mut buf, &mut on_tag) {
+            Ok(Peeled::Commit(id)) => {
+                roots.push(id);
+                self.tip_commits.push((tip.name.clone(), id));
             }
+            Ok(Peeled::Tree(id)) => {
+                // The same in-memory diff as for commits, against nothing.
+                let (stores, hits, found) = (self.stores, self.hits, &mut self.found);
+                self.index.introduced(&id, &[], &mut |path, blob, kind| {
+                    found.visit(stores, hits, path, blob, kind, (None, 0))
+                });
+            }
+            Ok(Peeled::Blob(id)) => {
+                let name = tip.name.clone();
+                self.visit(name.as_bytes(), id, EntryKind::File, None, 0);
+            }
+            Err(e) => self.found.errors.push(format!("{}: {e:#}", tip.name)),
         }
     }
 
@@ -488,7 +610,7 @@ impl Walk<'_> {
     /// diffed against its parents once.
     fn commits_from(&mut self, roots: &[ObjectId]) {
         // First the commits alone (small objects), then their trees diffed
-        // on every core: the diffs are independent of each other.
+        // in memory, one after the other.
         let mut stack: Vec<ObjectId> = roots
             .iter()
             .filter(|id| !self.excluded.contains(*id))
@@ -549,6 +671,77 @@ impl Walk<'_> {
         }
         let mine = std::mem::take(&mut self.found);
         self.found = mine.merge(found);
+    }
+
+    /// A finding for each key in the message of a commit the walk reached
+    /// or a tag on the way from a tip (any commit or tag with
+    /// `all_objects`), located by the commit or tag; `still_in`: the refs
+    /// that reach it.
+    fn message_findings(
+        &self,
+        scanner: &Scanner,
+        messages: &HashMap<ObjectId, Vec<Hit>>,
+        all_objects: bool,
+    ) -> Vec<Finding> {
+        let wanted: HashSet<ObjectId> = messages
+            .keys()
+            .filter(|id| all_objects || self.seen.contains(*id) || self.tags.contains_key(*id))
+            .copied()
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let mut reached: HashMap<ObjectId, Vec<String>> = self.tags.clone();
+        for (name, tip) in &self.tip_commits {
+            for id in self.ancestors(*tip).filter(|id| wanted.contains(id)) {
+                reached.entry(id).or_default().push(name.clone());
+            }
+        }
+        let mut findings = Vec::new();
+        let mut ids: Vec<&ObjectId> = wanted.iter().collect();
+        ids.sort();
+        for id in ids {
+            let (kind, commit) = if self.commits.contains_key(id) {
+                ("commit", commit_info(self.reader, id))
+            } else {
+                let info = CommitInfo {
+                    id: id.to_string(),
+                    ..CommitInfo::default()
+                };
+                ("tag", info)
+            };
+            let origin = Origin {
+                path: format!("(message of {kind} {id})"),
+                blob: None,
+                commit: Some(commit),
+            };
+            for hit in &messages[id] {
+                let mut f = scanner.finding(hit.clone(), &origin);
+                f.still_in = Some(reached.get(id).cloned().unwrap_or_default());
+                findings.push(f);
+            }
+        }
+        findings
+    }
+
+    /// The commits reachable from `tip`, in memory.
+    fn ancestors(&self, tip: ObjectId) -> impl Iterator<Item = ObjectId> + '_ {
+        let mut stack = vec![tip];
+        let mut seen = HashSet::new();
+        std::iter::from_fn(move || {
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if let Some(c) = self.commits.get(&id) {
+                    if !self.shallow.contains(&id) {
+                        stack.extend(c.parents.iter().copied());
+                    }
+                }
+                return Some(id);
+            }
+            None
+        })
     }
 
     /// A tree that is in no store (not merely absent from the index, which
@@ -625,47 +818,6 @@ fn ancestry(
     Ok(n)
 }
 
-/// The tree a ref's tip leads to, through tags and commits.
-fn peel_to_tree(
-    reader: &dyn ObjectReader,
-    commits: &HashMap<ObjectId, CommitData>,
-    mut id: ObjectId,
-    buf: &mut Vec<u8>,
-) -> Result<Option<ObjectId>> {
-    for _ in 0..64 {
-        if let Some(c) = commits.get(&id) {
-            return Ok(Some(c.tree));
-        }
-        match reader.read(&id, buf)? {
-            Some(Kind::Commit) => return Ok(Some(read_commit(reader, &id, buf)?.tree)),
-            Some(Kind::Tag) => {
-                id = gix::objs::TagRefIter::from_bytes(buf, id.kind())
-                    .target_id()
-                    .map_err(|e| anyhow!("tag {id} is corrupt: {e}"))?
-            }
-            Some(Kind::Tree) => return Ok(Some(id)),
-            _ => return Ok(None),
-        }
-    }
-    Ok(None)
-}
-
-fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
-    match introduced::commit_author(reader, id) {
-        Ok((author, email, date)) => CommitInfo {
-            id: id.to_string(),
-            author: Some(author),
-            email: Some(email),
-            date: Some(date),
-            r#ref: None,
-        },
-        Err(_) => CommitInfo {
-            id: id.to_string(),
-            ..CommitInfo::default()
-        },
-    }
-}
-
 /// Runs `work` with objects and bytes scanned, rate and ETA on standard
 /// error, when it is a terminal.
 fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl FnOnce() -> T) -> T {
@@ -678,7 +830,7 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} objects, {msg} [{elapsed_precise}, ETA {eta}]",
+                    "{spinner} {pos}/{len} objects, {msg} [{elapsed_precise}]",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
@@ -686,11 +838,13 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
             while !stop.load(Ordering::Relaxed) {
                 let bytes = counters.bytes.load(Ordering::Relaxed);
                 let secs = started.elapsed().as_secs_f64().max(0.001);
-                bar.set_position(counters.objects.load(Ordering::Relaxed));
+                let done = counters.objects.load(Ordering::Relaxed);
+                bar.set_position(done);
                 bar.set_message(format!(
-                    "{} of blobs, {}/s",
+                    "{} of blobs, {}/s{}",
                     human_bytes(bytes),
-                    human_bytes((bytes as f64 / secs) as u64)
+                    human_bytes((bytes as f64 / secs) as u64),
+                    eta(secs, done, total)
                 ));
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -700,6 +854,17 @@ fn with_progress<T>(wanted: bool, counters: &Counters, total: u64, work: impl Fn
         stop.store(true, Ordering::Relaxed);
         result
     })
+}
+
+/// ", ETA 12 s" from the share of objects done so far; nothing until a
+/// second has passed or when the total is unknown (it counts packed
+/// objects only, so past it there is no estimate).
+fn eta(secs: f64, done: u64, total: u64) -> String {
+    if secs < 1.0 || done == 0 || done >= total {
+        return String::new();
+    }
+    let left = secs * (total - done) as f64 / done as f64;
+    format!(", ETA {:.0} s", left.ceil())
 }
 
 fn human_bytes(n: u64) -> String {
@@ -722,5 +887,19 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta;
+
+    #[test]
+    fn eta_is_estimated_from_the_share_done() {
+        assert_eq!(eta(0.5, 10, 100), "");
+        assert_eq!(eta(2.0, 0, 100), "");
+        assert_eq!(eta(2.0, 50, 100), ", ETA 2 s");
+        assert_eq!(eta(3.0, 25, 100), ", ETA 9 s");
+        assert_eq!(eta(3.0, 100, 100), "");
     }
 }

@@ -5,3 +5,28 @@ pub mod files;
 pub mod history;
 pub mod push;
 pub mod staged;
+
+use crate::git::{objects, ObjectId, ObjectReader};
+use crate::scan::finding::CommitInfo;
+
+/// A commit as findings name it: its id and author (left out when the
+/// commit cannot be read).
+pub(crate) fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
+    let author = objects::read_author(reader, id).ok();
+    CommitInfo {
+        id: id.to_string(),
+        author: author.as_ref().map(|a| a.name.clone()),
+        email: author.as_ref().map(|a| a.email.clone()),
+        date: author.map(|a| a.date),
+        r#ref: None,
+    }
+}
+
+/// The largest blob the git doors read whole, unless `[policy]
+/// max_file_size` says otherwise: a bigger one is not scanned, and says so.
+pub const MAX_BLOB_SIZE: u64 = 256 << 20;
+
+/// The per-blob limit of the git doors for this scanner's policy.
+pub(crate) fn blob_limit(scanner: &crate::scan::Scanner) -> u64 {
+    scanner.policy.max_file_size.unwrap_or(MAX_BLOB_SIZE)
+}

@@ -1,30 +1,36 @@
 //! The push doors: `keyscan pre-receive` on the server that receives a push,
 //! and `keyscan pre-push`, its client-side twin.
 //!
-//! Both scan exactly what a push brings: the commits the other side does not
-//! have yet (`git rev-list NEW --not --all` on the server, `--not
-//! --remotes=REMOTE` on the client) and every blob each of them introduces
-//! relative to each of its parents ([`crate::git::introduced`]), plus the
-//! tree or blob a new tag points at. A key blob the server already holds
+//! Both scan what a push brings: the commits the other side does not have
+//! yet (`git rev-list NEW --not --all` on the server, `--not
+//! --remotes=REMOTE` on the client), plus for an updated ref the commits new
+//! to that ref (`NEW --not OLD`); every blob each of them introduces relative
+//! to each of its parents ([`crate::git::introduced`]); their messages and
+//! those of the pushed tags; the tree or blob a new tag points at; and every
+//! other blob in the push's quarantine. A key blob the server already holds
 //! still counts when a new commit brings it in again.
 //!
 //! The repository is found with libgit2's `open_from_env`; objects are read
 //! with gitoxide from exactly the stores git names in the hook's environment
-//! (the quarantine in `GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`,
-//! then the repository's own). The pushed pack in the quarantine is read in
+//! ([`crate::git::hook_stores`]). The pushed pack in the quarantine is read in
 //! pack order, each delta resolved once ([`crate::git::packs`]); only blobs
 //! the server already had are read one by one. (libgit2 reading blob by blob
 //! inflated each delta chain again: 8.5 s instead of 0.35 s on a 100 MB
 //! push.) The commit list comes from `git rev-list`, which answers in
 //! milliseconds where a revwalk that hides every ref takes seconds. Nothing
 //! here writes to the repository.
-//! Whatever cannot be read is an error: the push is rejected.
+//! Whatever cannot be read is an error: the push is rejected. What the
+//! server's policy then allows is [`crate::policy::server`]'s business.
 
-use crate::git::introduced::{self, read_commit, read_tree, EntryKind};
+use super::commit_info;
+use crate::git::command::{self, RunError};
+use crate::git::hook_stores::{self, open_repo, HookStores};
+use crate::git::introduced::{self, EntryKind};
+use crate::git::objects::{self, peel_to_tree, peel_with, read_commit, read_tree, Peeled};
 use crate::git::packs::{Counters, Stores};
 use crate::git::{from_git2, ObjectId, ObjectReader};
-use crate::policy::allowlist;
-use crate::policy::config::{Config, ServerSettings};
+use crate::policy::config::{ServerSettings, FILE_NAME};
+use crate::policy::server::{self, PushContext};
 use crate::report::{Mode, Report};
 use crate::scan::finding::{CommitInfo, Finding};
 use crate::scan::{Hit, Origin, Scanner};
@@ -32,9 +38,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use gix::objs::Kind;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// One ref a push updates. `new = None` deletes it.
@@ -70,12 +74,24 @@ impl PushScan {
     }
 }
 
+/// The fields of each non-empty line. Lines are bytes: a ref name need not
+/// be UTF-8 (its other bytes are shown escaped, `\\xff`).
+fn fields(input: &[u8]) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
+    input
+        .split(|b| *b == b'\n')
+        .map(crate::report::escape::bytes)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let parts = l.split_whitespace().map(str::to_string).collect();
+            (l, parts)
+        })
+}
+
 /// `<old> <new> <ref>` lines, as git gives a pre-receive hook.
-pub fn parse_receive_lines(input: &str) -> Result<Vec<RefUpdate>> {
+pub fn parse_receive_lines(input: &[u8]) -> Result<Vec<RefUpdate>> {
     let mut out = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let [old, new, name] = parts[..] else {
+    for (line, parts) in fields(input) {
+        let [old, new, name] = &parts[..] else {
             bail!("unexpected line on standard input (want `<old> <new> <ref>`): {line}");
         };
         out.push(RefUpdate {
@@ -89,11 +105,10 @@ pub fn parse_receive_lines(input: &str) -> Result<Vec<RefUpdate>> {
 
 /// `<local-ref> <local-oid> <remote-ref> <remote-oid>` lines, as git gives a
 /// pre-push hook. The update is named by the remote ref.
-pub fn parse_push_lines(input: &str) -> Result<Vec<RefUpdate>> {
+pub fn parse_push_lines(input: &[u8]) -> Result<Vec<RefUpdate>> {
     let mut out = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let [_local, new, remote_ref, old] = parts[..] else {
+    for (line, parts) in fields(input) {
+        let [_local, new, remote_ref, old] = &parts[..] else {
             bail!("unexpected line on standard input (want `<local-ref> <local-oid> <remote-ref> <remote-oid>`): {line}");
         };
         out.push(RefUpdate {
@@ -122,11 +137,22 @@ struct Location {
     path: String,
 }
 
-/// Blobs with where they came in, in the order they were first met.
+/// The message of a new commit or tag.
+struct Message {
+    /// "commit" or "tag".
+    kind: &'static str,
+    id: ObjectId,
+    r#ref: String,
+    text: Vec<u8>,
+}
+
+/// Blobs with where they came in, in the order they were first met, and
+/// the messages of new commits and tags.
 #[derive(Default)]
 struct Found {
     order: Vec<ObjectId>,
     at: HashMap<ObjectId, Vec<Location>>,
+    messages: Vec<Message>,
 }
 
 impl Found {
@@ -136,6 +162,16 @@ impl Found {
             self.order.push(blob);
         }
         locs.push(loc);
+    }
+}
+
+/// The time limit of a push scan.
+#[derive(Clone, Copy)]
+struct Clock(Option<Instant>);
+
+impl Clock {
+    fn past(self) -> bool {
+        self.0.is_some_and(|at| Instant::now() >= at)
     }
 }
 
@@ -156,186 +192,322 @@ pub fn scan_push(
         return Ok(out); // only deletions: nothing arrives
     }
     let git_dir = open_repo()?.path().to_path_buf();
-    let repo = HookStores::open(&git_dir)?;
-    let past = |out: &mut PushScan, what: String| {
-        if limit.is_some_and(|at| Instant::now() >= at) {
-            out.timed_out = Some(what);
-            true
-        } else {
-            false
-        }
-    };
-    if past(&mut out, "nothing was checked yet".into()) {
+    let stores = HookStores::open(&git_dir)?;
+    let clock = Clock(limit);
+    if clock.past() {
+        out.timed_out = Some("nothing was checked yet".into());
         return Ok(out);
     }
-
-    // Each ref's tip, peeled: commits go to rev-list; a tag on a tree or a
-    // blob brings that object.
-    let mut tips: Vec<(String, ObjectId)> = Vec::new();
     let mut found = Found::default();
+    let tips = peel_tips(&stores, &pushed, &mut found)?;
+    let olds: HashMap<&str, ObjectId> = pushed
+        .iter()
+        .filter_map(|u| Some((u.name.as_str(), u.old?)))
+        .collect();
+    let (commits, via) = match list_commits(&stores, &tips, &olds, exclude, exclude_ids, limit) {
+        Ok(listed) => listed,
+        Err(RunError::TimedOut) => {
+            out.timed_out = Some("the new commits could not be listed in time".into());
+            return Ok(out);
+        }
+        Err(RunError::Failed(e)) => return Err(e),
+    };
+    out.commits = commits.iter().filter(|c| c.2).count();
+    let commits: Vec<(ObjectId, Vec<ObjectId>)> =
+        commits.into_iter().map(|(id, ps, _)| (id, ps)).collect();
+    if let Some(done) = introduce(&stores, &commits, &via, &mut found, clock)? {
+        out.timed_out = Some(format!("{done} of {} new commits were read", commits.len()));
+        return Ok(out);
+    }
+    let blobs = std::mem::take(&mut found.order);
+    out.blobs = blobs.len();
+    let scanned = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
+    refuse_too_big(scanner, &found, &scanned.too_big)?;
+    let unscanned = scanned.unscanned;
+    if unscanned > 0 {
+        // What was checked still counts: a key found there blocks.
+        out.timed_out = Some(format!(
+            "{} of {} blobs and the messages of {} new commits were checked; \
+             {unscanned} blobs were not",
+            out.blobs.saturating_sub(unscanned),
+            out.blobs,
+            commits.len()
+        ));
+    }
+    let mut findings = locate(scanner, &stores, &found, scanned.hits);
+    for (id, hits) in scanned.unreferenced {
+        let origin = Origin {
+            path: format!("(blob {id}, sent in the push but in no pushed commit)"),
+            blob: Some(id.to_string()),
+            commit: None,
+        };
+        findings.extend(hits.into_iter().map(|h| scanner.finding(h, &origin)));
+    }
+    findings.extend(messages(scanner, &stores, &found.messages));
+    sort(&mut findings);
+    out.findings = findings;
+    Ok(out)
+}
+
+/// Each pushed ref's tip, peeled: commits are returned (for rev-list); a tag
+/// on a tree or a blob brings that object, added to `found`.
+fn peel_tips(
+    stores: &HookStores,
+    pushed: &[&RefUpdate],
+    found: &mut Found,
+) -> Result<Vec<(String, ObjectId)>> {
+    let mut tips = Vec::new();
     let mut buf = Vec::new();
-    for u in &pushed {
-        let mut id = u.new.expect("filtered");
+    for u in pushed {
+        let new = u.new.expect("pushed refs have a new id");
         let name = &u.name;
-        let mut depth = 0;
-        loop {
-            depth += 1;
-            if depth > 64 {
-                bail!("{name}: tag chain too long at {id}");
+        let at_tag = |path: String| Location {
+            r#ref: name.clone(),
+            commit: None,
+            tag: u.new,
+            path,
+        };
+        let mut on_tag = |id: ObjectId, text: &[u8]| {
+            found.messages.push(Message {
+                kind: "tag",
+                id,
+                r#ref: name.clone(),
+                text: text.to_vec(),
+            })
+        };
+        let peeled = peel_with(stores, new, &mut buf, &mut on_tag).with_context(|| name.clone())?;
+        match peeled {
+            Peeled::Commit(id) => tips.push((name.clone(), id)),
+            Peeled::Tree(id) => {
+                introduced::introduced(stores, id, &[], &mut |path, blob, kind| {
+                    if kind != EntryKind::Submodule {
+                        found.add(blob, at_tag(crate::report::escape::bytes(path)));
+                    }
+                    Ok(())
+                })
+                .with_context(|| format!("{name}: tree {id}"))?;
             }
-            match repo.read(&id, &mut buf)? {
-                Some(Kind::Commit) => {
-                    tips.push((name.clone(), id));
-                    break;
-                }
-                Some(Kind::Tag) => {
-                    id = gix::objs::TagRefIter::from_bytes(&buf, id.kind())
-                        .target_id()
-                        .map_err(|e| anyhow!("{name}: tag {id} is corrupt: {e}"))?;
-                }
-                Some(Kind::Tree) => {
-                    introduced::introduced(&repo, id, &[], &mut |path, blob, kind| {
-                        if kind != EntryKind::Submodule {
-                            found.add(
-                                blob,
-                                Location {
-                                    r#ref: name.clone(),
-                                    commit: None,
-                                    tag: u.new,
-                                    path: crate::report::escape::bytes(path),
-                                },
-                            );
-                        }
-                        Ok(())
-                    })
-                    .with_context(|| format!("{name}: tree {id}"))?;
-                    break;
-                }
-                Some(Kind::Blob) => {
-                    found.add(
-                        id,
-                        Location {
-                            r#ref: name.clone(),
-                            commit: None,
-                            tag: u.new,
-                            path: format!("({name})"),
-                        },
-                    );
-                    break;
-                }
-                None => bail!("{name}: object {id} cannot be read: it is missing"),
+            Peeled::Blob(id) => found.add(id, at_tag(format!("({name})"))),
+        }
+    }
+    Ok(tips)
+}
+
+type Listed = (
+    Vec<(ObjectId, Vec<ObjectId>, bool)>,
+    HashMap<ObjectId, Vec<String>>,
+);
+
+/// The commits to diff, each with its parents and whether it is new to the
+/// other side (`exclude`), and the refs it lands on. A commit the other side
+/// has is still new to a ref whose old tip did not reach it (`git rev-list
+/// NEW ^OLD`): a `--no-ff` merge of a branch the server holds brings that
+/// branch's keys onto the ref, as a revert that restores a key would.
+fn list_commits(
+    stores: &HookStores,
+    tips: &[(String, ObjectId)],
+    olds: &HashMap<&str, ObjectId>,
+    exclude: &[String],
+    exclude_ids: &[ObjectId],
+    limit: Option<Instant>,
+) -> std::result::Result<Listed, RunError> {
+    let new = new_commits(tips, exclude, exclude_ids, limit)?;
+    let mut via = refs_of(tips, &new);
+    let mut commits: Vec<(ObjectId, Vec<ObjectId>, bool)> =
+        new.into_iter().map(|(id, ps)| (id, ps, true)).collect();
+    for (name, tip) in tips {
+        // The old tip must be here to compare with (pre-push: it may not).
+        let Some(old) = olds.get(name.as_str()) else {
+            continue;
+        };
+        if !matches!(stores.header(old), Ok(Some(_))) {
+            continue;
+        }
+        for (id, ps) in new_commits(&[(name.clone(), *tip)], &[], &[*old], limit)? {
+            let refs = via.entry(id).or_insert_with(|| {
+                commits.push((id, ps, false));
+                Vec::new()
+            });
+            if !refs.contains(name) {
+                refs.push(name.clone());
             }
         }
     }
+    Ok((commits, via))
+}
 
-    // The new commits, with their parents, and the ref each came through.
-    let commits = new_commits(&tips, exclude, exclude_ids)?;
-    out.commits = commits.len();
-    let parents: HashMap<ObjectId, Vec<ObjectId>> = commits.iter().cloned().collect();
-    let mut via: HashMap<ObjectId, String> = HashMap::new();
-    for (name, tip) in &tips {
+/// Every pushed ref each new commit lands on (the tips that reach it).
+fn refs_of(
+    tips: &[(String, ObjectId)],
+    commits: &[(ObjectId, Vec<ObjectId>)],
+) -> HashMap<ObjectId, Vec<String>> {
+    let parents: HashMap<ObjectId, &Vec<ObjectId>> =
+        commits.iter().map(|(id, ps)| (*id, ps)).collect();
+    let mut via: HashMap<ObjectId, Vec<String>> = HashMap::new();
+    for (name, tip) in tips {
         let mut stack = vec![*tip];
+        let mut seen = HashSet::new();
         while let Some(id) = stack.pop() {
             let Some(ps) = parents.get(&id) else { continue };
-            if via.contains_key(&id) {
+            if !seen.insert(id) {
                 continue;
             }
-            via.insert(id, name.clone());
+            let refs = via.entry(id).or_default();
+            if !refs.contains(name) {
+                refs.push(name.clone());
+            }
             stack.extend(ps.iter().copied());
         }
     }
+    via
+}
 
-    // Every blob each new commit introduces relative to each parent.
+/// Every blob each new commit introduces relative to each parent, added to
+/// `found`. `Some(n)`: the time ran out after `n` commits.
+fn introduce(
+    stores: &HookStores,
+    commits: &[(ObjectId, Vec<ObjectId>)],
+    via: &HashMap<ObjectId, Vec<String>>,
+    found: &mut Found,
+    clock: Clock,
+) -> Result<Option<usize>> {
+    let mut buf = Vec::new();
     let mut parent_buf = Vec::new();
     for (done, (id, ps)) in commits.iter().enumerate() {
-        if past(
-            &mut out,
-            format!("{done} of {} new commits were read", commits.len()),
-        ) {
-            return Ok(out);
+        if clock.past() {
+            return Ok(Some(done));
         }
-        let commit = read_commit(&repo, id, &mut buf)?;
+        let commit = read_commit(stores, id, &mut buf)?;
+        let names = via.get(id).cloned().unwrap_or_else(|| vec![String::new()]);
+        found.messages.push(Message {
+            kind: "commit",
+            id: *id,
+            r#ref: names.first().cloned().unwrap_or_default(),
+            text: objects::message(&buf).to_vec(),
+        });
         let mut parent_trees = Vec::with_capacity(ps.len());
         for p in ps {
-            parent_trees.push(read_commit(&repo, p, &mut parent_buf)?.tree);
+            parent_trees.push(read_commit(stores, p, &mut parent_buf)?.tree);
         }
-        let name = via.get(id).cloned().unwrap_or_default();
         introduced::introduced(
-            &repo,
+            stores,
             commit.tree,
             &parent_trees,
             &mut |path, blob, kind| {
                 if kind != EntryKind::Submodule {
-                    found.add(
-                        blob,
-                        Location {
-                            r#ref: name.clone(),
-                            commit: Some(*id),
-                            tag: None,
-                            path: crate::report::escape::bytes(path),
-                        },
-                    );
+                    for name in &names {
+                        found.add(
+                            blob,
+                            Location {
+                                r#ref: name.clone(),
+                                commit: Some(*id),
+                                tag: None,
+                                path: crate::report::escape::bytes(path),
+                            },
+                        );
+                    }
                 }
                 Ok(())
             },
         )
         .with_context(|| format!("commit {id}"))?;
     }
+    Ok(None)
+}
 
-    // Each distinct blob once, in the order the walk met them (close to
-    // pack order, so delta bases are still cached); on all cores, each
-    // thread a contiguous share with its own caches.
-    let blobs = std::mem::take(&mut found.order);
-    out.blobs = blobs.len();
-    let scan_one = |repo: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
-        if limit.is_some_and(|at| Instant::now() >= at) {
+/// Blobs with hits, blobs with hits that no pushed commit or tag refers to,
+/// and how many blobs were left unscanned at the time limit.
+struct Scanned {
+    hits: Vec<(ObjectId, Vec<Hit>)>,
+    unreferenced: Vec<(ObjectId, Vec<Hit>)>,
+    unscanned: usize,
+    /// Blobs over the per-blob size limit: (id, size), not scanned.
+    too_big: Vec<(ObjectId, u64)>,
+}
+
+/// Each distinct blob once: first every blob in the push's quarantine, in
+/// pack order with each delta resolved once (as `keyscan history` reads
+/// packs), those no pushed commit refers to included (a hand-made client
+/// can send them); then the rest one by one (blobs the server already had),
+/// on all cores, each thread a contiguous share with its own caches.
+fn scan_blobs(
+    scanner: &Scanner,
+    git_dir: &Path,
+    stores: &HookStores,
+    blobs: &[ObjectId],
+    clock: Clock,
+) -> Result<Scanned> {
+    let mut out = Scanned {
+        hits: Vec::new(),
+        unreferenced: Vec::new(),
+        unscanned: 0,
+        too_big: Vec::new(),
+    };
+    let limit = super::blob_limit(scanner);
+    let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
+    let mut from_pack: HashSet<ObjectId> = HashSet::new();
+    if let Some(quarantine) = hook_stores::quarantine() {
+        let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
+        let packed = Stores::open(&quarantine)?;
+        let fallback =
+            gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
+        let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
+        let late = std::sync::atomic::AtomicUsize::new(0);
+        let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
+            if data.len() as u64 > limit {
+                too_big.lock().unwrap().push((id, data.len() as u64));
+            } else if !clock.past() {
+                let found = scanner.hits(data);
+                scanned.lock().unwrap().push((id, found));
+            } else if !wanted.contains(&id) {
+                late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        out.unscanned += late.into_inner();
+        for (id, _) in too_big.lock().unwrap().iter() {
+            from_pack.insert(*id);
+        }
+        for (id, found) in scanned.into_inner().unwrap() {
+            from_pack.insert(id);
+            if found.is_empty() {
+                continue;
+            }
+            if wanted.contains(&id) {
+                out.hits.push((id, found));
+            } else {
+                out.unreferenced.push((id, found));
+            }
+        }
+    }
+    let rest: Vec<ObjectId> = blobs
+        .iter()
+        .filter(|b| !from_pack.contains(*b))
+        .copied()
+        .collect();
+    // Ok(None): out of time; Some(Err(size)): over the size limit.
+    let scan_one = |stores: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
+        if clock.past() {
             return Ok(None);
         }
-        match repo.read(id, buf)? {
-            Some(Kind::Blob) => Ok(Some(scanner.hits(buf))),
+        if let Some((_, size)) = stores.header(id)?.filter(|(_, size)| *size > limit) {
+            return Ok(Some(Err(size)));
+        }
+        match stores.read(id, buf)? {
+            Some(Kind::Blob) => Ok(Some(Ok(scanner.hits(buf)))),
             Some(kind) => bail!("object {id} is a {kind}, not a blob"),
             None => bail!("blob {id} cannot be read: it is missing"),
         }
     };
-    // The pushed pack itself, in the quarantine: traversed in pack order with
-    // each delta resolved once (as `keyscan history` reads packs). Blobs the
-    // server already had, and any this could not read, are read one by one.
-    let mut hits: Vec<(ObjectId, Vec<Hit>)> = Vec::new();
-    let mut from_pack: HashSet<ObjectId> = HashSet::new();
-    if let Some(quarantine) = std::env::var_os("GIT_QUARANTINE_PATH").filter(|q| !q.is_empty()) {
-        let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
-        let stores = Stores::open(Path::new(&quarantine))?;
-        let fallback =
-            gix::open(&git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
-        let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
-        let _ = stores.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-            if wanted.contains(&id) && limit.is_none_or(|at| Instant::now() < at) {
-                let found = scanner.hits(data);
-                scanned.lock().unwrap().push((id, found));
-            }
-        });
-        for (id, found) in scanned.into_inner().unwrap() {
-            from_pack.insert(id);
-            if !found.is_empty() {
-                hits.push((id, found));
-            }
-        }
-    }
-    let blobs: Vec<ObjectId> = blobs
-        .into_iter()
-        .filter(|b| !from_pack.contains(b))
-        .collect();
-    let results: Vec<Result<Option<Vec<Hit>>>> = if blobs.len() < 64 {
+    let results: Vec<Result<Option<BlobResult>>> = if rest.len() < 64 {
         let mut buf = Vec::new();
-        blobs
-            .iter()
-            .map(|id| scan_one(&repo, id, &mut buf))
+        rest.iter()
+            .map(|id| scan_one(stores, id, &mut buf))
             .collect()
     } else {
-        let share = blobs.len().div_ceil(rayon::current_num_threads().max(1));
-        let per_share: Vec<Vec<Result<Option<Vec<Hit>>>>> = blobs
+        let share = rest.len().div_ceil(rayon::current_num_threads().max(1));
+        let per_share: Vec<Vec<Result<Option<BlobResult>>>> = rest
             .par_chunks(share)
-            .map(|chunk| match HookStores::open(&git_dir) {
+            .map(|chunk| match HookStores::open(git_dir) {
                 Ok(stores) => {
                     let mut buf = Vec::new();
                     chunk
@@ -348,22 +520,48 @@ pub fn scan_push(
             .collect();
         per_share.into_iter().flatten().collect()
     };
-    let mut unscanned = 0;
-    for (id, r) in blobs.iter().zip(results) {
+    for (id, r) in rest.iter().zip(results) {
         match r? {
-            Some(h) if !h.is_empty() => hits.push((*id, h)),
-            Some(_) => {}
-            None => unscanned += 1,
+            Some(Ok(h)) if !h.is_empty() => out.hits.push((*id, h)),
+            Some(Ok(_)) => {}
+            Some(Err(size)) => out.too_big.push((*id, size)),
+            None => out.unscanned += 1,
         }
     }
-    if unscanned > 0 {
-        out.timed_out = Some(format!(
-            "{unscanned} of {} blobs were not scanned",
-            out.blobs
-        ));
-        return Ok(out);
-    }
+    out.too_big.extend(too_big.into_inner().unwrap());
+    Ok(out)
+}
 
+/// A blob's hits, or its size when it is over the limit.
+type BlobResult = std::result::Result<Vec<Hit>, u64>;
+
+/// Blobs over the size limit were not scanned: that fails closed, naming
+/// each by id, size and where it came in.
+fn refuse_too_big(scanner: &Scanner, found: &Found, too_big: &[(ObjectId, u64)]) -> Result<()> {
+    let Some((id, size)) = too_big.first() else {
+        return Ok(());
+    };
+    let at = found.at.get(id).and_then(|locs| locs.first()).map_or_else(
+        || "sent in the push but in no pushed commit".to_string(),
+        |l| format!("at {} on {}", l.path, l.r#ref),
+    );
+    bail!(
+        "{} blob{} over the {} byte limit per blob ([policy] max_file_size) could not be \
+         scanned: blob {id} ({size} bytes) {at}",
+        too_big.len(),
+        plural(too_big.len()),
+        super::blob_limit(scanner)
+    )
+}
+
+/// A finding for each hit at each place its blob came in.
+fn locate(
+    scanner: &Scanner,
+    stores: &HookStores,
+    found: &Found,
+    hits: Vec<(ObjectId, Vec<Hit>)>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut authors: HashMap<ObjectId, CommitInfo> = HashMap::new();
     for (blob, blob_hits) in hits {
         for loc in &found.at[&blob] {
@@ -371,7 +569,7 @@ pub fn scan_push(
                 Some(id) => {
                     let mut info = authors
                         .entry(id)
-                        .or_insert_with(|| commit_info(&repo, &id))
+                        .or_insert_with(|| commit_info(stores, &id))
                         .clone();
                     info.r#ref = Some(loc.r#ref.clone());
                     Some(info)
@@ -389,11 +587,45 @@ pub fn scan_push(
                 commit,
             };
             for hit in &blob_hits {
-                out.findings.push(scanner.finding(hit.clone(), &origin));
+                findings.push(scanner.finding(hit.clone(), &origin));
             }
         }
     }
-    out.findings.sort_by(|a, b| {
+    findings
+}
+
+/// A finding for each key in a new commit's or tag's message, located by
+/// the commit or tag.
+fn messages(scanner: &Scanner, stores: &HookStores, messages: &[Message]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for m in messages {
+        let hits = scanner.hits(&m.text);
+        if hits.is_empty() {
+            continue;
+        }
+        let mut commit = match m.kind {
+            "commit" => commit_info(stores, &m.id),
+            _ => CommitInfo {
+                id: m.id.to_string(),
+                ..CommitInfo::default()
+            },
+        };
+        commit.r#ref = Some(m.r#ref.clone());
+        let origin = Origin {
+            path: format!("(message of {} {})", m.kind, m.id),
+            blob: None,
+            commit: Some(commit),
+        };
+        for hit in hits {
+            findings.push(scanner.finding(hit, &origin));
+        }
+    }
+    findings
+}
+
+/// By ref, date and path.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         let key = |f: &Finding| {
             f.commit
                 .as_ref()
@@ -401,93 +633,23 @@ pub fn scan_push(
         };
         (key(a), &a.path, a.line).cmp(&(key(b), &b.path, b.line))
     });
-    Ok(out)
-}
-
-/// The repository the hook runs in, as git describes it in the environment.
-fn open_repo() -> Result<git2::Repository> {
-    git2::Repository::open_from_env()
-        .map_err(|e| anyhow!("cannot open the repository: {}", e.message()))
-}
-
-/// The object stores a hook sees, searched in order: `GIT_OBJECT_DIRECTORY`
-/// (the quarantine during a push), `GIT_ALTERNATE_OBJECT_DIRECTORIES`, then
-/// the repository's own objects (each store follows its info/alternates).
-struct HookStores(Vec<gix::odb::Handle>);
-
-impl HookStores {
-    fn open(git_dir: &Path) -> Result<Self> {
-        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-        if let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY").filter(|d| !d.is_empty()) {
-            dirs.push(dir.into());
-        }
-        if let Some(alts) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
-            dirs.extend(std::env::split_paths(&alts).filter(|d| !d.as_os_str().is_empty()));
-        }
-        dirs.push(git_dir.join("objects"));
-        let mut handles = Vec::new();
-        let mut seen = HashSet::new();
-        for dir in dirs {
-            let dir = std::path::absolute(&dir).unwrap_or(dir);
-            if !seen.insert(dir.clone()) {
-                continue;
-            }
-            let mut handle = gix::odb::at(&dir, gix::hash::Kind::Sha1)
-                .map_err(|e| anyhow!("cannot open the object store {}: {e}", dir.display()))?;
-            // Delta bases (blobs of a push are mostly deltas of each other)
-            // and recent objects (each tree is read again as the next
-            // commit's parent tree).
-            handle.set_pack_cache(|| {
-                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                    96 * 1024 * 1024,
-                ))
-            });
-            handle.set_object_cache(|| {
-                Box::new(gix::odb::pack::cache::object::MemoryCappedHashmap::new(
-                    16 * 1024 * 1024,
-                ))
-            });
-            handles.push(handle);
-        }
-        Ok(HookStores(handles))
-    }
-}
-
-impl ObjectReader for HookStores {
-    fn read(&self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Option<Kind>> {
-        use gix::prelude::Find;
-        for store in &self.0 {
-            match store.try_find(id, buf) {
-                Ok(Some(data)) => return Ok(Some(data.kind)),
-                Ok(None) => continue,
-                Err(e) => bail!("cannot read object {id}: {e}"),
-            }
-        }
-        Ok(None)
-    }
 }
 
 /// `git rev-list --parents` of the tips, minus what `exclude` reaches:
 /// (commit, parents), newest first. Run with the hook's environment, so git
-/// sees the quarantined objects; never fetches, never takes optional locks.
+/// sees the quarantined objects; stopped at `limit`.
 fn new_commits(
     tips: &[(String, ObjectId)],
     exclude: &[String],
     exclude_ids: &[ObjectId],
-) -> Result<Vec<(ObjectId, Vec<ObjectId>)>> {
+    limit: Option<Instant>,
+) -> std::result::Result<Vec<(ObjectId, Vec<ObjectId>)>, RunError> {
     if tips.is_empty() {
         return Ok(Vec::new());
     }
-    let mut child = Command::new("git")
-        .args(["rev-list", "--parents", "--stdin", "--not"])
-        .args(exclude)
-        .env("GIT_NO_LAZY_FETCH", "1")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow!("cannot run git rev-list: {e}"))?;
+    let mut cmd = command::git();
+    cmd.args(["rev-list", "--parents", "--stdin", "--not"])
+        .args(exclude);
     let mut input = String::new();
     for (_, id) in tips {
         input.push_str(&format!("{id}\n"));
@@ -495,18 +657,12 @@ fn new_commits(
     for id in exclude_ids {
         input.push_str(&format!("^{id}\n"));
     }
-    let mut stdin = child.stdin.take().expect("piped");
-    // Written from a thread: rev-list may print before it has read everything.
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child
-        .wait_with_output()
-        .map_err(|e| anyhow!("git rev-list: {e}"))?;
-    let _ = writer.join();
+    let output = command::run(cmd, input.into_bytes(), limit)?;
     if !output.status.success() {
-        bail!(
+        return Err(RunError::Failed(anyhow!(
             "git rev-list could not list the pushed commits: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+            command::first_error_line(&output)
+        )));
     }
     let mut commits = Vec::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
@@ -514,86 +670,95 @@ fn new_commits(
             ObjectId::from_hex(h.as_bytes()).map_err(|e| anyhow!("git rev-list printed {h}: {e}"))
         });
         let Some(id) = ids.next() else { continue };
-        commits.push((id?, ids.collect::<Result<Vec<_>>>()?));
+        let id = id.map_err(RunError::Failed)?;
+        commits.push((
+            id,
+            ids.collect::<Result<Vec<_>>>().map_err(RunError::Failed)?,
+        ));
     }
     Ok(commits)
 }
 
-fn commit_info(reader: &dyn ObjectReader, id: &ObjectId) -> CommitInfo {
-    let (author, email, date) = match introduced::commit_author(reader, id) {
-        Ok((a, e, d)) => (Some(a), Some(e), Some(d)),
-        Err(_) => (None, None, None),
-    };
-    CommitInfo {
-        id: id.to_string(),
-        author,
-        email,
-        date,
-        r#ref: None,
-    }
-}
-
-/// The server's configuration: `--config FILE`, else `$KEYSCAN_SERVER_CONFIG`,
-/// else the built-in defaults. Never a file from the repository itself.
-pub fn server_config(explicit: Option<&Path>) -> Result<Config> {
-    if let Some(path) = explicit {
-        return Config::load(path);
-    }
-    match std::env::var_os("KEYSCAN_SERVER_CONFIG").filter(|v| !v.is_empty()) {
-        Some(path) => Config::load(Path::new(&path)),
-        None => Config::defaults(),
-    }
-}
-
-/// `keyscan pre-receive`: the report for the pusher. Errors (unreadable
-/// objects, the time limit when failing closed) reject the push.
+/// `keyscan pre-receive`: the report for the pusher, and the audit lines
+/// for the server's log. Errors (unreadable objects, the time limit when
+/// failing closed) reject the push.
 pub fn pre_receive(
     scanner: &Scanner,
     server: &ServerSettings,
-    input: &str,
+    input: &[u8],
     started: Instant,
-) -> Result<Report> {
+) -> Result<(Report, Vec<String>)> {
     let updates = parse_receive_lines(input)?;
-    let limit = started + server.time_limit;
-    let mut scan = scan_push(scanner, &updates, &["--all".to_string()], &[], Some(limit))?;
+    let limit = server::deadline(started, server.time_limit);
+    let mut scan = scan_push(scanner, &updates, &["--all".to_string()], &[], limit)?;
     let mut warnings = Vec::new();
     if let Some(what) = &scan.timed_out {
-        let secs = server.time_limit.as_secs_f64();
-        let how = "push it in smaller parts (a few hundred commits at a time), or ask an \
-                   administrator to check it with `keyscan history` and raise [server] time_limit";
-        if !server.fail_open {
-            bail!(
-                "it is too large to check within the \
-                 {secs} s limit ({what}); {how}"
-            );
-        }
-        let msg = format!(
-            "this push was NOT checked for private keys: it is too large to check within \
-             the {secs} s limit ({what}) and the server lets such pushes through \
-             (fail_mode = \"open\"); {how}"
-        );
-        eprintln!("keyscan: warning: {msg}");
-        warnings.push(msg);
-        scan.findings.clear();
+        warnings.push(server::out_of_time(server, what, &scan.findings)?);
     }
     if server.allow_repo_config {
-        apply_repo_allowlists(&updates, &mut scan.findings)?;
+        let configs = server::RepoConfigs::parse(&repo_configs(&updates)?)?;
+        configs.apply(&mut scan.findings);
     }
+    let mut audit = Vec::new();
     if server.allow_push_option_bypass {
-        apply_push_option_bypass(&mut scan.findings);
+        audit = server::apply_push_option_bypass(&push_context(), &mut scan.findings);
     }
-    Ok(Report {
+    if scan.findings.iter().any(|f| f.blocking) {
+        audit.clear(); // rejected anyway: nothing was let through
+    }
+    let report = Report {
         scanned: scan.summary(),
         findings: scan.findings,
         warnings,
         mode: Mode::PreReceive,
         ..Report::default()
-    })
+    };
+    Ok((report, audit))
+}
+
+/// The `.keyscan.toml` at the top of each pushed ref's tree: (ref, text).
+fn repo_configs(updates: &[RefUpdate]) -> Result<Vec<(String, String)>> {
+    let stores = HookStores::open(open_repo()?.path())?;
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for u in updates {
+        let Some(new) = u.new else { continue };
+        let Ok(Some(tree)) = peel_to_tree(&stores, new, &mut buf) else {
+            continue;
+        };
+        let entries = read_tree(&stores, &tree, &mut buf)?;
+        let Some(entry) = entries.iter().find(|e| e.name == FILE_NAME.as_bytes()) else {
+            continue;
+        };
+        if stores.read(&entry.id, &mut buf)? != Some(Kind::Blob) {
+            continue;
+        }
+        out.push((u.name.clone(), String::from_utf8_lossy(&buf).into_owned()));
+    }
+    Ok(out)
+}
+
+/// The push options and the pusher, as the server's environment gives them.
+fn push_context() -> PushContext {
+    let count: usize = std::env::var("GIT_PUSH_OPTION_COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let options = (0..count)
+        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
+        .collect();
+    let pusher = server::PUSHER_VARIABLES.iter().find_map(|var| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (var.to_string(), v))
+    });
+    PushContext { options, pusher }
 }
 
 /// `keyscan pre-push REMOTE URL`, or under the pre-commit framework
 /// (`PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`, nothing on standard input).
-pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<Report> {
+pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &[u8]) -> Result<Report> {
     let repo = open_repo()?;
     let mut updates = parse_push_lines(input)?;
     let mut exclude = Vec::new();
@@ -647,151 +812,6 @@ pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &str) -> Result<
     })
 }
 
-/// With `allow_repo_config`: a `.keyscan.toml` at the top of a pushed ref's
-/// tree may allow keys on that ref by fingerprint.
-fn apply_repo_allowlists(updates: &[RefUpdate], findings: &mut [Finding]) -> Result<()> {
-    let repo = HookStores::open(open_repo()?.path())?;
-    let mut buf = Vec::new();
-    let mut allowed: HashMap<&str, HashSet<String>> = HashMap::new();
-    for u in updates {
-        let Some(new) = u.new else { continue };
-        let Ok(tree) = peel_to_tree(&repo, new, &mut buf) else {
-            continue;
-        };
-        let entries = read_tree(&repo, &tree, &mut buf)?;
-        let Some(entry) = entries
-            .iter()
-            .find(|e| e.name == crate::policy::config::FILE_NAME.as_bytes())
-        else {
-            continue;
-        };
-        if repo.read(&entry.id, &mut buf)? != Some(Kind::Blob) {
-            continue;
-        }
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let origin = format!("{}:{}", u.name, crate::policy::config::FILE_NAME);
-        let config = Config::parse(Path::new(&origin), &text)?;
-        let set = allowed.entry(u.name.as_str()).or_default();
-        for e in config
-            .policy
-            .allowlist
-            .entries()
-            .iter()
-            .filter(|e| !e.expired)
-        {
-            set.insert(allowlist::normalize(&e.fingerprint));
-        }
-    }
-    for f in findings.iter_mut().filter(|f| f.blocking) {
-        let on = f.commit.as_ref().and_then(|c| c.r#ref.as_deref());
-        let Some(set) = on.and_then(|r| allowed.get(r)) else {
-            continue;
-        };
-        if fingerprints(f)
-            .iter()
-            .any(|fp| set.contains(&allowlist::normalize(fp)))
-        {
-            f.blocking = false;
-            f.note = Some(format!(
-                "allowed by {} in the pushed tree (allow_repo_config)",
-                crate::policy::config::FILE_NAME
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn peel_to_tree(
-    reader: &dyn ObjectReader,
-    mut id: ObjectId,
-    buf: &mut Vec<u8>,
-) -> Result<ObjectId> {
-    for _ in 0..64 {
-        match reader.read(&id, buf)? {
-            Some(Kind::Commit) => return Ok(read_commit(reader, &id, buf)?.tree),
-            Some(Kind::Tag) => {
-                id = gix::objs::TagRefIter::from_bytes(buf, id.kind())
-                    .target_id()
-                    .map_err(|e| anyhow!("tag {id} is corrupt: {e}"))?
-            }
-            Some(Kind::Tree) => return Ok(id),
-            _ => break,
-        }
-    }
-    bail!("{id} does not lead to a tree")
-}
-
-fn fingerprints(f: &Finding) -> Vec<&str> {
-    let aws = &f.aws_fingerprints;
-    [&f.fingerprint, &aws.sha1_pkcs8, &aws.md5_spki, &aws.sha256]
-        .into_iter()
-        .filter_map(|v| v.as_deref())
-        .collect()
-}
-
-/// `git push -o keyscan.allow=FINGERPRINT` (when the server enables it):
-/// that key passes, and the bypass is logged with who pushed it.
-fn apply_push_option_bypass(findings: &mut [Finding]) {
-    let count: usize = std::env::var("GIT_PUSH_OPTION_COUNT")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let allowed: Vec<String> = (0..count)
-        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
-        .filter_map(|o| o.strip_prefix("keyscan.allow=").map(str::to_string))
-        .collect();
-    if allowed.is_empty() {
-        return;
-    }
-    let wanted: HashSet<String> = allowed.iter().map(|fp| allowlist::normalize(fp)).collect();
-    for f in findings.iter_mut().filter(|f| f.blocking) {
-        let Some(fp) = fingerprints(f)
-            .into_iter()
-            .find(|fp| wanted.contains(&allowlist::normalize(fp)))
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        let who = pusher(f);
-        let commit = f.commit.as_ref();
-        eprintln!(
-            "keyscan: audit: {who} bypassed the check with push option keyscan.allow={fp} for {} at {} in commit {} on {}",
-            f.key_type,
-            f.path,
-            commit.map_or("-", |c| c.id.as_str()),
-            commit.and_then(|c| c.r#ref.as_deref()).unwrap_or("-"),
-        );
-        f.blocking = false;
-        f.note = Some(format!(
-            "allowed by push option keyscan.allow, pushed by {who}"
-        ));
-    }
-}
-
-/// Who pushed: the hosting service's user variable, else the commit's author.
-fn pusher(f: &Finding) -> String {
-    for var in [
-        "GL_USERNAME",
-        "GITHUB_USER",
-        "GITEA_PUSHER_NAME",
-        "REMOTE_USER",
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() {
-                return format!("{v} ({var})");
-            }
-        }
-    }
-    match f
-        .commit
-        .as_ref()
-        .and_then(|c| c.author.as_ref().zip(c.email.as_ref()))
-    {
-        Some((name, email)) => format!("{name} <{email}> (commit author; no pusher variable set)"),
-        None => "an unknown pusher".to_string(),
-    }
-}
-
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -808,13 +828,15 @@ mod tests {
     fn receive_lines_parse_and_deletions_have_no_new_id() {
         let z = "0".repeat(40);
         let a = "a".repeat(40);
-        let u =
-            parse_receive_lines(&format!("{z} {a} refs/heads/x\n{a} {z} refs/tags/t\n\n")).unwrap();
+        let u = parse_receive_lines(
+            format!("{z} {a} refs/heads/x\n{a} {z} refs/tags/t\n\n").as_bytes(),
+        )
+        .unwrap();
         assert_eq!(u.len(), 2);
         assert!(u[0].old.is_none() && u[0].new.is_some());
         assert!(u[1].new.is_none());
-        assert!(parse_receive_lines("junk\n").is_err());
-        let p = parse_push_lines(&format!("refs/heads/x {a} refs/heads/y {z}")).unwrap();
+        assert!(parse_receive_lines(b"junk\n").is_err());
+        let p = parse_push_lines(format!("refs/heads/x {a} refs/heads/y {z}").as_bytes()).unwrap();
         assert_eq!(p[0].name, "refs/heads/y");
         assert!(p[0].old.is_none());
     }

@@ -24,7 +24,6 @@ use git2::{Delta, ErrorCode, FileMode, Oid, Repository};
 use rayon::prelude::*;
 use sha2::Digest;
 use std::collections::HashSet;
-use std::process::Command;
 
 /// One staged file: its new blob and, for a modification, rename or copy,
 /// the blob it is compared with.
@@ -240,10 +239,7 @@ enum GitError {
 /// first commit. git runs in our environment and directory, so it sees the
 /// same repository and index as `Repository::open_from_env`.
 fn git_diff_index(head: Option<Oid>) -> std::result::Result<Vec<StagedFile>, GitError> {
-    let mut cmd = Command::new("git");
-    // No lazy fetches or optional locks: this only reads.
-    cmd.env("GIT_NO_LAZY_FETCH", "1")
-        .env("GIT_OPTIONAL_LOCKS", "0");
+    let mut cmd = crate::git::command::git();
     match head {
         Some(tree) => cmd.args([
             "diff-index",

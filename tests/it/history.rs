@@ -1053,6 +1053,14 @@ fn damaged_repository_missing_a_loose_blob_exits_2() {
 
     let run = history(&repo.dir, &[]);
     assert_missing_reported(&run, &fp, &lost);
+    // In the human report each missing blob is listed once.
+    let (code, out, err) = history_human(&repo.dir, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(
+        format!("{out}{err}").matches(&lost).count(),
+        1,
+        "{out}{err}"
+    );
 }
 
 #[test]
@@ -1687,4 +1695,211 @@ fn a_tag_on_a_tree_is_scanned_and_attributed_to_the_tag() {
         .expect("the key in the tagged tree is found");
     assert_eq!(f["path"], "secret/id.pem");
     assert_eq!(f["still_in"], serde_json::json!(["refs/tags/snapshot"]));
+}
+
+#[test]
+fn a_tag_chain_deeper_than_64_is_an_error_naming_the_ref() {
+    let lab = Lab::new();
+    let repo = lab.init("deep-tags");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, _) = lab.key("deep");
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.write("tagged.key", &k);
+    repo.commit("tagged");
+    // 65 annotated tags, each on the previous one; only the last is kept.
+    repo.git(&["tag", "-a", "t1", "-m", "t"]);
+    for n in 2..=65 {
+        let (name, prev) = (format!("t{n}"), format!("t{}", n - 1));
+        repo.git(&["tag", "-a", &name, "-m", "t", &prev]);
+        repo.git(&["tag", "-d", &prev]);
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("refs/tags/t65"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("more than 64 annotated tags"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn keys_in_commit_and_tag_messages_are_found_by_their_object() {
+    let lab = Lab::new();
+    let repo = lab.init("messages");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (ck, cfp) = lab.key("in-commit");
+    let (tk, tfp) = lab.key("in-tag");
+    let c = repo.commit(std::str::from_utf8(&ck).unwrap());
+    lab.tick();
+    let msg = lab.path("tag-msg");
+    fs::write(&msg, &tk).unwrap();
+    repo.git(&["tag", "-a", "v1", "-F", msg.to_str().unwrap()]);
+    let tag = repo.rev("refs/tags/v1");
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let of = |fp: &str| {
+        run.findings()
+            .iter()
+            .find(|f| f["fingerprint"] == fp)
+            .unwrap_or_else(|| panic!("{fp} not found: {:#?}", run.findings()))
+            .clone()
+    };
+    let f = of(&cfp);
+    assert_eq!(f["path"], format!("(message of commit {c})"));
+    assert_eq!(f["commit"]["id"], c.as_str());
+    let still: BTreeSet<&str> = f["still_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(still.contains("refs/heads/main"), "{f}");
+    let f = of(&tfp);
+    assert_eq!(f["path"], format!("(message of tag {tag})"));
+    assert_eq!(f["still_in"], serde_json::json!(["refs/tags/v1"]));
+    assert!(!run.json.to_string().contains(body_of(&ck)));
+}
+
+/// A line of a key's body, to check it is never printed.
+fn body_of(key: &[u8]) -> &str {
+    std::str::from_utf8(key).unwrap().lines().nth(2).unwrap()
+}
+
+#[test]
+fn a_tree_50000_levels_deep_does_not_overflow_the_stack() {
+    use sha1::{Digest, Sha1};
+    use std::io::Write;
+    let lab = Lab::new();
+    let repo = lab.init("deep-tree");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("deep");
+    let key_file = lab.path("deep.key");
+    fs::write(&key_file, &k).unwrap();
+    let blob = repo.git(&["hash-object", "-w", key_file.to_str().unwrap()]);
+    let unhex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    // d/d/.../d/id.pem, 50,000 trees deep, sent to `git index-pack` as one
+    // pack of whole objects (zlib "stored" blocks: no compression needed).
+    let zlib = |data: &[u8]| -> Vec<u8> {
+        let mut out = vec![0x78, 0x01, 0x01];
+        let len = data.len() as u16;
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend(data);
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + x as u32) % 65521;
+            b = (b + a) % 65521;
+        }
+        out.extend(((b << 16) | a).to_be_bytes());
+        out
+    };
+    let levels = 50_000u32;
+    let mut pack = b"PACK".to_vec();
+    pack.extend(2u32.to_be_bytes());
+    pack.extend(levels.to_be_bytes());
+    let mut content = b"100644 id.pem\0".to_vec();
+    content.extend(unhex(&blob));
+    let mut top = String::new();
+    for _ in 0..levels {
+        // Object header: type 2 (tree), size in 4 + 7-bit groups.
+        let size = content.len();
+        pack.push(0x80 | (2 << 4) | (size & 0x0f) as u8);
+        pack.push((size >> 4) as u8);
+        pack.extend(zlib(&content));
+        let mut h = Sha1::new();
+        h.update(format!("tree {size}\0").as_bytes());
+        h.update(&content);
+        let id = h.finalize().to_vec();
+        top = id.iter().map(|b| format!("{b:02x}")).collect();
+        content = b"40000 d\0".to_vec();
+        content.extend(id);
+    }
+    let sum = Sha1::digest(&pack).to_vec();
+    pack.extend(sum);
+    let mut cmd = Command::new("git");
+    cmd.args(GIT_CONFIG)
+        .args(["index-pack", "--stdin"])
+        .current_dir(&repo.dir)
+        .env("HOME", &lab.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    without_git_env(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&pack));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let commit = repo.git(&["commit-tree", &top, "-p", "HEAD", "-m", "deep"]);
+    repo.git(&["update-ref", "refs/heads/deep", &commit]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = &run.findings()[0];
+    assert_eq!(f["fingerprint"], fp.as_str());
+    let path = f["path"].as_str().unwrap();
+    assert!(
+        path.starts_with("d/d/") && path.ends_with("/d/id.pem"),
+        "{}",
+        &path[..80]
+    );
+    assert_eq!(path.len(), 49_999 * 2 + "id.pem".len());
+}
+
+#[test]
+fn a_tag_on_a_blob_still_holds_it() {
+    let lab = Lab::new();
+    let repo = lab.init("blob-tag");
+    repo.write("README", b"hi\n");
+    repo.commit("base");
+    let (k, fp) = lab.key("raw");
+    fs::write(lab.path("raw.key"), &k).unwrap();
+    let blob = repo.git(&["hash-object", "-w", lab.path("raw.key").to_str().unwrap()]);
+    repo.git(&["tag", "-a", "-m", "a key", "raw", &blob]);
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run
+        .findings()
+        .iter()
+        .find(|f| f["fingerprint"] == fp.as_str())
+        .expect("found");
+    assert_eq!(f["still_in"], serde_json::json!(["refs/tags/raw"]));
+    let (code, out, _) = history_human(&repo.dir, &[]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("(deleted)"), "{out}");
+    let sarif = support::keyscan(&repo.dir, &["--format", "sarif", "history", "."], None);
+    let sarif = String::from_utf8_lossy(&sarif.stdout);
+    assert!(!sarif.contains("no branch tip holds it"), "{sarif}");
+}
+
+#[test]
+fn a_blob_over_the_size_limit_is_named_as_skipped() {
+    let lab = Lab::new();
+    let repo = lab.init("big-blob");
+    let big = "0123456789abcdef\n".repeat(256);
+    repo.write("big.txt", big.as_bytes());
+    repo.write(".keyscan.toml", b"[policy]\nmax_file_size = \"1KB\"\n");
+    repo.commit("big");
+    let blob = repo.rev("HEAD:big.txt");
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = format!(
+        "blob {blob} ({} bytes) is over the 1024 byte limit",
+        big.len()
+    );
+    assert!(
+        run.warnings().iter().any(|w| w.contains(&line)),
+        "{:?}",
+        run.warnings()
+    );
 }

@@ -641,3 +641,397 @@ fn existing_hooks_are_refused_or_chained_with_their_input() {
         format!("{} {clean} refs/heads/main\n", "0".repeat(40))
     );
 }
+
+#[test]
+fn a_tag_chain_deeper_than_64_rejects_the_push_naming_the_ref() {
+    let p = Push::new();
+    let (key, _) = p.key("deep");
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    p.r.ok(&["checkout", "-q", "--detach"]);
+    p.commit_file("k", &key, "key");
+    p.r.ok(&["tag", "-a", "-m", "t", "t1"]);
+    for n in 2..=65 {
+        let (name, prev) = (format!("t{n}"), format!("t{}", n - 1));
+        p.r.ok(&["tag", "-a", "-m", "t", &name, &prev]);
+        p.r.ok(&["tag", "-d", &prev]);
+    }
+    let (ok, out) = p.push(&["refs/tags/t65"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("refs/tags/t65"), "{out}");
+    assert!(out.contains("more than 64 annotated tags"), "{out}");
+    assert_eq!(p.server_refs(), before);
+}
+
+#[test]
+fn a_huge_time_limit_is_a_config_error_not_a_panic() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let before = p.server_refs();
+    let cfg = p.r.home.join("server.toml");
+    let cfg_s = cfg.to_str().unwrap();
+    for limit in ["1.5e19", "9223372036854775807", "\"1e300s\""] {
+        fs::write(&cfg, format!("[server]\ntime_limit = {limit}\n")).unwrap();
+        let (ok, out) = p.push_env(&["main"], &[("KEYSCAN_SERVER_CONFIG", cfg_s)]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("server.toml:2: time_limit"), "{limit}: {out}");
+        assert!(!out.contains("panicked"), "{out}");
+        assert_eq!(p.server_refs(), before);
+    }
+    fs::write(&cfg, "[server]\ntime_limit = 86400\n").unwrap();
+    let (ok, out) = p.push_env(&["main"], &[("KEYSCAN_SERVER_CONFIG", cfg_s)]);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn a_slow_rev_list_is_stopped_at_the_time_limit_and_the_push_rejected() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let before = p.server_refs();
+    // A git whose rev-list never answers, first on the hook's PATH.
+    let real = String::from_utf8(support::tool("sh", &["-c", "command -v git"], &p.r.home).stdout)
+        .unwrap();
+    let fake = p.r.home.join("slow-git");
+    fs::create_dir_all(&fake).unwrap();
+    fs::write(
+        fake.join("git"),
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = rev-list ]; then exec sleep 60; fi\nexec '{}' \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    support::tool(
+        "chmod",
+        &["+x", fake.join("git").to_str().unwrap()],
+        &p.r.home,
+    );
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\ntime_limit = 1\n").unwrap();
+    fs::write(
+        p.bare.join("hooks/pre-receive"),
+        format!(
+            "#!/bin/sh\nPATH='{}':$PATH KEYSCAN_SERVER_CONFIG='{}' exec '{}' pre-receive\n",
+            fake.display(),
+            cfg.display(),
+            support::bin()
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out) = p.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(started.elapsed().as_secs() < 20, "{out}");
+    assert!(out.contains("within the 1 s limit"), "{out}");
+    assert!(out.contains("could not be listed in time"), "{out}");
+    assert_eq!(p.server_refs(), before);
+}
+
+#[test]
+fn the_bypass_audit_is_one_json_line_and_only_for_an_accepted_push() {
+    let p = Push::new();
+    let out =
+        p.r.command("git", &p.bare)
+            .args(["config", "receive.advertisePushOptions", "true"])
+            .output()
+            .unwrap();
+    assert!(out.status.success());
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\nallow_push_option_bypass = true\n").unwrap();
+    let env = [("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())];
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push_env(&["main"], &env).0);
+    let (key, fp) = p.key("fixture");
+    let (other, other_fp) = p.key("other");
+    let opt = format!("keyscan.allow={fp}");
+    let audits = |out: &str| -> Vec<serde_json::Value> {
+        out.lines()
+            .filter_map(|l| l.split_once("keyscan: audit: {"))
+            .map(|(_, rest)| serde_json::from_str(&format!("{{{rest}")).expect(rest))
+            .collect()
+    };
+
+    // Rejected for another key: no audit line for the allowed one.
+    p.r.ok(&["checkout", "-q", "-b", "two"]);
+    p.commit_file("fixture", &key, "fixture");
+    p.commit_file("other", &other, "other");
+    let before = p.server_refs();
+    let res = p.push_env(&["-o", &opt, "two"], &env);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &other, &other_fp);
+    assert!(!out.contains("keyscan: audit"), "{out}");
+
+    // Accepted: one JSON line, even with a newline in the path; no pusher
+    // variable, so the pusher is unknown and the author only what it claims.
+    p.r.ok(&["checkout", "-q", "main"]);
+    let odd = "a\nkeyscan: audit: forged";
+    p.commit_file(odd, &key, "odd path");
+    let (ok, out) = p.push_env(&["-o", &opt, "main"], &env);
+    assert!(ok, "{out}");
+    let got = audits(&out);
+    assert_eq!(got.len(), 1, "{out}");
+    assert_eq!(got[0]["path"], odd, "{out}");
+    assert_eq!(got[0]["fingerprint"], fp.as_str());
+    assert_eq!(got[0]["pusher"], serde_json::Value::Null);
+    let msg = got[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("pusher unknown (commit author: "), "{msg}");
+    assert!(
+        out.contains("1 key allowed by push option keyscan.allow"),
+        "{out}"
+    );
+    assert!(!out.contains("look-alike"), "{out}");
+}
+
+#[test]
+fn a_ref_name_that_is_not_utf8_is_checked_like_any_other() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let spec = OsStr::from_bytes(b"main:refs/heads/caf\xe9");
+    let push = |spec: &OsStr| {
+        let out =
+            p.r.command("git", &p.r.dir)
+                .arg("push")
+                .arg(&p.bare)
+                .arg(spec)
+                .output()
+                .unwrap();
+        (out.status.success(), text(&out))
+    };
+    let (ok, out) = push(spec);
+    assert!(ok, "{out}");
+    assert!(out.contains("no private keys found"), "{out}");
+    let (key, fp) = p.key("k");
+    p.commit_file("k", &key, "key");
+    let before = p.server_refs();
+    let res = push(spec);
+    assert_rejected(&p, res, &before, &key, &fp);
+}
+
+#[test]
+fn keys_in_commit_and_tag_messages_reject_the_push() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let (key, fp) = p.key("in-message");
+    let msg = p.r.home.join("msg");
+    fs::write(&msg, &key).unwrap();
+    p.r.ok(&["checkout", "-q", "-b", "msg"]);
+    p.r.ok(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "--allow-empty",
+        "-F",
+        msg.to_str().unwrap(),
+    ]);
+    let c = p.r.ok(&["rev-parse", "HEAD"]);
+    let res = p.push(&["msg"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains(&format!("(message of commit {c})")), "{out}");
+
+    // An annotated tag on a clean commit the server has, its message a key.
+    p.r.ok(&["tag", "-a", "v1", "-F", msg.to_str().unwrap(), "main"]);
+    let tag = p.r.ok(&["rev-parse", "refs/tags/v1"]);
+    let res = p.push(&["v1"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains(&format!("(message of tag {tag})")), "{out}");
+
+    // pre-push finds it too.
+    p.r.ok(&["remote", "add", "origin", p.bare.to_str().unwrap()]);
+    p.r.ok(&["fetch", "-q", "origin"]);
+    let input = format!("refs/heads/msg {c} refs/heads/msg {}\n", "0".repeat(40));
+    let out =
+        p.r.command(support::bin(), &p.r.dir)
+            .args(["pre-push", "origin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&fp), "{}", text(&out));
+}
+
+#[test]
+fn a_merge_of_a_branch_the_server_holds_brings_its_key_to_the_ref() {
+    let p = Push::without_hook();
+    let (key, fp) = p.key("side");
+    p.commit_file("README", "base\n", "base");
+    // A side branch with a key, on the server before the hook existed.
+    p.r.ok(&["checkout", "-q", "-b", "side"]);
+    p.commit_file("side/id", &key, "side key");
+    assert!(p.push(&["main", "side"]).0);
+    p.install_hook();
+    let before = p.server_refs();
+
+    // main merges it with --no-ff: the key arrives on main.
+    p.r.ok(&["checkout", "-q", "main"]);
+    p.r.ok(&["merge", "-q", "--no-ff", "--no-edit", "side"]);
+    let res = p.push(&["main"]);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains("side/id"), "{out}");
+    assert!(out.contains("refs/heads/main"), "{out}");
+
+    // Without the key in the merged branch, the same merge passes.
+    p.r.ok(&["reset", "-q", "--hard", "HEAD~1"]);
+    p.r.ok(&["checkout", "-q", "-b", "clean", "main"]);
+    p.commit_file("clean.txt", "clean\n", "clean");
+    assert!(p.push(&["clean"]).0);
+    p.r.ok(&["checkout", "-q", "main"]);
+    p.r.ok(&["merge", "-q", "--no-ff", "--no-edit", "clean"]);
+    let (ok, out) = p.push(&["main"]);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn a_repo_allowlist_applies_only_to_the_ref_whose_tree_holds_it() {
+    let p = Push::new();
+    let (key, fp) = p.key("fixture");
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\nallow_repo_config = true\n").unwrap();
+    let env = [("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())];
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push_env(&["main"], &env).0);
+    let before = p.server_refs();
+    // b: the key alone. a: the same commit, then a .keyscan.toml allowing it.
+    p.r.ok(&["checkout", "-q", "-b", "b"]);
+    p.commit_file("fixture", &key, "fixture");
+    p.r.ok(&["checkout", "-q", "-b", "a"]);
+    p.commit_file(
+        ".keyscan.toml",
+        &format!("[allowlist]\nfingerprints = [\"{fp}\"]\n"),
+        "allow it here",
+    );
+    let res = p.push_env(&["a", "b"], &env);
+    let out = res.1.clone();
+    assert_rejected(&p, res, &before, &key, &fp);
+    assert!(out.contains("refs/heads/b"), "{out}");
+    // Alone, the ref whose tree allows it passes.
+    let (ok, out) = p.push_env(&["a"], &env);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 key allowed by .keyscan.toml"), "{out}");
+}
+
+#[test]
+fn fail_open_warns_once() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[server]\ntime_limit = 0\nfail_mode = \"open\"\n").unwrap();
+    let (ok, out) = p.push_env(
+        &["main"],
+        &[("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("NOT checked").count(), 1, "{out}");
+    assert!(out.contains("nothing was checked yet"), "{out}");
+}
+
+/// One pkt-line of git's wire protocol.
+fn pkt(line: &str) -> Vec<u8> {
+    format!("{:04x}{line}", line.len() + 4).into_bytes()
+}
+
+#[test]
+fn a_blob_no_pushed_commit_refers_to_is_scanned_too() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let (key, fp) = p.key("stray");
+    let clean = p.commit_file("clean.txt", "clean\n", "clean");
+    p.r.write("stray", &key);
+    let stray = p.r.ok(&["hash-object", "-w", "stray"]);
+    let tree = p.r.ok(&["rev-parse", "HEAD^{tree}"]);
+    let blob = p.r.ok(&["rev-parse", "HEAD:clean.txt"]);
+    // A pack with the new commit and, beside it, a blob nothing refers to,
+    // sent to receive-pack as a hand-made client would.
+    let list = format!("{clean}\n{tree}\n{blob}\n{stray}\n");
+    let mut pack =
+        p.r.command("git", &p.r.dir)
+            .args(["pack-objects", "--stdout", "-q"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    use std::io::Write;
+    pack.stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let pack = pack.wait_with_output().unwrap();
+    assert!(pack.status.success());
+    let zero = "0".repeat(40);
+    let mut input = pkt(&format!(
+        "{zero} {clean} refs/heads/sneaky\0report-status\n"
+    ));
+    input.extend_from_slice(b"0000");
+    input.extend_from_slice(&pack.stdout);
+    let mut rp =
+        p.r.command("git", &p.r.home)
+            .arg("receive-pack")
+            .arg(&p.bare)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    rp.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = rp.wait_with_output().unwrap();
+    let all = text(&out);
+    assert!(all.contains("pre-receive hook declined"), "{all}");
+    assert!(all.contains(&fp), "{all}");
+    assert!(
+        all.contains(&format!(
+            "(blob {stray}, sent in the push but in no pushed commit)"
+        )),
+        "{all}"
+    );
+    assert_eq!(p.server_refs(), before);
+}
+
+#[test]
+fn a_blob_over_the_size_limit_rejects_the_push_naming_it() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    let cfg = p.r.home.join("server.toml");
+    fs::write(&cfg, "[policy]\nmax_file_size = \"1KB\"\n").unwrap();
+    let big = "0123456789abcdef\n".repeat(256);
+    p.commit_file("big/file.txt", &big, "big");
+    let blob = p.r.ok(&["rev-parse", "HEAD:big/file.txt"]);
+    let (ok, out) = p.push_env(
+        &["main"],
+        &[("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("push rejected, it could not be checked"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "blob {blob} ({} bytes) at big/file.txt",
+            big.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(p.server_refs(), before);
+    // Under the default limit it passes.
+    let (ok, out) = p.push(&["main"]);
+    assert!(ok, "{out}");
+}
