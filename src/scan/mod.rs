@@ -72,10 +72,8 @@ impl Scanner {
         candidates
             .iter()
             .filter_map(|c| {
-                // S-expressions are not base64 armor: their validator
-                // judges them whole.
-                let armored = c.rule.validator != Validator::Gnupg;
-                if armored && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
+                let format = validate::format(c.rule.validator)?;
+                if format.placeholders && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
                     return None;
                 }
                 let mut info = validate::validate(c)?;
@@ -105,7 +103,7 @@ impl Scanner {
                     line,
                     end_line,
                     rule: c.rule.id.clone(),
-                    redacted: redact(c, end_line + 1 - line),
+                    redacted: redact(c, format, end_line + 1 - line),
                     info,
                 })
             })
@@ -209,9 +207,9 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// A picture of the match that shows what it is, never the body.
-fn redact(c: &Candidate, lines: usize) -> String {
-    let label = c.armor.as_ref().map(|a| a.label.as_str()).unwrap_or("");
+/// A picture of the match that shows what it is, never the body. A
+/// disguised key counts the lines of the key, not of its disguise.
+fn redact(c: &Candidate, format: &validate::Format, span_lines: usize) -> String {
     let via = match c.wrapped_by.first().map(|r| r.validator) {
         Some(Validator::Base64) => " (base64-encoded)",
         Some(Validator::Percent) => " (percent-encoded)",
@@ -220,31 +218,22 @@ fn redact(c: &Candidate, lines: usize) -> String {
         Some(Validator::QuotedPrintable) => " (quoted-printable)",
         _ => "",
     };
-    match c.rule.validator {
-        Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
-        Validator::PgpBinary => format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
-        Validator::Ssh1 => format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
-        Validator::Gnupg => format!("GnuPG private key ({lines} lines redacted)"),
-        Validator::Ppk => {
-            let head = c
-                .armor
-                .as_ref()
-                .and_then(|a| {
-                    a.lines.iter().find_map(|l| match l {
-                        crate::rules::unwrap::Line::Header(k, v)
-                            if k.starts_with("PuTTY-User-Key-File-") =>
-                        {
-                            Some(format!("{k}: {v}"))
-                        }
-                        _ => None,
-                    })
-                })
-                .unwrap_or_else(|| "PuTTY-User-Key-File".to_string());
-            format!("{head} [{lines} lines redacted]{via}")
-        }
-        Validator::Sshcom => format!("---- BEGIN {label} ---- [{lines} lines redacted]{via}"),
-        _ => format!("-----BEGIN {label}----- [{lines} lines redacted]{via}"),
-    }
+    let lines = if c.wrapped_by.is_empty() || c.lines.is_some() {
+        span_lines
+    } else {
+        decoded_lines(&c.bytes)
+    };
+    let lines = format!("{lines} line{}", if lines == 1 { "" } else { "s" });
+    (format.redact)(c, &lines, via)
+}
+
+/// Lines of decoded text, a final line break not starting another.
+fn decoded_lines(bytes: &[u8]) -> usize {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    memchr_iter(b'\n', &bytes[..end]).count() + 1
 }
 
 #[cfg(test)]
@@ -260,5 +249,12 @@ mod tests {
         assert_eq!(li.line_of(5), 3);
         assert_eq!(li.line_of(1), 1);
         assert_eq!(li.line_of(100), 4);
+    }
+
+    #[test]
+    fn decoded_lines_ignore_the_final_break() {
+        assert_eq!(decoded_lines(b"a\nb\nc\n"), 3);
+        assert_eq!(decoded_lines(b"a\r\nb"), 2);
+        assert_eq!(decoded_lines(b"one"), 1);
     }
 }

@@ -722,11 +722,7 @@ fn peel_to_tree(
 }
 
 fn fingerprints(f: &Finding) -> Vec<&str> {
-    let aws = &f.aws_fingerprints;
-    [&f.fingerprint, &aws.sha1_pkcs8, &aws.md5_spki, &aws.sha256]
-        .into_iter()
-        .filter_map(|v| v.as_deref())
-        .collect()
+    crate::scan::finding::fingerprint_forms(&f.fingerprint, &f.aws_fingerprints).collect()
 }
 
 /// `git push -o keyscan.allow=FINGERPRINT` (when the server enables it):
