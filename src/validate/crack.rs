@@ -14,6 +14,7 @@ pub const COMMON: &[&str] = &[
     "passphrase",
     "changeme",
     "changeit",
+    "android",
     "secret",
     "test",
     "123456",

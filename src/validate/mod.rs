@@ -13,6 +13,7 @@ pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
+pub mod jks;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
@@ -58,6 +59,7 @@ pub const FORMATS: &[Format] = &[
     der::FORMAT,
     ssh1::FORMAT,
     gnupg::FORMAT,
+    jks::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the

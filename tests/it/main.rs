@@ -14,6 +14,7 @@ mod formats_more;
 mod formats_pgp;
 mod history;
 mod hook_message;
+mod keystores;
 mod permissions;
 mod precommit;
 mod precommit_framework;
