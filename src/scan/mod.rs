@@ -1,6 +1,7 @@
 //! One blob through the pipeline: candidates, validation, policy, findings.
 //! Sources call `Scanner::scan` and attach where the blob lives.
 
+pub mod archive;
 pub mod finding;
 pub mod inspect;
 
@@ -26,6 +27,9 @@ pub struct Hit {
     pub rule: String,
     pub info: KeyInfo,
     pub redacted: String,
+    /// Inside an archive: the member's path (`inner/key.pem`, nested
+    /// `lib.jar!key.pem`); lines count within the member.
+    pub member: Option<String>,
 }
 
 /// Where a blob lives, for the findings made from it.
@@ -64,6 +68,48 @@ impl Scanner {
     /// As `hits`, for a blob whose file name is known: its stem is one of
     /// the passphrases tried on encrypted keys.
     pub fn hits_named(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
+        if archive::kind(data).is_some() {
+            let mut budget = archive::Budget::default();
+            if let Some(mut hits) = self.archive_hits(data, 1, &mut budget) {
+                hits.extend(refused_hit(&budget));
+                return hits;
+            }
+        }
+        self.blob_hits(data, path)
+    }
+
+    /// Every member of an archive through the pipeline, nested archives
+    /// too up to the depth limit; `None` when it does not parse.
+    fn archive_hits(
+        &self,
+        data: &[u8],
+        depth: usize,
+        budget: &mut archive::Budget,
+    ) -> Option<Vec<Hit>> {
+        let mut out = Vec::new();
+        let parsed = archive::each_member(data, budget, &mut |name, bytes, budget| {
+            let nested = match archive::kind(bytes) {
+                Some(_) if depth >= archive::MAX_DEPTH => {
+                    budget.refuse(format!("{name}: archives nested deeper than {depth}"));
+                    return;
+                }
+                Some(_) => self.archive_hits(bytes, depth + 1, budget),
+                None => None,
+            };
+            let hits = nested.unwrap_or_else(|| self.blob_hits(bytes, Some(name)));
+            out.extend(hits.into_iter().map(|mut h| {
+                h.member = Some(match h.member.take() {
+                    Some(inner) => format!("{name}!{inner}"),
+                    None => name.to_string(),
+                });
+                h
+            }));
+        });
+        parsed.then_some(out)
+    }
+
+    /// One blob that is no archive (or a damaged one).
+    fn blob_hits(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
         let candidates = self.engine.candidates(data);
         if candidates.is_empty() {
             return Vec::new();
@@ -105,6 +151,7 @@ impl Scanner {
                     rule: c.rule.id.clone(),
                     redacted: redact(c, format, end_line + 1 - line),
                     info,
+                    member: None,
                 })
             })
             .collect()
@@ -155,9 +202,18 @@ impl Scanner {
 
     pub fn finding(&self, hit: Hit, origin: &Origin) -> Finding {
         let info = hit.info;
+        // A key in an archive: shown as `archive.zip!inner/path`, while
+        // advice and URIs name the archive, the file that exists.
+        let (path, raw_path) = match &hit.member {
+            Some(member) => (
+                format!("{}!{member}", origin.path),
+                Some(origin.path.as_bytes().to_vec()),
+            ),
+            None => (origin.path.clone(), None),
+        };
         Finding {
-            path: origin.path.clone(),
-            raw_path: None,
+            path,
+            raw_path,
             outside_git: false,
             line: hit.line,
             end_line: hit.end_line,
@@ -177,6 +233,27 @@ impl Scanner {
             note: info.note,
         }
     }
+}
+
+/// Members an archive left unscanned (a bomb, over a limit): a warning,
+/// `unverified`, so that the gap is seen and does not block by itself.
+fn refused_hit(budget: &archive::Budget) -> Option<Hit> {
+    let first = budget.refused.first()?;
+    let more = budget.refused_count - 1;
+    let mut note = format!("archive member not scanned: {first}");
+    if more > 0 {
+        note.push_str(&format!(" (and {more} more)"));
+    }
+    Some(Hit {
+        start: 0,
+        end: 0,
+        line: 1,
+        end_line: 1,
+        rule: "archive".into(),
+        info: KeyInfo::unverified("archive", "unknown", note),
+        redacted: format!("<archive, {} member(s) not scanned>", budget.refused_count),
+        member: None,
+    })
 }
 
 /// Line numbers for increasing offsets, counting each newline once.

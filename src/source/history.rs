@@ -276,7 +276,9 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         };
         for hit in &hits[blob] {
             let mut f = scanner.finding(hit.clone(), &origin);
-            f.raw_path = raw_path.clone();
+            if raw_path.is_some() {
+                f.raw_path = raw_path.clone();
+            }
             f.still_in = Some(still_in.clone());
             out.findings.push(f);
         }

@@ -231,3 +231,170 @@ fn precommit_blocks_a_keystore() {
     assert!(!went, "{out}");
     assert!(out.contains("app/release.keystore"), "{out}");
 }
+
+/// Run a python3 snippet in `dir` (zipfile, tarfile, gzip build archives).
+fn python(dir: &Path, code: &str) {
+    tool("python3", &["-c", code], dir);
+}
+
+/// Findings by path: (path, status, fingerprint).
+fn located(found: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = found
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+                f["fingerprint"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn keys_inside_zip_tar_gzip_and_nested_archives_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (_, ed) = crate::support::ed25519(d, "id_ed25519");
+    let (_, rsa) = crate::support::rsa_pem(d, "deploy.pem");
+    python(
+        d,
+        "import zipfile, tarfile, gzip, shutil\n\
+         with zipfile.ZipFile('bundle.jar', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('id_ed25519', 'META-INF/keys/id_ed25519')\n\
+         \x20   z.write('id_ed25519.pub', 'META-INF/keys/id_ed25519.pub')\n\
+         \x20   z.writestr('README', 'no key here')\n\
+         with tarfile.open('plain.tar', 'w') as t:\n\
+         \x20   t.add('deploy.pem', 'etc/ssl/deploy.pem')\n\
+         with tarfile.open('backup.tar.gz', 'w:gz') as t:\n\
+         \x20   t.add('bundle.jar', 'release/bundle.jar')\n\
+         with open('deploy.pem', 'rb') as f, gzip.open('deploy.pem.gz', 'wb') as g:\n\
+         \x20   shutil.copyfileobj(f, g)\n",
+    );
+    let (code, v) = json(
+        d,
+        &[
+            "scan",
+            "bundle.jar",
+            "plain.tar",
+            "backup.tar.gz",
+            "deploy.pem.gz",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let valid = |p: &str, fp: &str| (p.to_string(), "valid".to_string(), fp.to_string());
+    assert_eq!(
+        located(findings(&v)),
+        vec![
+            valid(
+                "backup.tar.gz!release/bundle.jar!META-INF/keys/id_ed25519",
+                &ed
+            ),
+            valid("bundle.jar!META-INF/keys/id_ed25519", &ed),
+            valid("deploy.pem.gz!deploy.pem", &rsa),
+            valid("plain.tar!etc/ssl/deploy.pem", &rsa),
+        ]
+    );
+    // Lines count inside the member.
+    let f = &findings(&v)[0];
+    assert_eq!(f["line"], 1, "{f}");
+}
+
+#[test]
+fn an_archive_of_public_keys_is_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    crate::support::ed25519(d, "id_ed25519");
+    python(
+        d,
+        "import zipfile, tarfile\n\
+         with zipfile.ZipFile('pub.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('id_ed25519.pub', 'keys/id_ed25519.pub')\n\
+         with tarfile.open('pub.tgz', 'w:gz') as t:\n\
+         \x20   t.add('pub.zip')\n",
+    );
+    let (code, v) = json(d, &["scan", "pub.zip", "pub.tgz"], None);
+    assert_eq!((code, findings(&v).len()), (0, 0), "{v}");
+}
+
+#[test]
+fn a_zip_bomb_is_refused_quickly_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (_, ed) = crate::support::ed25519(d, "id_ed25519");
+    python(
+        d,
+        "import zipfile\n\
+         with zipfile.ZipFile('bomb.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.writestr('zeros.bin', bytes(100 << 20))\n\
+         \x20   z.write('id_ed25519', 'after/id_ed25519')\n",
+    );
+    let start = std::time::Instant::now();
+    let (code, v) = json(d, &["scan", "bomb.zip"], None);
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(code, 1, "{v}");
+    let found = located(findings(&v));
+    assert_eq!(found.len(), 2, "{v}");
+    assert_eq!(
+        found[1],
+        ("bomb.zip!after/id_ed25519".into(), "valid".into(), ed)
+    );
+    let refused = &findings(&v)[0];
+    assert_eq!(
+        (refused["path"].as_str(), refused["status"].as_str()),
+        (Some("bomb.zip"), Some("unverified"))
+    );
+    let note = refused["note"].as_str().unwrap();
+    assert!(
+        note.contains("zeros.bin") && note.contains("zip bomb"),
+        "{note}"
+    );
+}
+
+#[test]
+fn precommit_blocks_a_key_inside_an_apk() {
+    let r = TempRepo::new();
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, fp) = crate::support::rsa_pem(&r.home, "signing.pem");
+    python(
+        &r.home,
+        "import zipfile\n\
+         with zipfile.ZipFile('../repo/app.apk', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('signing.pem', 'assets/signing.pem')\n\
+         \x20   z.writestr('classes.dex', b'dex\\n035\\0' * 100)\n",
+    );
+    r.ok(&["add", "app.apk"]);
+    let (went, out) = r.commit();
+    assert!(!went, "{out}");
+    assert!(out.contains("app.apk!assets/signing.pem"), "{out}");
+    assert!(out.contains(&fp), "{out}");
+    // History finds it too, once it is in (committed past the hook).
+    r.ok(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "commit",
+        "-q",
+        "-m",
+        "apk",
+    ]);
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .args(["--format", "json", "history"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["app.apk!assets/signing.pem"], "{v}");
+}
