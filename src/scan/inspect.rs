@@ -77,16 +77,20 @@ pub fn fingerprint_files(files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
 /// scanner's rules and validators, then OpenSSH public-key lines.
 pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints> {
     let mut out: Vec<KeyPrints> = scanner
-        .hits(data)
+        .hits_named(data, Some(path))
         .into_iter()
         .map(|hit| {
+            let path = match &hit.member {
+                Some(member) => format!("{path}!{member}"),
+                None => path.to_string(),
+            };
             let info = hit.info;
             let (sha256, openpgp) = match info.fingerprint {
                 Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None),
                 other => (None, other),
             };
             let mut k = KeyPrints {
-                path: path.to_string(),
+                path,
                 line: hit.line,
                 format: info.format,
                 key_type: info.key_type,

@@ -128,6 +128,11 @@ fn fingerprint_of_an_android_keystore_prompts_for_nothing() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains(&want), "{shown}");
     assert!(shown.contains("JKS (valid)"), "{shown}");
+    // The file's own name is a password tried too.
+    genkey(d, "billing.jks", "JKS", "EC", "billing", "billing");
+    let out = keyscan(d, &["fingerprint", "billing.jks"], None);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("ECDSA P-256, JKS (valid)"), "{shown}");
 }
 
 #[test]
