@@ -14,7 +14,6 @@ pub const COMMON: &[&str] = &[
     "passphrase",
     "changeme",
     "changeit",
-    "android",
     "secret",
     "test",
     "123456",

@@ -22,6 +22,9 @@ const JCEKS_MAGIC: u32 = 0xCECE_CECE;
 const SUN_JKS_PROTECT: Oid = Oid::new_unwrap("1.3.6.1.4.1.42.2.17.1.1");
 /// PBEWithMD5AndTripleDES (JCEKS).
 const PBE_MD5_3DES: Oid = Oid::new_unwrap("1.3.6.1.4.1.42.2.19.1");
+/// The store password of Android's debug keystore and of many a
+/// `release.keystore`; `changeit` (Java's own) is on the common list.
+const ANDROID: &[u8] = b"android";
 /// More entries than any real store holds: a hostile count is refused.
 const MAX_ENTRIES: u32 = 10_000;
 /// PBEWithMD5AndTripleDES iterations worth trying (keytool writes 200000
@@ -333,6 +336,11 @@ fn lock(data: &[u8]) -> Result<Lock, &'static str> {
     let cost = 1 + data.len() as u64 / 300;
     let jcek = oid == PBE_MD5_3DES;
     Ok(Lock::new(cost, move |pw| {
+        // Android's default rides along with the empty password, tried first.
+        let pw = match pw {
+            b"" if digest_matches(&data, data_len, ANDROID) => ANDROID,
+            pw => pw,
+        };
         let store_ok = digest_matches(&data, data_len, pw);
         if !store_ok && jcek {
             return None;
