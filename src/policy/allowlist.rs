@@ -4,7 +4,7 @@
 //! Each entry counts what it matched, so `--check-config` can name the
 //! entries that matched nothing once a scan is done.
 
-use crate::scan::finding::KeyInfo;
+use crate::scan::finding::{fingerprint_forms, KeyInfo};
 use crate::validate::fingerprint::ssh_md5;
 use anyhow::{Context, Result};
 use globset::{GlobSet, GlobSetBuilder};
@@ -111,21 +111,14 @@ impl Allowlist {
 
     /// Whether a key is allowed; counts the entry that matched.
     pub fn verdict(&self, info: &KeyInfo) -> Verdict {
-        let aws = &info.aws_fingerprints;
         let md5 = if self.wants_md5 {
             info.public_key.as_deref().and_then(ssh_md5)
         } else {
             None
         };
-        let forms = [
-            info.fingerprint.as_ref(),
-            aws.sha1_pkcs8.as_ref(),
-            aws.md5_spki.as_ref(),
-            aws.sha256.as_ref(),
-            md5.as_ref(),
-        ];
+        let forms = fingerprint_forms(&info.fingerprint, &info.aws_fingerprints);
         let mut expired = None;
-        for form in forms.into_iter().flatten() {
+        for form in forms.chain(md5.as_deref()) {
             let Some(&i) = self.by_fingerprint.get(&normalize(form)) else {
                 continue;
             };

@@ -104,11 +104,7 @@ impl RepoConfigs {
 }
 
 fn fingerprints(f: &Finding) -> Vec<&str> {
-    let aws = &f.aws_fingerprints;
-    [&f.fingerprint, &aws.sha1_pkcs8, &aws.md5_spki, &aws.sha256]
-        .into_iter()
-        .filter_map(|v| v.as_deref())
-        .collect()
+    crate::scan::finding::fingerprint_forms(&f.fingerprint, &f.aws_fingerprints).collect()
 }
 
 /// The hosting services' variables that name who pushed, in order.

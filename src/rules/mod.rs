@@ -27,6 +27,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("der.toml", include_str!("../../rules/der.toml")),
     ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
     ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
+    ("jks.toml", include_str!("../../rules/jks.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -59,6 +60,8 @@ pub enum Validator {
     Ssh1,
     /// GnuPG's private-keys-v1.d key (extended or S-expression form).
     Gnupg,
+    /// A whole Java keystore (JKS or JCEKS).
+    Jks,
 }
 
 impl Validator {

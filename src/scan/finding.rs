@@ -47,6 +47,17 @@ impl AwsFingerprints {
     }
 }
 
+/// Every fingerprint form a key has, the OpenSSH one first: what an
+/// allowlist entry or a push option may name it by.
+pub fn fingerprint_forms<'a>(
+    ssh: &'a Option<String>,
+    aws: &'a AwsFingerprints,
+) -> impl Iterator<Item = &'a str> {
+    [ssh, &aws.sha1_pkcs8, &aws.md5_spki, &aws.sha256]
+        .into_iter()
+        .filter_map(|v| v.as_deref())
+}
+
 /// What a validator learnt from one candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {

@@ -94,13 +94,17 @@ pub fn fingerprints(
         .hits_named(data, file)
         .into_iter()
         .map(|hit| {
+            let path = match &hit.member {
+                Some(member) => format!("{path}!{member}"),
+                None => path.to_string(),
+            };
             let info = hit.info;
             let (sha256, openpgp) = match info.fingerprint {
                 Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None),
                 other => (None, other),
             };
             let mut k = KeyPrints {
-                path: path.to_string(),
+                path,
                 line: hit.line,
                 format: info.format,
                 key_type: info.key_type,

@@ -1,6 +1,7 @@
 //! One blob through the pipeline: candidates, validation, policy, findings.
 //! Sources call `Scanner::scan` and attach where the blob lives.
 
+pub mod archive;
 pub mod finding;
 pub mod fingerprints;
 
@@ -26,6 +27,9 @@ pub struct Hit {
     pub rule: String,
     pub info: KeyInfo,
     pub redacted: String,
+    /// Inside an archive: the member's path (`inner/key.pem`, nested
+    /// `lib.jar!key.pem`); lines count within the member.
+    pub member: Option<String>,
 }
 
 /// Where a blob lives, for the findings made from it.
@@ -64,6 +68,48 @@ impl Scanner {
     /// As `hits`, for a blob whose file name is known: its stem is one of
     /// the passphrases tried on encrypted keys.
     pub fn hits_named(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
+        if archive::kind(data).is_some() {
+            let mut budget = archive::Budget::default();
+            if let Some(mut hits) = self.archive_hits(data, 1, &mut budget) {
+                hits.extend(refused_hit(&budget));
+                return hits;
+            }
+        }
+        self.blob_hits(data, path)
+    }
+
+    /// Every member of an archive through the pipeline, nested archives
+    /// too up to the depth limit; `None` when it does not parse.
+    fn archive_hits(
+        &self,
+        data: &[u8],
+        depth: usize,
+        budget: &mut archive::Budget,
+    ) -> Option<Vec<Hit>> {
+        let mut out = Vec::new();
+        let parsed = archive::each_member(data, budget, &mut |name, bytes, budget| {
+            let nested = match archive::kind(bytes) {
+                Some(_) if depth >= archive::MAX_DEPTH => {
+                    budget.refuse(format!("{name}: archives nested deeper than {depth}"));
+                    return;
+                }
+                Some(_) => self.archive_hits(bytes, depth + 1, budget),
+                None => None,
+            };
+            let hits = nested.unwrap_or_else(|| self.blob_hits(bytes, Some(name)));
+            out.extend(hits.into_iter().map(|mut h| {
+                h.member = Some(match h.member.take() {
+                    Some(inner) => format!("{name}!{inner}"),
+                    None => name.to_string(),
+                });
+                h
+            }));
+        });
+        parsed.then_some(out)
+    }
+
+    /// One blob that is no archive (or a damaged one).
+    fn blob_hits(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
         let candidates = self.engine.candidates(data);
         if candidates.is_empty() {
             return Vec::new();
@@ -72,10 +118,8 @@ impl Scanner {
         candidates
             .iter()
             .filter_map(|c| {
-                // S-expressions are not base64 armor: their validator
-                // judges them whole.
-                let armored = c.rule.validator != Validator::Gnupg;
-                if armored && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
+                let format = validate::format(c.rule.validator)?;
+                if format.placeholders && c.armor.as_ref().is_some_and(|a| a.is_placeholder()) {
                     return None;
                 }
                 let mut info = validate::validate(c)?;
@@ -105,8 +149,9 @@ impl Scanner {
                     line,
                     end_line,
                     rule: c.rule.id.clone(),
-                    redacted: redact(c, end_line + 1 - line),
+                    redacted: redact(c, format, end_line + 1 - line),
                     info,
+                    member: None,
                 })
             })
             .collect()
@@ -157,9 +202,18 @@ impl Scanner {
 
     pub fn finding(&self, hit: Hit, origin: &Origin) -> Finding {
         let info = hit.info;
+        // A key in an archive: shown as `archive.zip!inner/path`, while
+        // advice and URIs name the archive, the file that exists.
+        let (path, raw_path) = match &hit.member {
+            Some(member) => (
+                format!("{}!{member}", origin.path),
+                Some(origin.path.as_bytes().to_vec()),
+            ),
+            None => (origin.path.clone(), None),
+        };
         Finding {
-            path: origin.path.clone(),
-            raw_path: None,
+            path,
+            raw_path,
             outside_git: false,
             line: hit.line,
             end_line: hit.end_line,
@@ -179,6 +233,27 @@ impl Scanner {
             note: info.note,
         }
     }
+}
+
+/// Members an archive left unscanned (a bomb, over a limit): a warning,
+/// `unverified`, so that the gap is seen and does not block by itself.
+fn refused_hit(budget: &archive::Budget) -> Option<Hit> {
+    let first = budget.refused.first()?;
+    let more = budget.refused_count - 1;
+    let mut note = format!("archive member not scanned: {first}");
+    if more > 0 {
+        note.push_str(&format!(" (and {more} more)"));
+    }
+    Some(Hit {
+        start: 0,
+        end: 0,
+        line: 1,
+        end_line: 1,
+        rule: "archive".into(),
+        info: KeyInfo::unverified("archive", "unknown", note),
+        redacted: format!("<archive, {} member(s) not scanned>", budget.refused_count),
+        member: None,
+    })
 }
 
 /// Line numbers for increasing offsets, counting each newline once.
@@ -209,9 +284,9 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// A picture of the match that shows what it is, never the body.
-fn redact(c: &Candidate, lines: usize) -> String {
-    let label = c.armor.as_ref().map(|a| a.label.as_str()).unwrap_or("");
+/// A picture of the match that shows what it is, never the body. A
+/// disguised key counts the lines of the key, not of its disguise.
+fn redact(c: &Candidate, format: &validate::Format, span_lines: usize) -> String {
     let via = match c.wrapped_by.first().map(|r| r.validator) {
         Some(Validator::Base64) => " (base64-encoded)",
         Some(Validator::Percent) => " (percent-encoded)",
@@ -220,31 +295,22 @@ fn redact(c: &Candidate, lines: usize) -> String {
         Some(Validator::QuotedPrintable) => " (quoted-printable)",
         _ => "",
     };
-    match c.rule.validator {
-        Validator::Der => format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
-        Validator::PgpBinary => format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
-        Validator::Ssh1 => format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
-        Validator::Gnupg => format!("GnuPG private key ({lines} lines redacted)"),
-        Validator::Ppk => {
-            let head = c
-                .armor
-                .as_ref()
-                .and_then(|a| {
-                    a.lines.iter().find_map(|l| match l {
-                        crate::rules::unwrap::Line::Header(k, v)
-                            if k.starts_with("PuTTY-User-Key-File-") =>
-                        {
-                            Some(format!("{k}: {v}"))
-                        }
-                        _ => None,
-                    })
-                })
-                .unwrap_or_else(|| "PuTTY-User-Key-File".to_string());
-            format!("{head} [{lines} lines redacted]{via}")
-        }
-        Validator::Sshcom => format!("---- BEGIN {label} ---- [{lines} lines redacted]{via}"),
-        _ => format!("-----BEGIN {label}----- [{lines} lines redacted]{via}"),
-    }
+    let lines = if c.wrapped_by.is_empty() || c.lines.is_some() {
+        span_lines
+    } else {
+        decoded_lines(&c.bytes)
+    };
+    let lines = format!("{lines} line{}", if lines == 1 { "" } else { "s" });
+    (format.redact)(c, &lines, via)
+}
+
+/// Lines of decoded text, a final line break not starting another.
+fn decoded_lines(bytes: &[u8]) -> usize {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    memchr_iter(b'\n', &bytes[..end]).count() + 1
 }
 
 #[cfg(test)]
@@ -260,5 +326,12 @@ mod tests {
         assert_eq!(li.line_of(5), 3);
         assert_eq!(li.line_of(1), 1);
         assert_eq!(li.line_of(100), 4);
+    }
+
+    #[test]
+    fn decoded_lines_ignore_the_final_break() {
+        assert_eq!(decoded_lines(b"a\nb\nc\n"), 3);
+        assert_eq!(decoded_lines(b"a\r\nb"), 2);
+        assert_eq!(decoded_lines(b"one"), 1);
     }
 }

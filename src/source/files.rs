@@ -142,7 +142,9 @@ fn scan_file(scanner: &Scanner, path: &Path) -> FileResult {
     }
     let outside_git = !result.findings.is_empty() && !tracked_by_git(path);
     for f in &mut result.findings {
-        f.raw_path.clone_from(&raw_path);
+        if raw_path.is_some() {
+            f.raw_path.clone_from(&raw_path);
+        }
         f.outside_git = outside_git;
     }
     let real_key = result

@@ -378,7 +378,9 @@ impl Located<'_> {
             };
             for hit in &self.hits[blob] {
                 let mut f = self.scanner.finding(hit.clone(), &origin);
-                f.raw_path = raw_path.clone();
+                if raw_path.is_some() {
+                    f.raw_path = raw_path.clone();
+                }
                 f.still_in = Some(still_in.clone());
                 findings.push(f);
             }

@@ -2,8 +2,11 @@
 //! traditional DSA, and PKCS#12 containers. Used for PEM bodies and for
 //! whole binary blobs.
 
+use super::asn1::tlv;
 use super::fingerprint::{self, bits};
-use super::{ec, oids, pbe};
+use super::{ec, oids, pbe, Parsed};
+use super::{Format, Lock, TOO_COSTLY};
+use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Tagged};
@@ -21,7 +24,16 @@ const PKCS7_DATA: &[u8] = &[
     0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
 ];
 
-pub type Parsed = Result<KeyInfo, String>;
+pub const FORMAT: Format = Format {
+    validator: Validator::Der,
+    validate: |c| validate(&c.bytes),
+    lock: |c| match shrouded_key_bag(&c.bytes) {
+        Some(bag) => pkcs8_lock(bag.to_vec(), "PKCS#12"),
+        None => pkcs8_lock(c.bytes.to_vec(), "DER encrypted PKCS#8"),
+    },
+    redact: |c, _, _| format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
+    placeholders: true,
+};
 
 /// A whole binary blob: a DER key or a PKCS#12 holding one, else `None`.
 pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
@@ -230,6 +242,27 @@ pub fn encrypted_pkcs8(der: &[u8]) -> Parsed {
     Ok(info)
 }
 
+/// An EncryptedPrivateKeyInfo (`body`) ready for passphrases; `format`
+/// names the key once opened.
+pub fn pkcs8_lock(body: Vec<u8>, format: &'static str) -> Result<Lock, &'static str> {
+    let unsupported = "no weak-passphrase check for this encryption scheme";
+    let (scheme, data) = encrypted_parts(&body).map_err(|_| unsupported)?;
+    let scheme = scheme.map_err(|_| unsupported)?;
+    if !pbe::can_decrypt(&scheme) {
+        return Err(unsupported);
+    }
+    if pbe::cost(&scheme) > pbe::MAX_WORK {
+        return Err(TOO_COSTLY);
+    }
+    let data = data.to_vec();
+    Ok(Lock::new(pbe::micros(&scheme), move |pw| {
+        let plain = pbe::decrypt(&scheme, &data, pw)?;
+        let mut info = pkcs8(&plain).ok()?;
+        info.format = format.into();
+        Some(info)
+    }))
+}
+
 /// PKCS#1 RSAPrivateKey (`BEGIN RSA PRIVATE KEY`).
 pub fn pkcs1(der: &[u8]) -> Parsed {
     rsa_from_pkcs1(der)
@@ -413,44 +446,9 @@ pub fn shrouded_key_bag(pfx: &[u8]) -> Option<&[u8]> {
     (tag == 0x30).then(|| &value[..value.len() - rest.len()])
 }
 
-/// One DER TLV: (tag, value, rest). Definite lengths only.
-pub fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *data.first()?;
-    let first = *data.get(1)? as usize;
-    let (len, header) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let bytes = data.get(2..2 + n)?;
-        (
-            bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize),
-            2 + n,
-        )
-    };
-    let end = header.checked_add(len)?;
-    let value = data.get(header..end)?;
-    Some((tag, value, &data[end..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tlv_reads_short_and_long_lengths() {
-        assert_eq!(
-            tlv(&[0x02, 0x01, 0x05, 0xff]),
-            Some((0x02, &[5u8][..], &[0xffu8][..]))
-        );
-        let mut long = vec![0x04, 0x81, 0x80];
-        long.extend([7u8; 0x80]);
-        assert_eq!(tlv(&long).unwrap().1.len(), 0x80);
-        assert_eq!(tlv(&[0x30, 0x85, 1, 1, 1, 1, 1]), None);
-        assert_eq!(tlv(&[0x30, 0x05, 1]), None);
-    }
 
     #[test]
     fn random_and_truncated_bytes_never_panic() {

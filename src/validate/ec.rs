@@ -2,16 +2,13 @@
 //! Parsed by hand: the `sec1` crate rejects explicit parameters and public
 //! keys whose BIT STRING has unused bits, both of which openssl loads.
 
-use super::der::{tlv, Parsed};
-use super::fingerprint;
-use super::oids;
+use super::asn1::tlv;
+use super::oids::{self, P256, P384, P521};
+use super::{fingerprint, Parsed};
 use crate::scan::finding::{KeyInfo, Status};
 use der::asn1::ObjectIdentifier as Oid;
 use num_bigint::BigUint;
 
-const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
-const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
-const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
 const PRIME_FIELD: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x01, 0x01];
 
 /// Standard curves recognised by their explicit parameters: (p, n) in hex.
@@ -34,7 +31,7 @@ const BY_PARAMETERS: &[(&str, &str, Oid)] = &[
     (
         "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f",
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-        Oid::new_unwrap("1.3.132.0.10"),
+        oids::SECP256K1,
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! Every fingerprint is computed here, from the public half only (the one
 //! exception, AWS's SHA-1 of the PKCS#8 private key, is a one-way digest).
 
+pub use super::asn1::{der_encode, der_uint};
 use crate::scan::finding::KeyInfo;
 use base64::Engine as _;
 use sha2::Digest;
@@ -124,36 +125,6 @@ pub fn bits(be: &[u8]) -> usize {
     }
 }
 
-/// One DER TLV with a definite length.
-pub fn der_encode(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(value);
-    out
-}
-
-/// A DER INTEGER from big-endian unsigned bytes (minimal, sign byte added).
-pub fn der_uint(be: &[u8]) -> Vec<u8> {
-    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
-    let mut v = Vec::with_capacity(be.len() + 1);
-    if be.get(start).is_none_or(|b| b & 0x80 != 0) {
-        v.push(0);
-    }
-    v.extend_from_slice(&be[start..]);
-    der_encode(0x02, &v)
-}
-
 /// PKCS#1 RSAPrivateKey DER from its components (big-endian unsigned):
 /// n, e, d, p, q, dp, dq, qinv.
 pub fn pkcs1_rsa_der(parts: [&[u8]; 8]) -> Vec<u8> {
@@ -201,15 +172,6 @@ mod tests {
         assert_eq!(bits(&[0x00, 0x80, 0x00]), 16);
         assert_eq!(bits(&[0x01]), 1);
         assert_eq!(bits(&[]), 0);
-    }
-
-    #[test]
-    fn uint_encoding_adds_sign_byte() {
-        assert_eq!(der_uint(&[0x80]), vec![0x02, 0x02, 0x00, 0x80]);
-        assert_eq!(der_uint(&[0x00, 0x7f]), vec![0x02, 0x01, 0x7f]);
-        assert_eq!(der_uint(&[]), vec![0x02, 0x01, 0x00]);
-        let long = der_encode(0x04, &[0u8; 300]);
-        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
     }
 
     #[test]

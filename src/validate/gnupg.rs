@@ -4,12 +4,22 @@
 //! `protected-private-key` is encrypted; `shadowed-private-key` (a smartcard
 //! stub) holds no secret and is not reported.
 
-use super::der::{self, Parsed};
-use super::{ec, fingerprint};
+use super::asn1::der_encode;
+use super::{der, ec, fingerprint, oids, Format, Parsed};
+use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use num_bigint::BigUint;
 
-const FORMAT: &str = "GnuPG private-keys-v1.d";
+const NAME: &str = "GnuPG private-keys-v1.d";
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Gnupg,
+    validate: |c| validate(&c.bytes),
+    lock: super::no_lock,
+    redact: |_, lines, _| format!("GnuPG private key ({lines} redacted)"),
+    // S-expressions are not base64 armor: judged whole.
+    placeholders: false,
+};
 
 /// An S-expression: a byte string or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,20 +159,20 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
     match kind {
         b"private-key" => Some(match clear(&algo, key) {
             Ok(mut info) => {
-                info.format = FORMAT.into();
+                info.format = NAME.into();
                 info
             }
-            Err(why) => KeyInfo::unverified(FORMAT, &family(&algo), why),
+            Err(why) => KeyInfo::unverified(NAME, &family(&algo), why),
         }),
         b"protected-private-key" => {
             if !key.has("protected") {
                 return Some(KeyInfo::unverified(
-                    FORMAT,
+                    NAME,
                     &family(&algo),
                     "protected key without its protection",
                 ));
             }
-            let mut info = KeyInfo::new(Status::Encrypted, FORMAT, family(&algo));
+            let mut info = KeyInfo::new(Status::Encrypted, NAME, family(&algo));
             // The public half is in clear: fingerprint it where possible.
             if let Some(public) = public_of(&algo, key) {
                 fingerprint::fill_ssh(&mut info, &public);
@@ -209,11 +219,8 @@ fn clear(algo: &str, key: &Sexp) -> Parsed {
             );
             // libgcrypt keeps p < q and u = p⁻¹ mod q.
             der::rsa_check([n, e, d, q, p], [None, None, Some(u)])?;
-            let mut info = KeyInfo::new(
-                Status::Valid,
-                FORMAT,
-                format!("RSA {}", fingerprint::bits(n)),
-            );
+            let mut info =
+                KeyInfo::new(Status::Valid, NAME, format!("RSA {}", fingerprint::bits(n)));
             let public = fingerprint::rsa_key(n, e).ok_or("RSA public key does not encode")?;
             fingerprint::fill_ssh(&mut info, &public);
             fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
@@ -237,7 +244,7 @@ fn clear(algo: &str, key: &Sexp) -> Parsed {
             }
             Ok(KeyInfo::new(
                 Status::Valid,
-                FORMAT,
+                NAME,
                 format!("Elgamal {}", pb.bits()),
             ))
         }
@@ -254,37 +261,29 @@ fn clear(algo: &str, key: &Sexp) -> Parsed {
                     if q.strip_prefix(&[0x40]) != Some(&derived[..]) {
                         return Err("Ed25519 public key does not match the private key".into());
                     }
-                    let mut info = KeyInfo::new(Status::Valid, FORMAT, "Ed25519");
+                    let mut info = KeyInfo::new(Status::Valid, NAME, "Ed25519");
                     fingerprint::fill_ssh(&mut info, &fingerprint::ed25519_key(derived));
                     Ok(info)
                 }
                 "NIST P-256" | "nistp256" | "NIST P-384" | "nistp384" | "NIST P-521"
                 | "nistp521" => {
                     let oid = match &curve[curve.len() - 3..] {
-                        "256" => "1.2.840.10045.3.1.7",
-                        "384" => "1.3.132.0.34",
-                        _ => "1.3.132.0.35",
+                        "256" => oids::P256,
+                        "384" => oids::P384,
+                        _ => oids::P521,
                     };
-                    let oid = ::der::asn1::ObjectIdentifier::new_unwrap(oid);
                     // Re-wrap as SEC1 so the EC checks apply unchanged.
-                    let mut body = fingerprint::der_encode(0x02, &[1]);
-                    let len = match oid.to_string().as_str() {
-                        "1.2.840.10045.3.1.7" => 32,
-                        "1.3.132.0.34" => 48,
-                        _ => 66,
-                    };
+                    let mut body = der_encode(0x02, &[1]);
+                    let len = oids::curve(&oid).map_or(66, |(_, len)| len);
                     // An MPI may carry a sign octet or drop leading zeros.
                     let d = &d[d.iter().position(|b| *b != 0).unwrap_or(d.len())..];
                     let mut scalar = vec![0u8; len.max(d.len()) - d.len()];
                     scalar.extend(d);
-                    body.extend(fingerprint::der_encode(0x04, &scalar));
+                    body.extend(der_encode(0x04, &scalar));
                     let mut bits = vec![0];
                     bits.extend(q);
-                    body.extend(fingerprint::der_encode(
-                        0xa1,
-                        &fingerprint::der_encode(0x03, &bits),
-                    ));
-                    ec::key(&fingerprint::der_encode(0x30, &body), Some(oid), None)
+                    body.extend(der_encode(0xa1, &der_encode(0x03, &bits)));
+                    ec::key(&der_encode(0x30, &body), Some(oid), None)
                 }
                 "Curve25519" | "cv25519" | "Ed448" | "X448" | "Curve448" => {
                     let len = if curve.contains("25519") { 32 } else { 57 };
@@ -296,9 +295,9 @@ fn clear(algo: &str, key: &Sexp) -> Parsed {
                         "Ed448" => "Ed448",
                         _ => "X448",
                     };
-                    Ok(KeyInfo::new(Status::Valid, FORMAT, name))
+                    Ok(KeyInfo::new(Status::Valid, NAME, name))
                 }
-                other => Ok(KeyInfo::new(Status::Valid, FORMAT, format!("EC ({other})"))),
+                other => Ok(KeyInfo::new(Status::Valid, NAME, format!("EC ({other})"))),
             }
         }
         other => Err(format!("unknown algorithm {other}")),

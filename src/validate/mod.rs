@@ -1,11 +1,19 @@
 //! Parse every candidate: a real key gets a status and fingerprints, a
 //! look-alike is dropped or marked `unverified`. Never judged by looks alone.
+//!
+//! One module per key format, each registered once in `FORMATS` with its
+//! validation, its weak-passphrase opener and its redaction label. Shared
+//! pieces sit below the formats: `asn1` (DER), `wire` (SSH encodings),
+//! `oids`, `fingerprint`, `pbe`; `crack` runs the openers. Uses `rules`
+//! (the candidate) and `scan::finding` (what is learnt), nothing later.
 
+mod asn1;
 pub mod crack;
 pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
+pub mod jks;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
@@ -19,24 +27,110 @@ mod wire;
 use crate::rules::{Candidate, Validator};
 use crate::scan::finding::KeyInfo;
 
-/// Decide what a candidate is. `None`: not a private key at all (e.g. a
-/// binary blob that merely starts like DER), so nothing is reported.
+/// What a parser of one structure says: the key, or why it is none.
+pub type Parsed = Result<KeyInfo, String>;
+
+/// One key format: everything keyscan does that depends on it.
+pub struct Format {
+    /// The `validator` its rules name.
+    pub validator: Validator,
+    /// What a candidate is. `None`: not a private key at all (e.g. a
+    /// binary blob that merely starts like DER), so nothing is reported.
+    pub validate: fn(&Candidate) -> Option<KeyInfo>,
+    /// What a passphrase must open, for an `encrypted` candidate; `Err`
+    /// says why the check cannot try it.
+    pub lock: fn(&Candidate) -> Result<Lock, &'static str>,
+    /// The redacted picture of a match, from its number of lines
+    /// ("27 lines") and how it was disguised (" (base64-encoded)").
+    pub redact: fn(&Candidate, &str, &str) -> String,
+    /// Placeholder bodies (`AAAA...`, `...`) are examples, not keys. False
+    /// for formats whose body is not base64 armor.
+    pub placeholders: bool,
+}
+
+/// Every key format, in no particular order: each `validator` once.
+pub const FORMATS: &[Format] = &[
+    pem::FORMAT,
+    openssh::FORMAT,
+    ppk::FORMAT,
+    pgp::FORMAT,
+    pgp::BINARY,
+    sshcom::FORMAT,
+    der::FORMAT,
+    ssh1::FORMAT,
+    gnupg::FORMAT,
+    jks::FORMAT,
+];
+
+/// The format a rule's validator names; `None` for the decoders, which the
+/// engine handles itself.
+pub fn format(validator: Validator) -> Option<&'static Format> {
+    FORMATS.iter().find(|f| f.validator == validator)
+}
+
+/// Decide what a candidate is. `None`: not a private key at all.
 pub fn validate(c: &Candidate) -> Option<KeyInfo> {
-    let armor = c.armor.as_ref();
-    match c.rule.validator {
-        Validator::Pem => Some(pem::validate(armor?)),
-        Validator::Openssh => Some(openssh::validate(armor?)),
-        Validator::Ppk => Some(ppk::validate(armor?)),
-        Validator::Pgp => Some(pgp::validate(armor?)),
-        Validator::Sshcom => Some(sshcom::validate(armor?)),
-        Validator::Der => der::validate(&c.bytes),
-        Validator::PgpBinary => pgp::binary(&c.bytes),
-        Validator::Ssh1 => ssh1::validate(&c.bytes),
-        Validator::Gnupg => gnupg::validate(&c.bytes),
-        // The engine decodes these itself and rescans; none reach a validator.
-        decoder => {
-            debug_assert!(decoder.rescans(), "{decoder:?} has no validator");
+    match format(c.rule.validator) {
+        Some(f) => (f.validate)(c),
+        None => {
+            // The engine decodes these itself and rescans; none reach here.
+            debug_assert!(c.rule.validator.rescans(), "{:?}", c.rule.validator);
             None
+        }
+    }
+}
+
+/// Tries one passphrase: the key in clear, or `None`.
+pub type Opener = Box<dyn Fn(&[u8]) -> Option<KeyInfo> + Send + Sync>;
+
+/// An encrypted key, ready for passphrases: it owns what it needs, so it
+/// can outlive the blob it came from and be tried on any thread.
+pub struct Lock {
+    /// The key in clear as a finding, when the passphrase opens it.
+    pub open: Opener,
+    /// Work of one try, in microseconds of one core (an estimate from the
+    /// key's KDF parameters, the same on every run).
+    pub cost: u64,
+}
+
+impl Lock {
+    pub fn new(cost: u64, open: impl Fn(&[u8]) -> Option<KeyInfo> + Send + Sync + 'static) -> Self {
+        Lock {
+            open: Box::new(open),
+            cost: cost.max(1),
+        }
+    }
+}
+
+/// A format without a weak-passphrase check.
+pub fn no_lock(_: &Candidate) -> Result<Lock, &'static str> {
+    Err(NO_CHECK)
+}
+
+pub const NO_CHECK: &str = "no weak-passphrase check for this format";
+
+/// Hostile files can ask for any KDF cost, and one try cannot be cut
+/// short: keys costlier than the formats' limits are not tried at all.
+pub const TOO_COSTLY: &str = "key derivation too costly for a weak-passphrase check";
+
+/// The PEM-style picture: `-----BEGIN RSA PRIVATE KEY----- [27 lines redacted]`.
+pub fn redact_armor(c: &Candidate, lines: &str, via: &str) -> String {
+    let label = c.armor.as_ref().map(|a| a.label.as_str()).unwrap_or("");
+    format!("-----BEGIN {label}----- [{lines} redacted]{via}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_validator_has_exactly_one_format() {
+        let rules = crate::rules::builtin().unwrap();
+        for rule in &rules {
+            let v = rule.validator;
+            let n = FORMATS.iter().filter(|f| f.validator == v).count();
+            let expected = usize::from(!v.rescans());
+            assert_eq!(n, expected, "{} ({v:?})", rule.id);
         }
     }
 }

@@ -164,13 +164,18 @@ pub fn key_algorithm(oid: &Oid) -> Option<&'static KeyAlgorithm> {
     KEY_ALGORITHMS.iter().find(|a| a.oid == *oid)
 }
 
+pub const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+pub const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+pub const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
+pub const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
+
 /// Named elliptic curves: OID, readable name, and the byte length of the
 /// private scalar.
 pub const CURVES: &[(Oid, &str, usize)] = &[
-    (Oid::new_unwrap("1.2.840.10045.3.1.7"), "P-256", 32),
-    (Oid::new_unwrap("1.3.132.0.34"), "P-384", 48),
-    (Oid::new_unwrap("1.3.132.0.35"), "P-521", 66),
-    (Oid::new_unwrap("1.3.132.0.10"), "secp256k1", 32),
+    (P256, "P-256", 32),
+    (P384, "P-384", 48),
+    (P521, "P-521", 66),
+    (SECP256K1, "secp256k1", 32),
     (Oid::new_unwrap("1.3.132.0.33"), "P-224", 28),
     (Oid::new_unwrap("1.2.840.10045.3.1.1"), "P-192", 24),
     (Oid::new_unwrap("1.2.156.10197.1.301"), "SM2", 32),

@@ -2,26 +2,60 @@
 //! parsed, so bodies rewrapped at any width (64 columns, PuTTYgen) all parse.
 
 use super::wire::Reader;
-use super::{der, fingerprint};
+use super::{der, fingerprint, Format, Lock, NO_CHECK, TOO_COSTLY};
 use crate::rules::unwrap::Armor;
+use crate::rules::{Candidate, Validator};
 use crate::scan::finding::{KeyInfo, Status};
 use num_bigint::BigUint;
 use ssh_key::private::KeypairData;
 use ssh_key::{EcdsaCurve, PrivateKey};
 
-const FORMAT: &str = "OpenSSH";
+const NAME: &str = "OpenSSH";
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Openssh,
+    validate: |c| Some(validate(c.armor.as_ref()?)),
+    lock,
+    redact: super::redact_armor,
+    placeholders: true,
+};
+
+/// bcrypt-pbkdf rounds beyond which a key is not tried (ssh-keygen writes 16
+/// by default; `-a` raises it).
+const MAX_BCRYPT_ROUNDS: u32 = 256;
+/// One bcrypt-pbkdf round for one 32-byte output block, in microseconds.
+const BCRYPT_ROUND_MICROS: u64 = 1_500;
+
+fn lock(c: &Candidate) -> Result<Lock, &'static str> {
+    let bytes = c.armor.as_ref().and_then(Armor::decoded).ok_or(NO_CHECK)?;
+    let key = PrivateKey::from_bytes(&bytes).map_err(|_| NO_CHECK)?;
+    let mut cost = 1;
+    if let ssh_key::Kdf::Bcrypt { rounds, .. } = key.kdf() {
+        if *rounds > MAX_BCRYPT_ROUNDS {
+            return Err(TOO_COSTLY);
+        }
+        // Key and IV: two output blocks for every cipher OpenSSH writes.
+        cost = u64::from(*rounds) * 2 * BCRYPT_ROUND_MICROS;
+    }
+    Ok(Lock::new(cost, move |pw| {
+        let plain = key.decrypt(pw).ok()?;
+        let mut info = from_key(&plain);
+        info.format = NAME.into();
+        Some(info)
+    }))
+}
 
 pub fn validate(armor: &Armor) -> KeyInfo {
     let Some(bytes) = armor.decoded() else {
-        return KeyInfo::unverified(FORMAT, "unknown", "body is not valid base64");
+        return KeyInfo::unverified(NAME, "unknown", "body is not valid base64");
     };
     match PrivateKey::from_bytes(&bytes) {
         Ok(key) if !matches!(key.key_data(), KeypairData::Other(_)) => from_key(&key),
         // Algorithms ssh-key does not model (Ed448, post-quantum hybrids):
         // the container is checked by hand.
-        Ok(_) => generic(&bytes).unwrap_or_else(|why| KeyInfo::unverified(FORMAT, "unknown", why)),
+        Ok(_) => generic(&bytes).unwrap_or_else(|why| KeyInfo::unverified(NAME, "unknown", why)),
         Err(e) => generic(&bytes).unwrap_or_else(|why| {
-            KeyInfo::unverified(FORMAT, "unknown", format!("does not parse: {e}; {why}"))
+            KeyInfo::unverified(NAME, "unknown", format!("does not parse: {e}; {why}"))
         }),
     }
 }
@@ -50,7 +84,7 @@ fn generic(bytes: &[u8]) -> Result<KeyInfo, String> {
     if public_fields.is_empty() {
         return Err("public key has no fields".into());
     }
-    let mut info = KeyInfo::new(Status::Encrypted, FORMAT, readable(name));
+    let mut info = KeyInfo::new(Status::Encrypted, NAME, readable(name));
     if cipher == b"none" {
         let mut s = Reader(private);
         let (c1, c2) = (s.u32(), s.u32());
@@ -124,10 +158,10 @@ pub fn readable(name: &str) -> String {
 /// Status, type and fingerprints of a parsed key (a decrypted one too).
 pub fn from_key(key: &PrivateKey) -> KeyInfo {
     let public = key.public_key().key_data();
-    let mut info = KeyInfo::new(Status::Encrypted, FORMAT, key_type(public));
+    let mut info = KeyInfo::new(Status::Encrypted, NAME, key_type(public));
     if !key.is_encrypted() {
         if let Err(why) = consistent(key.key_data(), &mut info) {
-            return KeyInfo::unverified(FORMAT, &key_type(public), why);
+            return KeyInfo::unverified(NAME, &key_type(public), why);
         }
         info.status = Status::Valid;
         if public.algorithm().as_str().starts_with("sk-") {

@@ -1,9 +1,19 @@
 //! PEM-armored keys: the label says which DER structure to expect; legacy
 //! OpenSSL encryption (`Proc-Type: 4,ENCRYPTED`) is judged by its headers.
 
-use super::der;
+use super::asn1::tlv;
+use super::{der, pbe, Format, Lock, NO_CHECK};
 use crate::rules::unwrap::Armor;
+use crate::rules::{Candidate, Validator};
 use crate::scan::finding::{KeyInfo, Status};
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Pem,
+    validate: |c| Some(validate(c.armor.as_ref()?)),
+    lock,
+    redact: super::redact_armor,
+    placeholders: true,
+};
 
 pub fn validate(armor: &Armor) -> KeyInfo {
     let family = match armor.label.as_str() {
@@ -26,7 +36,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         Err(why) => {
             // A key under the wrong label (hand-edited files, `ANY PRIVATE
             // KEY`) is still a key; only a body no parser accepts is not.
-            let others: [fn(&[u8]) -> der::Parsed; 5] = [
+            let others: [fn(&[u8]) -> super::Parsed; 5] = [
                 der::pkcs8,
                 der::pkcs1,
                 der::sec1,
@@ -34,7 +44,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
                 der::encrypted_pkcs8,
             ];
             // Only a body that is one whole DER SEQUENCE is worth a retry.
-            let whole = matches!(der::tlv(&der), Some((0x30, _, [])));
+            let whole = matches!(tlv(&der), Some((0x30, _, [])));
             let found = if whole {
                 others.into_iter().find_map(|parse| parse(&der).ok())
             } else {
@@ -57,7 +67,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
 }
 
 /// The DER structure a PEM label promises.
-pub fn parser_for(label: &str) -> fn(&[u8]) -> der::Parsed {
+pub fn parser_for(label: &str) -> fn(&[u8]) -> super::Parsed {
     match label {
         "RSA PRIVATE KEY" => der::pkcs1,
         "EC PRIVATE KEY" => der::sec1,
@@ -104,4 +114,64 @@ fn legacy_encrypted(armor: &Armor, family: &str) -> KeyInfo {
         }
         _ => KeyInfo::unverified(format, family, "ciphertext is not whole cipher blocks"),
     }
+}
+
+/// Encrypted PKCS#8, or legacy OpenSSL encryption.
+fn lock(c: &Candidate) -> Result<Lock, &'static str> {
+    let armor = c.armor.as_ref().ok_or(NO_CHECK)?;
+    if armor.header("Proc-Type").is_some() {
+        return legacy_lock(armor);
+    }
+    let body = armor.decoded().ok_or(NO_CHECK)?;
+    der::pkcs8_lock(body, "encrypted PKCS#8")
+}
+
+/// `Proc-Type: 4,ENCRYPTED`: OpenSSL's EVP_BytesToKey (MD5, one round, the
+/// IV's first 8 bytes as salt), then CBC.
+fn legacy_lock(armor: &Armor) -> Result<Lock, &'static str> {
+    let unsupported = "no weak-passphrase check for this cipher";
+    let dek = armor.header("DEK-Info").ok_or(unsupported)?;
+    let (cipher, iv_hex) = dek.split_once(',').ok_or(unsupported)?;
+    let cipher = cipher.trim().to_ascii_lowercase();
+    let key_len = match cipher.as_str() {
+        "aes-128-cbc" => 16,
+        "aes-192-cbc" | "des-ede3-cbc" => 24,
+        "aes-256-cbc" => 32,
+        "des-cbc" => 8,
+        _ => return Err(unsupported),
+    };
+    let iv = hex_decode(iv_hex.trim()).ok_or(unsupported)?;
+    let body = armor.decoded().ok_or(unsupported)?;
+    let parse = parser_for(&armor.label);
+    // A few MD5 blocks and one CBC pass: cheap.
+    Ok(Lock::new(5, move |pw| {
+        use md5::Digest;
+        let salt = iv.get(..8)?;
+        let mut key = Vec::new();
+        let mut prev: Vec<u8> = Vec::new();
+        while key.len() < key_len {
+            prev = md5::Md5::new()
+                .chain_update(&prev)
+                .chain_update(pw)
+                .chain_update(salt)
+                .finalize()
+                .to_vec();
+            key.extend(&prev);
+        }
+        key.truncate(key_len);
+        let plain = pbe::cbc_by_name(&cipher, &key, &iv, &body)?;
+        let mut info = parse(&plain).ok()?;
+        info.format = "PEM (legacy encryption)".into();
+        Some(info)
+    }))
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }

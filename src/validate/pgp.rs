@@ -2,12 +2,49 @@
 //! must be a Secret-Key packet whose public part parses; its v4 fingerprint
 //! is what `gpg --fingerprint` prints.
 
+use super::{oids, Format, Lock, NO_CHECK};
 use crate::rules::unwrap::{decode_base64, Armor, Line};
+use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
+use der::asn1::ObjectIdentifier as Oid;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
-const FORMAT: &str = "OpenPGP";
+const NAME: &str = "OpenPGP";
+const BINARY_NAME: &str = "OpenPGP (binary)";
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Pgp,
+    validate: |c| Some(validate(c.armor.as_ref()?)),
+    lock: |c| {
+        lock(
+            &dearmor(c.armor.as_ref().ok_or(NO_CHECK)?).ok_or(NO_CHECK)?,
+            NAME,
+        )
+    },
+    redact: super::redact_armor,
+    placeholders: true,
+};
+
+pub const BINARY: Format = Format {
+    validator: Validator::PgpBinary,
+    validate: |c| binary(&c.bytes),
+    lock: |c| lock(&c.bytes, BINARY_NAME),
+    redact: |c, _, _| format!("<{} bytes of binary OpenPGP, redacted>", c.bytes.len()),
+    placeholders: true,
+};
+
+fn lock(data: &[u8], format: &'static str) -> Result<Lock, &'static str> {
+    let locked = locked(data).ok_or("no weak-passphrase check for this S2K")?;
+    Ok(Lock::new(locked.micros(), move |pw| {
+        let mut info = locked.open(pw)?;
+        info.format = format.into();
+        Some(info)
+    }))
+}
+
+/// Bytes one core hashes in a microsecond (SHA-1 and SHA-2, roughly).
+const HASH_BYTES_PER_MICRO: u64 = 500;
 
 pub fn validate(armor: &Armor) -> KeyInfo {
     let mut body = String::new();
@@ -21,16 +58,16 @@ pub fn validate(armor: &Armor) -> KeyInfo {
         }
     }
     let Some(data) = decode_base64(body.as_bytes()) else {
-        return KeyInfo::unverified(FORMAT, "unknown", "body is not valid base64");
+        return KeyInfo::unverified(NAME, "unknown", "body is not valid base64");
     };
     if let Some(crc) = crc {
         if crc.len() == 3 && crc24(&data).to_be_bytes()[1..] != crc[..] {
-            return KeyInfo::unverified(FORMAT, "unknown", "armor checksum does not match");
+            return KeyInfo::unverified(NAME, "unknown", "armor checksum does not match");
         }
     }
     match secret_key(&data) {
         Some(info) => info,
-        None => KeyInfo::unverified(FORMAT, "unknown", "not an OpenPGP secret-key packet"),
+        None => KeyInfo::unverified(NAME, "unknown", "not an OpenPGP secret-key packet"),
     }
 }
 
@@ -39,7 +76,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
 /// not start with a secret-key packet.
 pub fn binary(data: &[u8]) -> Option<KeyInfo> {
     let mut info = secret_key(data)?;
-    info.format = "OpenPGP (binary)".into();
+    info.format = BINARY_NAME.into();
     Some(info)
 }
 
@@ -89,7 +126,7 @@ fn secret_key(data: &[u8]) -> Option<KeyInfo> {
             Some("no secret key material: GnuPG stubs only (exported subkeys elsewhere, or a smartcard)"),
         )
     };
-    let mut info = KeyInfo::new(status, FORMAT, key_type);
+    let mut info = KeyInfo::new(status, NAME, key_type);
     info.note = note.map(String::from);
     info.fingerprint = Some(fingerprint);
     Some(info)
@@ -274,6 +311,17 @@ pub fn locked(data: &[u8]) -> Option<Locked> {
 }
 
 impl Locked {
+    /// One try's work: the S2K hashes `count` octets once per hash context.
+    fn micros(&self) -> u64 {
+        let input = (self.salt.len() + 16) as u64;
+        let contexts = if self.hash == 2 && self.cipher != 7 {
+            2
+        } else {
+            1
+        };
+        (self.count as u64).max(input) * contexts / HASH_BYTES_PER_MICRO + 5
+    }
+
     /// The key in clear as a finding, when `passphrase` opens it: the
     /// decrypted secret must end with the SHA-1 of the rest (RFC 4880 5.5.3).
     pub fn open(&self, passphrase: &[u8]) -> Option<KeyInfo> {
@@ -288,7 +336,7 @@ impl Locked {
         if Sha1::digest(secret)[..] != *check {
             return None;
         }
-        let mut info = KeyInfo::new(Status::Valid, FORMAT, self.key_type.clone());
+        let mut info = KeyInfo::new(Status::Valid, NAME, self.key_type.clone());
         info.fingerprint = Some(self.fingerprint.clone());
         Some(info)
     }
@@ -432,16 +480,13 @@ fn material(algo: u8, m: &[u8]) -> Option<(usize, String)> {
     Some((pos, key_type))
 }
 
-/// The name of an OpenPGP curve OID (DER content bytes).
+/// The name of an OpenPGP curve OID (DER content bytes): the X.509 curves
+/// by their common name, then OpenPGP's own.
 fn curve(oid: &[u8]) -> &'static str {
+    if let Some((name, _)) = Oid::from_bytes(oid).ok().and_then(|o| oids::curve(&o)) {
+        return name;
+    }
     match oid {
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => "P-256",
-        [0x2b, 0x81, 0x04, 0x00, 0x22] => "P-384",
-        [0x2b, 0x81, 0x04, 0x00, 0x23] => "P-521",
-        [0x2b, 0x81, 0x04, 0x00, 0x0a] => "secp256k1",
-        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07] => "brainpoolP256r1",
-        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b] => "brainpoolP384r1",
-        [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d] => "brainpoolP512r1",
         [0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x0f, 0x01] => "Ed25519",
         [0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01] => "Curve25519",
         [0x2b, 0x65, 0x71] => "Ed448",

@@ -2,13 +2,90 @@
 //! gets a fingerprint (ECDSA too); an unencrypted key must carry a correct
 //! Private-MAC, which proves the private blob is intact.
 
-use super::{fingerprint, openssh};
+use super::{fingerprint, openssh, Format, Lock, NO_CHECK, TOO_COSTLY};
 use crate::rules::unwrap::{decode_base64, Armor, Line};
+use crate::rules::{Candidate, Validator};
 use crate::scan::finding::{KeyInfo, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use ssh_key::{PrivateKey, PublicKey};
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Ppk,
+    validate: |c| Some(validate(c.armor.as_ref()?)),
+    lock,
+    redact,
+    placeholders: true,
+};
+
+/// `PuTTY-User-Key-File-3: ssh-ed25519 [9 lines redacted]`.
+fn redact(c: &Candidate, lines: &str, via: &str) -> String {
+    let head = c
+        .armor
+        .as_ref()
+        .and_then(|a| {
+            a.lines.iter().find_map(|l| match l {
+                Line::Header(k, v) if k.starts_with("PuTTY-User-Key-File-") => {
+                    Some(format!("{k}: {v}"))
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or_else(|| "PuTTY-User-Key-File".to_string());
+    format!("{head} [{lines} redacted]{via}")
+}
+
+/// Argon2 parameters beyond which a key is not tried (puttygen writes
+/// 8 MiB and a pass count that takes about a tenth of a second).
+const MAX_ARGON2_KIB: u64 = 256 * 1024;
+const MAX_ARGON2_PASSES: u64 = 64;
+const MAX_PARALLELISM: u64 = 16;
+/// Argon2 work per KiB of memory and pass, in microseconds of one core.
+const ARGON2_KIB_PASS_MICROS: u64 = 1;
+
+fn lock(c: &Candidate) -> Result<Lock, &'static str> {
+    let armor = c.armor.as_ref().ok_or(NO_CHECK)?;
+    let number = |name: &str| {
+        armor
+            .header(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let (memory, passes) = (number("Argon2-Memory"), number("Argon2-Passes"));
+    let costly = memory.is_some_and(|kib| kib > MAX_ARGON2_KIB)
+        || passes.is_some_and(|n| n > MAX_ARGON2_PASSES)
+        || number("Argon2-Parallelism").is_some_and(|n| n > MAX_PARALLELISM);
+    if costly {
+        return Err(TOO_COSTLY);
+    }
+    // v2: one SHA-1; v3: Argon2 over `memory` KiB, `passes` times.
+    let cost = memory.unwrap_or(0) * passes.unwrap_or(1) * ARGON2_KIB_PASS_MICROS;
+    let text = text(armor);
+    let format = format_of(armor);
+    Ok(Lock::new(cost + 5, move |pw| {
+        let pw = String::from_utf8_lossy(pw).into_owned();
+        let key = PrivateKey::from_ppk(&text, Some(pw)).ok()?;
+        let mut info = openssh::from_key(&key);
+        info.format = format.clone();
+        Some(info)
+    }))
+}
+
+/// The PPK file text back from its unwrapped lines.
+fn text(armor: &Armor) -> String {
+    let mut out = String::new();
+    for line in &armor.lines {
+        match line {
+            Line::Header(k, v) => out.push_str(&format!("{k}: {v}\n")),
+            Line::Data(d) => {
+                out.push_str(d);
+                out.push('\n');
+            }
+            Line::Junk => {}
+        }
+    }
+    out
+}
 
 /// The PPK version and the key algorithm its first line names.
 fn first_line(armor: &Armor) -> (u32, String) {
@@ -22,7 +99,7 @@ fn first_line(armor: &Armor) -> (u32, String) {
     (0, String::new())
 }
 
-pub fn format_of(armor: &Armor) -> String {
+fn format_of(armor: &Armor) -> String {
     format!("PuTTY PPK v{}", first_line(armor).0)
 }
 
@@ -85,7 +162,7 @@ pub fn validate(armor: &Armor) -> KeyInfo {
     if status == Status::Valid {
         // The private half is readable: check it against the public half
         // (and for RSA, fill the AWS SHA-1 of its PKCS#8 form).
-        if let Ok(pair) = PrivateKey::from_ppk(super::crack::ppk_text(armor), None) {
+        if let Ok(pair) = PrivateKey::from_ppk(text(armor), None) {
             if let Err(why) = openssh::consistent(pair.key_data(), &mut info) {
                 return KeyInfo::unverified(&format, &key_type, why);
             }

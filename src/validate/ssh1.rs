@@ -2,13 +2,22 @@
 //! half and comment are in clear; the private half is checked when it is
 //! not encrypted.
 
-use super::der;
 use super::fingerprint::{self, bits};
 use super::wire::Reader;
+use super::{der, Format, Parsed};
+use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 
 const MAGIC: &[u8] = b"SSH PRIVATE KEY FILE FORMAT 1.1\n\0";
-const FORMAT: &str = "SSH-1";
+const NAME: &str = "SSH-1";
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Ssh1,
+    validate: |c| validate(&c.bytes),
+    lock: super::no_lock,
+    redact: |c, _, _| format!("<{} bytes of SSH-1 private key, redacted>", c.bytes.len()),
+    placeholders: true,
+};
 
 /// `None` when the blob is not an SSH-1 key file at all.
 pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
@@ -18,12 +27,12 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
     let _bits = r.take(4)?;
     let (Some(n), Some(e), Some(_comment)) = (r.mpint_bits16(), r.mpint_bits16(), r.string())
     else {
-        return Some(KeyInfo::unverified(FORMAT, "RSA", "truncated"));
+        return Some(KeyInfo::unverified(NAME, "RSA", "truncated"));
     };
     let key_type = format!("RSA {}", bits(n));
     let Some(public) = fingerprint::rsa_key(n, e) else {
         return Some(KeyInfo::unverified(
-            FORMAT,
+            NAME,
             &key_type,
             "RSA public key does not encode",
         ));
@@ -32,16 +41,16 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
         // 3DES (3), Blowfish (6), DES (2), ...: ciphertext of whole blocks.
         if r.0.len() < 16 || r.0.len() % 8 != 0 {
             return Some(KeyInfo::unverified(
-                FORMAT,
+                NAME,
                 &key_type,
                 "ciphertext is not whole cipher blocks",
             ));
         }
-        KeyInfo::new(Status::Encrypted, FORMAT, key_type.clone())
+        KeyInfo::new(Status::Encrypted, NAME, key_type.clone())
     } else {
         match private(&mut r, n, e) {
             Ok(info) => info,
-            Err(why) => return Some(KeyInfo::unverified(FORMAT, &key_type, why)),
+            Err(why) => return Some(KeyInfo::unverified(NAME, &key_type, why)),
         }
     };
     fingerprint::fill_ssh(&mut info, &public);
@@ -50,7 +59,7 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
 
 /// In clear: two check bytes repeated, then d, iqmp, q, p (SSH-1 swaps the
 /// names of p and q relative to PKCS#1).
-fn private(r: &mut Reader, n: &[u8], e: &[u8]) -> der::Parsed {
+fn private(r: &mut Reader, n: &[u8], e: &[u8]) -> Parsed {
     let check = r.take(4).ok_or("truncated")?;
     if check[..2] != check[2..] {
         return Err("check bytes differ: corrupted".into());
@@ -61,7 +70,7 @@ fn private(r: &mut Reader, n: &[u8], e: &[u8]) -> der::Parsed {
     }
     let [d, iqmp, q, p] = parts;
     der::rsa_check([n, e, d, p, q], [None, None, Some(iqmp)])?;
-    let mut info = KeyInfo::new(Status::Valid, FORMAT, format!("RSA {}", bits(n)));
+    let mut info = KeyInfo::new(Status::Valid, NAME, format!("RSA {}", bits(n)));
     fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, p, q]);
     Ok(info)
 }

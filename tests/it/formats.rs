@@ -892,3 +892,47 @@ fn look_alikes_do_not_block() {
     }
     assert!(infos(&s, &blob).is_empty());
 }
+
+/// A disguised key counts the lines of the key, not of its disguise, and
+/// one line is "1 line".
+#[test]
+fn redaction_counts_the_lines_of_the_decoded_key() {
+    let s = scanner();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        "openssl genrsa -traditional -out k.pem 2048 2>/dev/null \
+         && ssh-keygen -q -t ed25519 -N '' -C t -f ed",
+    );
+    let pem = fs::read_to_string(d.join("k.pem")).unwrap();
+    let lines = pem.lines().count();
+    let percent: String = pem
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let oneline = fs::read_to_string(d.join("ed")).unwrap().replace('\n', " ");
+    let cases = [
+        (
+            format!("GET /?key={percent} HTTP/1.1\n"),
+            format!("[{lines} lines redacted] (percent-encoded)"),
+        ),
+        (pem.clone(), format!("[{lines} lines redacted]")),
+        (
+            format!("KEY=\"{oneline}\"\n"),
+            "[1 line redacted]".to_string(),
+        ),
+    ];
+    for (data, expected) in cases {
+        let hits = s.hits(data.as_bytes());
+        assert_eq!(hits.len(), 1, "{data}");
+        assert!(
+            hits[0].redacted.ends_with(&expected),
+            "{} vs {expected}",
+            hits[0].redacted
+        );
+    }
+}

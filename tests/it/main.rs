@@ -15,6 +15,7 @@ mod formats_more;
 mod formats_pgp;
 mod history;
 mod hook_message;
+mod keystores;
 mod permissions;
 mod precommit;
 mod precommit_framework;

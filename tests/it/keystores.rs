@@ -1,0 +1,405 @@
+//! Java keystores (JKS, JCEKS) made by keytool at test time, and keys
+//! inside archives (zip, tar, tar.gz, gzip) built at test time.
+
+use crate::support::gitrepo::{text, TempRepo};
+use crate::support::{findings, json, keyscan, ssh_fingerprint, tool};
+use std::path::Path;
+
+/// `keytool -genkeypair` into a new store.
+fn genkey(dir: &Path, store: &str, kind: &str, alg: &str, alias: &str, pass: &str) {
+    tool(
+        "keytool",
+        &[
+            "-genkeypair",
+            "-keyalg",
+            alg,
+            "-alias",
+            alias,
+            "-dname",
+            &format!("CN={alias}"),
+            "-storetype",
+            kind,
+            "-keystore",
+            store,
+            "-storepass",
+            pass,
+            "-keypass",
+            pass,
+            "-validity",
+            "30",
+        ],
+        dir,
+    );
+}
+
+/// The OpenSSH fingerprint of a store's key, the long way round: keytool
+/// to PKCS#12, openssl to PEM, ssh-keygen.
+fn fingerprint_via_pkcs12(dir: &Path, store: &str, pass: &str) -> String {
+    let p12 = format!("{store}.p12");
+    tool(
+        "keytool",
+        &[
+            "-importkeystore",
+            "-srckeystore",
+            store,
+            "-srcstorepass",
+            pass,
+            "-destkeystore",
+            &p12,
+            "-deststoretype",
+            "PKCS12",
+            "-deststorepass",
+            pass,
+        ],
+        dir,
+    );
+    let out = tool(
+        "openssl",
+        &[
+            "pkcs12",
+            "-in",
+            &p12,
+            "-nodes",
+            "-nocerts",
+            "-passin",
+            &format!("pass:{pass}"),
+        ],
+        dir,
+    );
+    let bags = dir.join(format!("{store}.bags"));
+    std::fs::write(&bags, &out.stdout).unwrap();
+    let pem = dir.join(format!("{store}.pem"));
+    let (bags, pem_s) = (bags.to_str().unwrap(), pem.to_str().unwrap());
+    tool("openssl", &["pkey", "-in", bags, "-out", pem_s], dir);
+    std::fs::set_permissions(&pem, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    ssh_fingerprint(&pem)
+}
+
+fn scan_one(dir: &Path, name: &str) -> (i32, Vec<serde_json::Value>) {
+    let (code, v) = json(dir, &["scan", name], None);
+    (code, findings(&v).clone())
+}
+
+#[test]
+fn weak_jks_and_jceks_open_with_the_fingerprint_of_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for (store, kind, alg, pass) in [
+        ("rsa.jks", "JKS", "RSA", "changeit"),
+        ("ec.jceks", "JCEKS", "EC", "changeit"),
+        ("release.keystore", "JKS", "RSA", "android"),
+    ] {
+        genkey(d, store, kind, alg, "signing", pass);
+        let want = fingerprint_via_pkcs12(d, store, pass);
+        let (code, found) = scan_one(d, store);
+        assert_eq!(code, 1, "{store}: {found:?}");
+        assert_eq!(found.len(), 1, "{store}: {found:?}");
+        let f = &found[0];
+        assert_eq!(f["status"], "valid", "{store}: {f}");
+        assert_eq!(f["format"], kind, "{store}");
+        assert_eq!(f["fingerprint"], want.as_str(), "{store}");
+        assert!(f["public_key"]
+            .as_str()
+            .unwrap()
+            .starts_with(if alg == "RSA" {
+                "ssh-rsa "
+            } else {
+                "ecdsa-sha2-nistp256 "
+            }));
+    }
+}
+
+#[test]
+fn fingerprint_of_an_android_keystore_prompts_for_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(
+        d,
+        "release.keystore",
+        "JKS",
+        "RSA",
+        "androiddebugkey",
+        "android",
+    );
+    let want = fingerprint_via_pkcs12(d, "release.keystore", "android");
+    // Standard input is closed: a prompt would fail.
+    let out = keyscan(d, &["fingerprint", "release.keystore"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains(&want), "{shown}");
+    assert!(shown.contains("JKS (valid)"), "{shown}");
+    // The file's own name is a password tried too.
+    genkey(d, "billing.jks", "JKS", "EC", "billing", "billing");
+    let out = keyscan(d, &["fingerprint", "billing.jks"], None);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("ECDSA P-256, JKS (valid)"), "{shown}");
+}
+
+#[test]
+fn strong_keystore_is_encrypted_with_aliases_and_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let pass = "Tr0ub4dor-and-3-horses";
+    genkey(d, "prod.jks", "JKS", "RSA", "prodsigner", pass);
+    genkey(d, "prod.jceks", "JCEKS", "EC", "jcesigner", pass);
+    let want = fingerprint_via_pkcs12(d, "prod.jks", pass);
+    let (code, found) = scan_one(d, "prod.jks");
+    assert_eq!(code, 1);
+    let f = &found[0];
+    assert_eq!(f["status"], "encrypted", "{f}");
+    assert_eq!(f["key_type"], "RSA 2048", "{f}");
+    // The public half comes from the entry's certificate.
+    assert_eq!(f["fingerprint"], want.as_str());
+    let note = f["note"].as_str().unwrap();
+    assert!(note.contains("aliases: prodsigner"), "{note}");
+    assert!(note.contains("CN=prodsigner"), "{note}");
+    let (_, found) = scan_one(d, "prod.jceks");
+    assert_eq!(found[0]["status"], "encrypted");
+    assert_eq!(found[0]["format"], "JCEKS");
+    assert_eq!(found[0]["key_type"], "ECDSA P-256");
+    assert!(found[0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("PBEWithMD5AndTripleDES"));
+}
+
+#[test]
+fn truststore_and_damaged_store_are_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(d, "src.jks", "JKS", "RSA", "server", "changeit");
+    tool(
+        "keytool",
+        &[
+            "-exportcert",
+            "-alias",
+            "server",
+            "-keystore",
+            "src.jks",
+            "-storepass",
+            "changeit",
+            "-file",
+            "server.crt",
+        ],
+        d,
+    );
+    for kind in ["JKS", "JCEKS"] {
+        let store = format!("trust.{}", kind.to_lowercase());
+        tool(
+            "keytool",
+            &[
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                "server.crt",
+                "-storetype",
+                kind,
+                "-keystore",
+                &store,
+                "-storepass",
+                "changeit",
+            ],
+            d,
+        );
+        let (code, found) = scan_one(d, &store);
+        assert_eq!((code, found.len()), (0, 0), "{store}: {found:?}");
+    }
+    // Cut short, the structure no longer ends at its digest: no finding.
+    let data = std::fs::read(d.join("src.jks")).unwrap();
+    std::fs::write(d.join("cut.jks"), &data[..data.len() - 7]).unwrap();
+    let (code, found) = scan_one(d, "cut.jks");
+    assert_eq!((code, found.len()), (0, 0), "{found:?}");
+}
+
+#[test]
+fn precommit_blocks_a_keystore() {
+    let r = TempRepo::new();
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::create_dir_all(r.dir.join("app")).unwrap();
+    genkey(
+        &r.dir,
+        "app/release.keystore",
+        "JKS",
+        "RSA",
+        "release",
+        "android",
+    );
+    r.ok(&["add", "app/release.keystore"]);
+    let (went, out) = r.commit();
+    assert!(!went, "{out}");
+    assert!(out.contains("app/release.keystore"), "{out}");
+}
+
+/// Run a python3 snippet in `dir` (zipfile, tarfile, gzip build archives).
+fn python(dir: &Path, code: &str) {
+    tool("python3", &["-c", code], dir);
+}
+
+/// Findings by path: (path, status, fingerprint).
+fn located(found: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = found
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+                f["fingerprint"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn keys_inside_zip_tar_gzip_and_nested_archives_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (_, ed) = crate::support::ed25519(d, "id_ed25519");
+    let (_, rsa) = crate::support::rsa_pem(d, "deploy.pem");
+    python(
+        d,
+        "import zipfile, tarfile, gzip, shutil\n\
+         with zipfile.ZipFile('bundle.jar', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('id_ed25519', 'META-INF/keys/id_ed25519')\n\
+         \x20   z.write('id_ed25519.pub', 'META-INF/keys/id_ed25519.pub')\n\
+         \x20   z.writestr('README', 'no key here')\n\
+         with tarfile.open('plain.tar', 'w') as t:\n\
+         \x20   t.add('deploy.pem', 'etc/ssl/deploy.pem')\n\
+         with tarfile.open('backup.tar.gz', 'w:gz') as t:\n\
+         \x20   t.add('bundle.jar', 'release/bundle.jar')\n\
+         with open('deploy.pem', 'rb') as f, gzip.open('deploy.pem.gz', 'wb') as g:\n\
+         \x20   shutil.copyfileobj(f, g)\n",
+    );
+    let (code, v) = json(
+        d,
+        &[
+            "scan",
+            "bundle.jar",
+            "plain.tar",
+            "backup.tar.gz",
+            "deploy.pem.gz",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let valid = |p: &str, fp: &str| (p.to_string(), "valid".to_string(), fp.to_string());
+    assert_eq!(
+        located(findings(&v)),
+        vec![
+            valid(
+                "backup.tar.gz!release/bundle.jar!META-INF/keys/id_ed25519",
+                &ed
+            ),
+            valid("bundle.jar!META-INF/keys/id_ed25519", &ed),
+            valid("deploy.pem.gz!deploy.pem", &rsa),
+            valid("plain.tar!etc/ssl/deploy.pem", &rsa),
+        ]
+    );
+    // Lines count inside the member.
+    let f = &findings(&v)[0];
+    assert_eq!(f["line"], 1, "{f}");
+}
+
+#[test]
+fn an_archive_of_public_keys_is_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    crate::support::ed25519(d, "id_ed25519");
+    python(
+        d,
+        "import zipfile, tarfile\n\
+         with zipfile.ZipFile('pub.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('id_ed25519.pub', 'keys/id_ed25519.pub')\n\
+         with tarfile.open('pub.tgz', 'w:gz') as t:\n\
+         \x20   t.add('pub.zip')\n",
+    );
+    let (code, v) = json(d, &["scan", "pub.zip", "pub.tgz"], None);
+    assert_eq!((code, findings(&v).len()), (0, 0), "{v}");
+}
+
+#[test]
+fn a_zip_bomb_is_refused_quickly_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (_, ed) = crate::support::ed25519(d, "id_ed25519");
+    python(
+        d,
+        "import zipfile\n\
+         with zipfile.ZipFile('bomb.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.writestr('zeros.bin', bytes(100 << 20))\n\
+         \x20   z.write('id_ed25519', 'after/id_ed25519')\n",
+    );
+    let start = std::time::Instant::now();
+    let (code, v) = json(d, &["scan", "bomb.zip"], None);
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(code, 1, "{v}");
+    let found = located(findings(&v));
+    assert_eq!(found.len(), 2, "{v}");
+    assert_eq!(
+        found[1],
+        ("bomb.zip!after/id_ed25519".into(), "valid".into(), ed)
+    );
+    let refused = &findings(&v)[0];
+    assert_eq!(
+        (refused["path"].as_str(), refused["status"].as_str()),
+        (Some("bomb.zip"), Some("unverified"))
+    );
+    let note = refused["note"].as_str().unwrap();
+    assert!(
+        note.contains("zeros.bin") && note.contains("zip bomb"),
+        "{note}"
+    );
+}
+
+#[test]
+fn precommit_blocks_a_key_inside_an_apk() {
+    let r = TempRepo::new();
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, fp) = crate::support::rsa_pem(&r.home, "signing.pem");
+    python(
+        &r.home,
+        "import zipfile\n\
+         with zipfile.ZipFile('../repo/app.apk', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('signing.pem', 'assets/signing.pem')\n\
+         \x20   z.writestr('classes.dex', b'dex\\n035\\0' * 100)\n",
+    );
+    r.ok(&["add", "app.apk"]);
+    let (went, out) = r.commit();
+    assert!(!went, "{out}");
+    assert!(out.contains("app.apk!assets/signing.pem"), "{out}");
+    assert!(out.contains(&fp), "{out}");
+    // History finds it too, once it is in (committed past the hook).
+    r.ok(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "commit",
+        "-q",
+        "-m",
+        "apk",
+    ]);
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .args(["--format", "json", "history"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["app.apk!assets/signing.pem"], "{v}");
+}
