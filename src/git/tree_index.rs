@@ -226,7 +226,9 @@ fn for_each_entry(mut data: &[u8], mut f: impl FnMut(Mode, &[u8], &[u8])) {
                 b"040000" => Mode::Tree,
                 b"160000" => Mode::Submodule,
                 b"120000" => Mode::Symlink,
-                m if !m.is_empty() && m.iter().all(|b| (b'0'..=b'7').contains(b)) => Mode::Blob,
+                // Any other octal mode, even an empty one (git reads it as 0
+                // and goes on): a blob, so that what it names is scanned.
+                m if m.iter().all(|b| (b'0'..=b'7').contains(b)) => Mode::Blob,
                 _ => return,
             };
             (mode, space + 1)
@@ -536,5 +538,14 @@ mod tests {
         assert_eq!(names, [&b"README.md"[..], b"600 link", b"run.sh"]);
         assert!(entries.iter().all(|(mode, _, _)| *mode == 'b'));
         assert_eq!(entries[2].2, [3; 20]);
+
+        // Found next: an empty mode, which git reads as 0 and gitoxide
+        // reads too, stopped the parser and hid the entries after it.
+        let mut tree = b" odd\0".to_vec();
+        tree.extend([4; 20]);
+        tree.extend(b"100644 key.pem\0");
+        tree.extend([5; 20]);
+        let names: Vec<Vec<u8>> = parse_tree_entries(&tree).into_iter().map(|e| e.1).collect();
+        assert_eq!(names, [b"odd".to_vec(), b"key.pem".to_vec()]);
     }
 }
