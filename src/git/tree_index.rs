@@ -226,7 +226,9 @@ fn for_each_entry(mut data: &[u8], mut f: impl FnMut(Mode, &[u8], &[u8])) {
                 b"040000" => Mode::Tree,
                 b"160000" => Mode::Submodule,
                 b"120000" => Mode::Symlink,
-                m if !m.is_empty() && m.iter().all(|b| (b'0'..=b'7').contains(b)) => Mode::Blob,
+                // Any other octal mode, even an empty one (git reads it as 0
+                // and goes on): a blob, so that what it names is scanned.
+                m if m.iter().all(|b| (b'0'..=b'7').contains(b)) => Mode::Blob,
                 _ => return,
             };
             (mode, space + 1)
@@ -241,6 +243,23 @@ fn for_each_entry(mut data: &[u8], mut f: impl FnMut(Mode, &[u8], &[u8])) {
         f(mode, &rest[..nul], &rest[nul + 1..nul + 21]);
         data = &rest[nul + 21..];
     }
+}
+
+/// What `for_each_entry` reads from a tree object, as (mode, name, id) with
+/// mode `t` tree, `b` blob, `l` symlink, `s` submodule. For the fuzz target.
+#[doc(hidden)]
+pub fn parse_tree_entries(data: &[u8]) -> Vec<(char, Vec<u8>, Vec<u8>)> {
+    let mut entries = Vec::new();
+    for_each_entry(data, |mode, name, id| {
+        let mode = match mode {
+            Mode::Tree => 't',
+            Mode::Blob => 'b',
+            Mode::Symlink => 'l',
+            Mode::Submodule => 's',
+        };
+        entries.push((mode, name.to_vec(), id.to_vec()));
+    });
+    entries
 }
 
 /// The first NUL byte, eight bytes at a time: names are short, and a loop
@@ -552,5 +571,32 @@ mod tests {
         let mut seen = 0;
         for_each_entry(b"10x644 a\0aaaaaaaaaaaaaaaaaaaa", |_, _, _| seen += 1);
         assert_eq!(seen, 0);
+    }
+
+    /// Found by the `tree` fuzz target: a short octal mode ("644", as old
+    /// git wrote) is read as a blob, as git reads it, where gitoxide stops.
+    /// The entries after it are still read: none goes unscanned.
+    #[test]
+    fn short_octal_modes_are_blobs_and_later_entries_are_read() {
+        let mut tree = b"100644 README.md\0".to_vec();
+        tree.extend([1; 20]);
+        tree.extend(b"644 600 link\0");
+        tree.extend([2; 20]);
+        tree.extend(b"100755 run.sh\0");
+        tree.extend([3; 20]);
+        let entries = parse_tree_entries(&tree);
+        let names: Vec<&[u8]> = entries.iter().map(|(_, n, _)| &n[..]).collect();
+        assert_eq!(names, [&b"README.md"[..], b"600 link", b"run.sh"]);
+        assert!(entries.iter().all(|(mode, _, _)| *mode == 'b'));
+        assert_eq!(entries[2].2, [3; 20]);
+
+        // Found next: an empty mode, which git reads as 0 and gitoxide
+        // reads too, stopped the parser and hid the entries after it.
+        let mut tree = b" odd\0".to_vec();
+        tree.extend([4; 20]);
+        tree.extend(b"100644 key.pem\0");
+        tree.extend([5; 20]);
+        let names: Vec<Vec<u8>> = parse_tree_entries(&tree).into_iter().map(|e| e.1).collect();
+        assert_eq!(names, [b"odd".to_vec(), b"key.pem".to_vec()]);
     }
 }

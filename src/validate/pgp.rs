@@ -91,6 +91,8 @@ enum Secret {
     Stub,
     /// In clear, but the checksum is wrong.
     Corrupt,
+    /// In clear, but the secret does not belong to the public part.
+    Mismatch,
 }
 
 /// The secret-key packets in `data`: the primary gives the type and
@@ -102,19 +104,36 @@ fn secret_key(data: &[u8]) -> Option<KeyInfo> {
     }
     let (key_type, fingerprint, first) = key_packet(body)?;
     let mut secrets = vec![first];
+    let mut issuers = Vec::new();
     // Later packets: user ids, signatures, subkeys. Stop at anything odd.
     while let Some((tag, body, after)) = packet(rest) {
         if tag == 7 {
             if let Some((_, _, secret)) = key_packet(body) {
                 secrets.push(secret);
             }
+        } else if tag == 2 {
+            issuers.extend(signature_issuers(body));
         }
         rest = after;
     }
-    let (status, note) = if secrets.contains(&Secret::Corrupt) {
+    // The self-signatures name the primary: one that none names is not the
+    // key that was exported (a changed public byte or creation time).
+    let named =
+        |id: &String| fingerprint.starts_with(id.as_str()) || fingerprint.ends_with(id.as_str());
+    let (status, note) = if !issuers.is_empty() && !issuers.iter().any(named) {
+        (
+            Status::Unverified,
+            Some("no signature in the key names its primary key"),
+        )
+    } else if secrets.contains(&Secret::Corrupt) {
         (
             Status::Unverified,
             Some("secret-key checksum does not match"),
+        )
+    } else if secrets.contains(&Secret::Mismatch) {
+        (
+            Status::Unverified,
+            Some("secret key does not match its public key"),
         )
     } else if secrets.contains(&Secret::Clear) {
         (Status::Valid, None)
@@ -204,13 +223,18 @@ fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]
                 let sum = secret_part[..n - 2]
                     .iter()
                     .fold(0u16, |a, b| a.wrapping_add(*b as u16));
-                if sum.to_be_bytes() == secret_part[n - 2..] {
-                    Secret::Clear
-                } else {
+                if sum.to_be_bytes() != secret_part[n - 2..] {
                     Secret::Corrupt
+                } else if secret_matches(algo, &public[start..], &secret_part[..n - 2])
+                    == Some(false)
+                {
+                    Secret::Mismatch
+                } else {
+                    Secret::Clear
                 }
             }
         }
+        0 if secret_matches(algo, &public[start..], secret_part) == Some(false) => Secret::Mismatch,
         0 => Secret::Clear,
         // S2K usage 254/255 (v6: also 253), then S2K type 101 is GnuPG's
         // "no secret here" extension.
@@ -492,6 +516,133 @@ fn curve(oid: &[u8]) -> &'static str {
         [0x2b, 0x65, 0x71] => "Ed448",
         [0x2b, 0x65, 0x6f] => "X448",
         _ => "unknown curve",
+    }
+}
+
+/// The issuer fingerprints and key ids (hex) in a v4 or v6 signature's
+/// subpackets, hashed and unhashed.
+fn signature_issuers(sig: &[u8]) -> Vec<String> {
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    let wide = match sig.first() {
+        Some(4) => false,
+        Some(6) => true,
+        _ => return Vec::new(),
+    };
+    let mut ids = Vec::new();
+    let mut at = 4;
+    for _ in 0..2 {
+        let len_size = if wide { 4 } else { 2 };
+        let Some(len) = sig.get(at..at + len_size) else {
+            break;
+        };
+        let len = len.iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+        let Some(mut area) = sig.get(at + len_size..(at + len_size).saturating_add(len)) else {
+            break;
+        };
+        at += len_size + len;
+        while let Some((kind, data, rest)) = subpacket(area) {
+            match kind & 0x7f {
+                16 if data.len() == 8 => ids.push(hex(data)),
+                33 if data.len() > 1 => ids.push(hex(&data[1..])),
+                _ => {}
+            }
+            area = rest;
+        }
+    }
+    ids
+}
+
+/// One signature subpacket: (type, data, rest).
+fn subpacket(area: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let first = *area.first()? as usize;
+    let (len, start): (usize, usize) = match first {
+        0..=191 => (first, 1),
+        192..=254 => (((first - 192) << 8) + *area.get(1)? as usize + 192, 2),
+        _ => (
+            u32::from_be_bytes(area.get(1..5)?.try_into().ok()?) as usize,
+            5,
+        ),
+    };
+    let body = area.get(start..start.checked_add(len)?)?;
+    let (&kind, data) = body.split_first()?;
+    Some((kind, data, &area[start + len..]))
+}
+
+/// Whether the clear secret of a key belongs to its public material: the
+/// checksum covers the secret part only, so a changed public byte would
+/// otherwise pass as a different valid key. `None`: not checked for `algo`
+/// (ECDH, X25519, X448, Ed448, Elgamal and the post-quantum keys).
+fn secret_matches(algo: u8, public: &[u8], secret: &[u8]) -> Option<bool> {
+    use super::der::{dsa_info, rsa_check};
+    match algo {
+        1..=3 => {
+            let [n, e] = mpis(public)?;
+            let [d, p, q] = mpis(secret)?;
+            Some(rsa_check([n, e, d, p, q], [None; 3]).is_ok())
+        }
+        17 => {
+            let [p, q, g, y] = mpis(public)?;
+            let [x] = mpis(secret)?;
+            Some(dsa_info(p, q, g, Some(y), x).is_ok())
+        }
+        19 | 22 => {
+            let oid = public.get(1..1 + *public.first()? as usize)?;
+            let [point] = mpis(&public[1 + oid.len()..])?;
+            let [scalar] = mpis(secret)?;
+            // A curve no OpenPGP implementation knows makes no usable key.
+            match curve(oid) {
+                "unknown curve" => Some(false),
+                name => point_matches(name, point, scalar),
+            }
+        }
+        27 => point_matches(
+            "Ed25519",
+            &[&[0x40], public.get(..32)?].concat(),
+            secret.get(..32)?,
+        ),
+        _ => None,
+    }
+}
+
+/// The first `N` MPIs of `data`, as big-endian magnitudes.
+fn mpis<const N: usize>(mut data: &[u8]) -> Option<[&[u8]; N]> {
+    let mut out = [&data[..0]; N];
+    for slot in &mut out {
+        let bits = u16::from_be_bytes([*data.first()?, *data.get(1)?]) as usize;
+        let end = 2 + bits.div_ceil(8);
+        *slot = data.get(2..end)?;
+        data = &data[end..];
+    }
+    Some(out)
+}
+
+/// Whether `scalar` (big-endian, leading zeros stripped) makes `point`
+/// (SEC1, or 0x40 and the compressed point for Ed25519) on `curve`.
+fn point_matches(curve: &str, point: &[u8], scalar: &[u8]) -> Option<bool> {
+    let padded = |len: usize| -> Option<Vec<u8>> {
+        let pad = len.checked_sub(scalar.len())?;
+        Some([vec![0; pad], scalar.to_vec()].concat())
+    };
+    macro_rules! ecdsa {
+        ($curve:ident, $len:expr) => {{
+            let Some(Ok(secret)) = padded($len).map(|s| $curve::SecretKey::from_slice(&s)) else {
+                return Some(false);
+            };
+            Some($curve::PublicKey::from_sec1_bytes(point).ok() == Some(secret.public_key()))
+        }};
+    }
+    match curve {
+        "Ed25519" => {
+            let Some(Ok(seed)) = padded(32).map(<[u8; 32]>::try_from) else {
+                return Some(false);
+            };
+            let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+            Some(point.first() == Some(&0x40) && point[1..] == public.to_bytes())
+        }
+        "P-256" => ecdsa!(p256, 32),
+        "P-384" => ecdsa!(p384, 48),
+        "P-521" => ecdsa!(p521, 66),
+        _ => None,
     }
 }
 

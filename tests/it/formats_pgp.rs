@@ -209,10 +209,21 @@ fn pgp_v3_and_v6_secret_keys_built_from_the_spec() {
     let v6 = |algo: u8, public_len: usize, secret_len: usize| -> (Vec<u8>, String) {
         let mut body = vec![6, 0x66, 0, 0, 0, algo];
         body.extend((public_len as u32).to_be_bytes());
-        body.extend((0..public_len).map(|i| (i * 7 + 3) as u8));
+        let secret: Vec<u8> = (0..secret_len).map(|i| (i * 13 + 5) as u8).collect();
+        if algo == 27 {
+            // Checked: the public key must be the secret's.
+            let seed: [u8; 32] = secret[..].try_into().unwrap();
+            body.extend(
+                ed25519_dalek::SigningKey::from_bytes(&seed)
+                    .verifying_key()
+                    .to_bytes(),
+            );
+        } else {
+            body.extend((0..public_len).map(|i| (i * 7 + 3) as u8));
+        }
         let public_end = body.len();
         body.push(0);
-        body.extend((0..secret_len).map(|i| (i * 13 + 5) as u8));
+        body.extend(&secret);
         use sha2::Digest as _;
         let fp: String = sha2::Sha256::new()
             .chain_update([0x9b])
