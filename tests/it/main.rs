@@ -19,6 +19,7 @@ mod keystores;
 mod permissions;
 mod precommit;
 mod precommit_framework;
+mod properties;
 mod push;
 mod readme;
 mod reports;

@@ -9,8 +9,7 @@
 //! Variants are enumerated deterministically: a failure names the key, the
 //! disguise and the position, and reproduces on every run.
 
-mod support;
-
+use crate::support::tool;
 use base64::Engine as _;
 use keyscan::policy::config::Config;
 use keyscan::report::{self, Format, Report, Style};
@@ -20,7 +19,6 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 use std::sync::OnceLock;
-use support::tool;
 
 fn scanner() -> Scanner {
     let mut config = Config::defaults().unwrap();
@@ -311,7 +309,6 @@ fn detected_keys_stay_detected_in_every_disguise_with_lf_and_crlf() {
 }
 
 #[test]
-#[ignore = "CR-only line endings (issue 13 item 9) are being added on another branch"]
 fn detected_keys_stay_detected_in_every_disguise_with_cr_only() {
     let scanner = scanner();
     let keys = keys();
