@@ -1,5 +1,7 @@
 //! One blob through the pipeline: candidates, validation, policy, findings.
-//! Sources call `Scanner::scan` and attach where the blob lives.
+//! Sources call `Scanner::hits` on a blob's bytes (archives are opened
+//! here, member by member), then `Scanner::finding` once they know where the
+//! blob lives; `Scanner::scan` does both for a blob whose place is known.
 
 pub mod archive;
 pub mod finding;
