@@ -444,41 +444,12 @@ fn scan_blobs(
         too_big: Vec::new(),
     };
     let limit = super::blob_limit(scanner);
-    let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
-    let mut from_pack: HashSet<ObjectId> = HashSet::new();
-    if let Some(quarantine) = hook_stores::quarantine() {
-        let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
-        let packed = Stores::open(&quarantine)?;
-        let fallback =
-            gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
-        let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
-        let late = std::sync::atomic::AtomicUsize::new(0);
-        let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-            if data.len() as u64 > limit {
-                too_big.lock().unwrap().push((id, data.len() as u64));
-            } else if !clock.past() {
-                let found = scanner.hits(data);
-                scanned.lock().unwrap().push((id, found));
-            } else if !wanted.contains(&id) {
-                late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        });
-        out.unscanned += late.into_inner();
-        for (id, _) in too_big.lock().unwrap().iter() {
-            from_pack.insert(*id);
+    let from_pack = match hook_stores::quarantine() {
+        Some(quarantine) => {
+            scan_quarantine(scanner, git_dir, &quarantine, blobs, clock, limit, &mut out)?
         }
-        for (id, found) in scanned.into_inner().unwrap() {
-            from_pack.insert(id);
-            if found.is_empty() {
-                continue;
-            }
-            if wanted.contains(&id) {
-                out.hits.push((id, found));
-            } else {
-                out.unreferenced.push((id, found));
-            }
-        }
-    }
+        None => HashSet::new(),
+    };
     let rest: Vec<ObjectId> = blobs
         .iter()
         .filter(|b| !from_pack.contains(*b))
@@ -528,8 +499,55 @@ fn scan_blobs(
             None => out.unscanned += 1,
         }
     }
-    out.too_big.extend(too_big.into_inner().unwrap());
     Ok(out)
+}
+
+/// The blobs in the push's quarantine pack, in pack order: hits go to
+/// `out` (those no pushed commit names as `unreferenced`); returns the ids
+/// read there, so they are not read again.
+fn scan_quarantine(
+    scanner: &Scanner,
+    git_dir: &Path,
+    quarantine: &Path,
+    blobs: &[ObjectId],
+    clock: Clock,
+    limit: u64,
+    out: &mut Scanned,
+) -> Result<HashSet<ObjectId>> {
+    let mut from_pack: HashSet<ObjectId> = HashSet::new();
+    let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
+    let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
+    let packed = Stores::open(quarantine)?;
+    let fallback =
+        gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
+    let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
+    let late = std::sync::atomic::AtomicUsize::new(0);
+    let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
+        if data.len() as u64 > limit {
+            too_big.lock().unwrap().push((id, data.len() as u64));
+        } else if !clock.past() {
+            let found = scanner.hits(data);
+            scanned.lock().unwrap().push((id, found));
+        } else if !wanted.contains(&id) {
+            late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    out.unscanned += late.into_inner();
+    let too_big = too_big.into_inner().unwrap();
+    from_pack.extend(too_big.iter().map(|(id, _)| *id));
+    out.too_big.extend(too_big);
+    for (id, found) in scanned.into_inner().unwrap() {
+        from_pack.insert(id);
+        if found.is_empty() {
+            continue;
+        }
+        if wanted.contains(&id) {
+            out.hits.push((id, found));
+        } else {
+            out.unreferenced.push((id, found));
+        }
+    }
+    Ok(from_pack)
 }
 
 /// A blob's hits, or its size when it is over the limit.
