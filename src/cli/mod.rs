@@ -48,6 +48,10 @@ struct Cli {
     /// Do not try common passphrases on encrypted keys.
     #[arg(long, global = true)]
     no_crack: bool,
+    /// KDF work the passphrase check may spend in the whole run, e.g. 30s
+    /// for a deeper look (default 0.25s, or `[policy] crack_budget`).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = keyscan::validate::crack::parse_budget)]
+    crack_budget: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Command,
 }
@@ -239,9 +243,7 @@ fn run(cli: &Cli) -> Result<u8> {
     };
     let (baseline, baseline_strict) = baseline_args.resolve(&config)?;
     let mut scanner = config.scanner();
-    if cli.no_crack {
-        scanner.policy.crack = false;
-    }
+    crack_flags(cli, &mut scanner);
     let mut read_errors = 0;
     let mut report = match &cli.command {
         Command::Scan {
@@ -316,6 +318,7 @@ fn run(cli: &Cli) -> Result<u8> {
         }
         _ => unreachable!("handled above"),
     };
+    settle(cli, &scanner, &mut report, None);
     let finish = verdict::Finish {
         baseline: baseline.as_ref(),
         baseline_strict,
@@ -353,14 +356,20 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
         };
         let settings = config.server.clone();
         let mut scanner = config.scanner();
-        if cli.no_crack {
-            scanner.policy.crack = false;
-        }
+        crack_flags(cli, &mut scanner);
         let mut report = if server {
             push::pre_receive(&scanner, &settings, &input, started)?
         } else {
             push::pre_push(&scanner, remote, &input)?
         };
+        // An encrypted key blocks anyway: the check only refines the
+        // message, so it never runs past the time limit.
+        settle(
+            cli,
+            &scanner,
+            &mut report,
+            started.checked_add(settings.time_limit),
+        );
         verdict::finish(&scanner.policy, &mut report, &verdict::Finish::default())?;
         Ok(report)
     };
@@ -374,6 +383,29 @@ fn push_hook(cli: &Cli, remote: Option<&str>, server: bool) -> Result<u8> {
             Ok(2)
         }
         Err(err) => Err(err),
+    }
+}
+
+fn crack_flags(cli: &Cli, scanner: &mut keyscan::scan::Scanner) {
+    if cli.no_crack {
+        scanner.policy.crack = false;
+    }
+    if let Some(budget) = cli.crack_budget {
+        scanner.policy.crack_budget = budget;
+    }
+}
+
+/// The run's weak-passphrase check, and what it did (stderr).
+fn settle(
+    cli: &Cli,
+    scanner: &keyscan::scan::Scanner,
+    report: &mut Report,
+    deadline: Option<std::time::Instant>,
+) {
+    if let Some(summary) = scanner.settle(&mut report.findings, deadline) {
+        if !cli.quiet {
+            eprintln!("keyscan: {summary}");
+        }
     }
 }
 

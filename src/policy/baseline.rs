@@ -245,6 +245,7 @@ mod tests {
             permissions: None,
             redacted: "x".into(),
             note: None,
+            locked: None,
         }
     }
 

@@ -214,6 +214,7 @@ mod tests {
             permissions: None,
             redacted: String::new(),
             note: None,
+            locked: None,
         }
     }
 

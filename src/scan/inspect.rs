@@ -75,8 +75,9 @@ pub fn fingerprint_files(files: &[PathBuf]) -> Result<Vec<KeyPrints>> {
 /// Every key in `data` (shown as `path`): private keys through the
 /// scanner's rules and validators, then OpenSSH public-key lines.
 pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints> {
-    let mut out: Vec<KeyPrints> = scanner
-        .hits(data)
+    let mut hits = scanner.hits_named(data, Some(path));
+    scanner.settle_hits(&mut hits);
+    let mut out: Vec<KeyPrints> = hits
         .into_iter()
         .map(|hit| {
             let info = hit.info;

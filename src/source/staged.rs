@@ -495,6 +495,7 @@ mod tests {
             rule: String::new(),
             info: crate::scan::finding::KeyInfo::new(crate::scan::finding::Status::Valid, "", ""),
             redacted: String::new(),
+            locked: None,
         };
         let added = [2, 9, 20];
         assert!(touches_added(&hit(1, 5), None));
