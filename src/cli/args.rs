@@ -43,6 +43,10 @@ pub struct LoadArgs {
     /// Do not try common passphrases on encrypted keys.
     #[arg(long)]
     pub no_crack: bool,
+    /// KDF work the passphrase check may spend in the whole run, e.g. 30s
+    /// for a deeper look (default 0.25s, or `[policy] crack_budget`).
+    #[arg(long, value_name = "DURATION", value_parser = keyscan::validate::crack::parse_budget)]
+    pub crack_budget: Option<std::time::Duration>,
 }
 
 /// The options a command runs with: its own flags, else those given
@@ -54,6 +58,7 @@ pub struct Options {
     pub quiet: bool,
     pub color: Color,
     pub no_crack: bool,
+    pub crack_budget: Option<std::time::Duration>,
 }
 
 impl TopArgs {
@@ -64,6 +69,7 @@ impl TopArgs {
             quiet: report.quiet || self.report.quiet,
             color: (report.color.or(self.report.color)).unwrap_or(Color::Auto),
             no_crack: load.no_crack || self.load.no_crack,
+            crack_budget: load.crack_budget.or(self.load.crack_budget),
         }
     }
 
@@ -183,13 +189,16 @@ pub struct Loaded {
     pub baseline: Option<Baseline>,
     pub baseline_strict: bool,
     pub server: ServerSettings,
+    /// When loading began: a hook's time limit counts from here.
+    pub started: std::time::Instant,
 }
 
 impl Options {
-    /// config -> baseline -> scanner -> `--no-crack`: every scanning
+    /// config -> baseline -> scanner -> `--no-crack`, `--crack-budget`: every scanning
     /// command loads here. `baseline`: the command's baseline flags, if it
     /// applies one (then the config's `[baseline]` applies too).
     pub fn load(&self, from: ConfigFrom, baseline: Option<&BaselineArgs>) -> Result<Loaded> {
+        let started = std::time::Instant::now();
         let config = match from {
             ConfigFrom::Work => Config::discover(self.config.as_deref())?,
             ConfigFrom::Server => server::server_config(self.config.as_deref())?,
@@ -205,11 +214,15 @@ impl Options {
         if self.no_crack {
             scanner.policy.crack = false;
         }
+        if let Some(budget) = self.crack_budget {
+            scanner.policy.crack_budget = budget;
+        }
         Ok(Loaded {
             scanner,
             baseline,
             baseline_strict,
             server,
+            started,
         })
     }
 }

@@ -21,6 +21,17 @@ pub fn conclude(
         baseline_strict: loaded.baseline_strict,
         ..finish
     };
+    // The weak-passphrase check, once for the whole run. In a hook an
+    // encrypted key blocks anyway: the check only refines the message, so
+    // it never runs past the time limit.
+    let deadline = gate
+        .then(|| loaded.started.checked_add(loaded.server.time_limit))
+        .flatten();
+    if let Some(summary) = loaded.scanner.settle(&mut report.findings, deadline) {
+        if !opts.quiet {
+            eprintln!("keyscan: {summary}");
+        }
+    }
     let done = verdict::finish(&loaded.scanner.policy, report, &finish)?;
     report.rule_descriptions = loaded.scanner.engine.descriptions();
     for note in &done.notes {

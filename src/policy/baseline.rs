@@ -244,6 +244,7 @@ mod tests {
             permissions: None,
             redacted: "x".into(),
             note: None,
+            locked: None,
         }
     }
 

@@ -96,6 +96,8 @@ struct RawPolicy {
     /// Extra passphrases to try (a team's usual ones).
     #[serde(default)]
     passphrases: Vec<String>,
+    /// KDF work the passphrase check may spend in a run: "10s", "500ms".
+    crack_budget: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -204,6 +206,14 @@ impl Config {
         policy.config_dir = Some(dir);
         policy.crack = raw.policy.crack.unwrap_or(true);
         policy.passphrases = raw.policy.passphrases.clone();
+        if let Some(v) = &raw.policy.crack_budget {
+            let text = match v.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            policy.crack_budget = crate::validate::crack::parse_budget(&text)
+                .map_err(|e| src.error(v.span().start, e))?;
+        }
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         let server = server_settings(&src, &raw.server)?;
         let baseline = raw.baseline.file.map(|f| config_relative(origin, &f));

@@ -249,6 +249,7 @@ mod tests {
             permissions: None,
             redacted: String::new(),
             note: None,
+            locked: None,
         }
     }
 

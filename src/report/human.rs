@@ -403,6 +403,7 @@ mod tests {
                 permissions: None,
                 redacted: "-----BEGIN OPENSSH PRIVATE KEY----- [5 lines redacted]".into(),
                 note: None,
+                locked: None,
             }],
             scanned: scanned.into(),
             mode,

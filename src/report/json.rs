@@ -47,6 +47,7 @@ mod tests {
                 permissions: None,
                 redacted: "-----BEGIN RSA PRIVATE KEY----- [7 lines redacted]".into(),
                 note: None,
+                locked: None,
             }],
             ..Report::default()
         };

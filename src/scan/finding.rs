@@ -173,6 +173,10 @@ pub struct Finding {
     pub redacted: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The key's id in the run's weak-passphrase check until
+    /// `Scanner::settle` has applied it. Never reported.
+    #[serde(skip)]
+    pub locked: Option<usize>,
 }
 
 impl Finding {

@@ -90,8 +90,9 @@ pub fn fingerprints(
     file: Option<&str>,
     data: &[u8],
 ) -> Vec<KeyPrints> {
-    let mut out: Vec<KeyPrints> = scanner
-        .hits_named(data, file)
+    let mut hits = scanner.hits_named(data, file);
+    scanner.settle_hits(&mut hits);
+    let mut out: Vec<KeyPrints> = hits
         .into_iter()
         .map(|hit| {
             let path = match &hit.member {

@@ -13,9 +13,7 @@ use crate::rules::{Candidate, Engine, Validator};
 use crate::scan::finding::{add_note, CommitInfo, Finding, KeyInfo, Status};
 use crate::validate::{self, crack};
 use memchr::memchr_iter;
-use sha2::Digest;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::time::Instant;
 
 /// A validated key in a blob, not yet tied to a path.
 #[derive(Debug, Clone)]
@@ -32,6 +30,8 @@ pub struct Hit {
     /// Inside an archive: the member's path (`inner/key.pem`, nested
     /// `lib.jar!key.pem`); lines count within the member.
     pub member: Option<String>,
+    /// The key's id in the run's weak-passphrase check, when it has one.
+    pub locked: Option<usize>,
 }
 
 /// Where a blob lives, for the findings made from it.
@@ -45,20 +45,17 @@ pub struct Origin {
 pub struct Scanner {
     pub engine: Engine,
     pub policy: Policy,
-    /// Passphrase-check results by key bytes and file stem: the same
-    /// encrypted key copied across a tree costs its budget once.
-    cracked: Mutex<HashMap<CrackKey, KeyInfo>>,
+    /// The run's weak-passphrase check: every distinct encrypted key once,
+    /// one budget for all.
+    checker: crack::Checker,
 }
-
-/// SHA-256 of the candidate's bytes, and the file stem tried with them.
-type CrackKey = (Vec<u8>, Option<String>);
 
 impl Scanner {
     pub fn new(engine: Engine, policy: Policy) -> Self {
         Scanner {
             engine,
             policy,
-            cracked: Mutex::default(),
+            checker: crack::Checker::default(),
         }
     }
 
@@ -68,7 +65,8 @@ impl Scanner {
     }
 
     /// As `hits`, for a blob whose file name is known: its stem is one of
-    /// the passphrases tried on encrypted keys.
+    /// the passphrases tried on encrypted keys. An encrypted key is only
+    /// registered for the check here; `settle` runs it.
     pub fn hits_named(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
         if archive::kind(data).is_some() {
             let mut budget = archive::Budget::default();
@@ -130,13 +128,15 @@ impl Scanner {
                 if self.policy.verdict(&info) == Verdict::Allowed {
                     return None;
                 }
-                if info.status == Status::Encrypted && self.policy.crack {
-                    info = self.try_weak_passphrases(c, info, path);
-                }
-                match self.policy.verdict(&info) {
-                    Verdict::Allowed => return None,
-                    Verdict::Expired(why) => add_note(&mut info.note, why),
-                    Verdict::NotListed => {}
+                let locked = (info.status == Status::Encrypted && self.policy.crack).then(|| {
+                    let id = self.checker.register(c);
+                    if let Some(path) = path {
+                        self.checker.add_path(id, path);
+                    }
+                    id
+                });
+                if !self.admit(&mut info) {
+                    return None;
                 }
                 let (line, end_line) = c.lines.unwrap_or_else(|| {
                     let line = lines.line_of(c.span.start);
@@ -154,43 +154,97 @@ impl Scanner {
                     redacted: redact(c, format, end_line + 1 - line),
                     info,
                     member: None,
+                    locked,
                 })
             })
             .collect()
     }
 
-    /// An encrypted key that opens with a common passphrase is as good as
-    /// one in clear: report it so. The passphrase itself is never kept.
-    fn try_weak_passphrases(&self, c: &Candidate, info: KeyInfo, path: Option<&str>) -> KeyInfo {
-        let stem = path
-            .map(std::path::Path::new)
-            .and_then(|p| p.file_stem())
-            .and_then(|s| s.to_str());
-        let digest = sha2::Sha256::digest(&c.bytes).to_vec();
-        let key = (digest, stem.map(String::from));
-        if let Some(known) = self.cracked.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return known;
+    /// The allowlist's verdict: `false` drops the key; an expired entry
+    /// leaves a note.
+    fn admit(&self, info: &mut KeyInfo) -> bool {
+        match self.policy.verdict(info) {
+            Verdict::Allowed => return false,
+            Verdict::Expired(why) => add_note(&mut info.note, why),
+            Verdict::NotListed => {}
         }
-        let result = self.crack_once(c, info, stem);
-        if let Ok(mut cache) = self.cracked.lock() {
-            cache.insert(key, result.clone());
-        }
-        result
+        true
     }
 
-    fn crack_once(&self, c: &Candidate, info: KeyInfo, stem: Option<&str>) -> KeyInfo {
-        let words = crack::Wordlist::new(stem, &self.policy.passphrases);
-        match crack::crack(c, &words, self.policy.crack_budget) {
-            crack::Outcome::Opened(opened) => opened,
-            crack::Outcome::OutOfTime(tried, total) => {
-                let mut info = info;
-                let stopped = format!(
-                    "weak-passphrase check stopped at its time budget after {tried} of {total} passphrases"
-                );
-                add_note(&mut info.note, stopped);
-                info
+    /// Run the weak-passphrase check on every encrypted key found so far
+    /// (within the run's budget, and before `deadline` when given), then
+    /// apply it to `findings`: a key that opens with a common passphrase is
+    /// as good as one in clear and is reported so (or dropped, when the
+    /// allowlist names what it opened to). `None` when there was nothing to
+    /// check. Call it once the sources are done, before the verdict.
+    pub fn settle(
+        &self,
+        findings: &mut Vec<Finding>,
+        deadline: Option<Instant>,
+    ) -> Option<crack::Summary> {
+        let summary = self.crack_check(deadline)?;
+        findings.retain_mut(|f| {
+            let Some(id) = f.locked.take() else {
+                return true;
+            };
+            let mut info = KeyInfo {
+                status: f.status,
+                format: std::mem::take(&mut f.format),
+                key_type: std::mem::take(&mut f.key_type),
+                fingerprint: f.fingerprint.take(),
+                aws_fingerprints: std::mem::take(&mut f.aws_fingerprints),
+                public_key: f.public_key.take(),
+                note: f.note.take(),
+            };
+            let keep = self.resolve(id, &mut info);
+            f.blocking = self.policy.blocks(info.status);
+            f.status = info.status;
+            f.format = info.format;
+            f.key_type = info.key_type;
+            f.fingerprint = info.fingerprint;
+            f.aws_fingerprints = info.aws_fingerprints;
+            f.public_key = info.public_key;
+            f.note = info.note;
+            keep
+        });
+        Some(summary)
+    }
+
+    /// `settle` for hits (`keyscan fingerprint`, tests).
+    pub fn settle_hits(&self, hits: &mut Vec<Hit>) -> Option<crack::Summary> {
+        let summary = self.crack_check(None)?;
+        hits.retain_mut(|h| match h.locked.take() {
+            Some(id) => self.resolve(id, &mut h.info),
+            None => true,
+        });
+        Some(summary)
+    }
+
+    fn crack_check(&self, deadline: Option<Instant>) -> Option<crack::Summary> {
+        if !self.policy.crack {
+            return None;
+        }
+        let summary = self.checker.run(&crack::Limits {
+            budget: self.policy.crack_budget,
+            passphrases: &self.policy.passphrases,
+            deadline,
+        });
+        (summary.keys > 0).then_some(summary)
+    }
+
+    /// What the check learnt about key `id`, applied to `info`; `false`
+    /// when what it opened to is allowlisted. The passphrase is never kept.
+    fn resolve(&self, id: usize, info: &mut KeyInfo) -> bool {
+        match self.checker.outcome(id, &self.policy.passphrases) {
+            crack::Outcome::Opened(opened) => {
+                *info = opened;
+                self.admit(info)
             }
-            crack::Outcome::Held | crack::Outcome::Skipped(_) => info,
+            crack::Outcome::Stopped(why) => {
+                add_note(&mut info.note, why);
+                true
+            }
+            crack::Outcome::Held | crack::Outcome::Skipped(_) => true,
         }
     }
 
@@ -203,6 +257,9 @@ impl Scanner {
     }
 
     pub fn finding(&self, hit: Hit, origin: &Origin) -> Finding {
+        if let Some(id) = hit.locked {
+            self.checker.add_path(id, &origin.path);
+        }
         let info = hit.info;
         // A key in an archive: shown as `archive.zip!inner/path`, while
         // advice and URIs name the archive, the file that exists.
@@ -233,6 +290,7 @@ impl Scanner {
             permissions: None,
             redacted: hit.redacted,
             note: info.note,
+            locked: hit.locked,
         }
     }
 }
@@ -255,6 +313,7 @@ fn refused_hit(budget: &archive::Budget) -> Option<Hit> {
         info: KeyInfo::unverified("archive", "unknown", note),
         redacted: format!("<archive, {} member(s) not scanned>", budget.refused_count),
         member: None,
+        locked: None,
     })
 }
 

@@ -665,6 +665,7 @@ mod tests {
             info: crate::scan::finding::KeyInfo::new(crate::scan::finding::Status::Valid, "", ""),
             redacted: String::new(),
             member: None,
+            locked: None,
         };
         let added = [2, 9, 20];
         assert!(touches_added(&hit(1, 5), None));

@@ -91,6 +91,9 @@ pub struct Lock {
     /// Work of one try, in microseconds of one core (an estimate from the
     /// key's KDF parameters, the same on every run).
     pub cost: u64,
+    /// Whether the empty passphrase can open it at all (OpenSSH and PuTTY
+    /// write a key without a passphrase in clear, never encrypted).
+    pub empty: bool,
 }
 
 impl Lock {
@@ -98,7 +101,14 @@ impl Lock {
         Lock {
             open: Box::new(open),
             cost: cost.max(1),
+            empty: true,
         }
+    }
+
+    /// A format that never encrypts under the empty passphrase.
+    pub fn never_empty(mut self) -> Self {
+        self.empty = false;
+        self
     }
 }
 

@@ -24,7 +24,7 @@ pub const FORMAT: Format = Format {
 /// by default; `-a` raises it).
 const MAX_BCRYPT_ROUNDS: u32 = 256;
 /// One bcrypt-pbkdf round for one 32-byte output block, in microseconds.
-const BCRYPT_ROUND_MICROS: u64 = 1_500;
+const BCRYPT_ROUND_MICROS: u64 = 3_700;
 
 fn lock(c: &Candidate) -> Result<Lock, &'static str> {
     let bytes = c.armor.as_ref().and_then(Armor::decoded).ok_or(NO_CHECK)?;
@@ -42,7 +42,8 @@ fn lock(c: &Candidate) -> Result<Lock, &'static str> {
         let mut info = from_key(&plain);
         info.format = NAME.into();
         Some(info)
-    }))
+    })
+    .never_empty())
 }
 
 pub fn validate(armor: &Armor) -> KeyInfo {

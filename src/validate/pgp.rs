@@ -44,7 +44,7 @@ fn lock(data: &[u8], format: &'static str) -> Result<Lock, &'static str> {
 }
 
 /// Bytes one core hashes in a microsecond (SHA-1 and SHA-2, roughly).
-const HASH_BYTES_PER_MICRO: u64 = 500;
+const HASH_BYTES_PER_MICRO: u64 = 1_400;
 
 pub fn validate(armor: &Armor) -> KeyInfo {
     let mut body = String::new();

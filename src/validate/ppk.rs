@@ -41,8 +41,8 @@ fn redact(c: &Candidate, lines: &str, via: &str) -> String {
 const MAX_ARGON2_KIB: u64 = 256 * 1024;
 const MAX_ARGON2_PASSES: u64 = 64;
 const MAX_PARALLELISM: u64 = 16;
-/// Argon2 work per KiB of memory and pass, in microseconds of one core.
-const ARGON2_KIB_PASS_MICROS: u64 = 1;
+/// Argon2 work per 4 KiB of memory and pass, in microseconds of one core.
+const ARGON2_4KIB_PASS_MICROS: u64 = 3;
 
 fn lock(c: &Candidate) -> Result<Lock, &'static str> {
     let armor = c.armor.as_ref().ok_or(NO_CHECK)?;
@@ -59,7 +59,7 @@ fn lock(c: &Candidate) -> Result<Lock, &'static str> {
         return Err(TOO_COSTLY);
     }
     // v2: one SHA-1; v3: Argon2 over `memory` KiB, `passes` times.
-    let cost = memory.unwrap_or(0) * passes.unwrap_or(1) * ARGON2_KIB_PASS_MICROS;
+    let cost = memory.unwrap_or(0) * passes.unwrap_or(1) / 4 * ARGON2_4KIB_PASS_MICROS;
     let text = text(armor);
     let format = format_of(armor);
     Ok(Lock::new(cost + 5, move |pw| {
@@ -68,7 +68,8 @@ fn lock(c: &Candidate) -> Result<Lock, &'static str> {
         let mut info = openssh::from_key(&key);
         info.format = format.clone();
         Some(info)
-    }))
+    })
+    .never_empty())
 }
 
 /// The PPK file text back from its unwrapped lines.

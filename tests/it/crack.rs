@@ -34,9 +34,16 @@ fn sh(dir: &Path, script: &str) -> String {
 /// The single key in `dir/name`, scanned with its path (the stem counts).
 fn one(s: &Scanner, dir: &Path, name: &str) -> KeyInfo {
     let data = fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let hits = s.hits_named(&data, Some(name));
+    let hits = settled(s, &data, name);
     assert_eq!(hits.len(), 1, "{name}: {hits:#?}");
     hits.into_iter().next().unwrap().info
+}
+
+/// The hits in `data` (found at `name`) once the run's check has run.
+fn settled(s: &Scanner, data: &[u8], name: &str) -> Vec<keyscan::scan::Hit> {
+    let mut hits = s.hits_named(data, Some(name));
+    s.settle_hits(&mut hits);
+    hits
 }
 
 fn opened(s: &Scanner, dir: &Path, name: &str, key_type: &str) -> KeyInfo {
@@ -352,7 +359,7 @@ fn allowlisted_fixtures_are_not_cracked() {
     let s = scanner_with(policy);
     let data = fs::read(d.join("fixture")).unwrap();
     let started = std::time::Instant::now();
-    assert!(s.hits_named(&data, Some("fixture")).is_empty());
+    assert!(settled(&s, &data, "fixture").is_empty());
     // Trying the whole list with bcrypt-pbkdf takes seconds; skipping, none.
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
@@ -369,10 +376,196 @@ fn the_same_key_is_checked_once() {
     policy.crack_budget = std::time::Duration::from_secs(2);
     let s = scanner_with(policy);
     let data = fs::read(d.join("copy")).unwrap();
-    let first = s.hits_named(&data, Some("a/copy"));
+    let first = settled(&s, &data, "a/copy");
     let started = std::time::Instant::now();
-    let again = s.hits_named(&data, Some("b/copy"));
+    let again = settled(&s, &data, "b/copy");
     assert!(started.elapsed() < std::time::Duration::from_millis(500));
     assert_eq!(first[0].info, again[0].info);
     assert_eq!(first[0].info.status, Status::Encrypted);
+}
+
+/// Every hit of every file in `names`, settled by one run-wide check.
+fn run_once(policy: Policy, d: &Path, names: &[&str]) -> (Vec<KeyInfo>, String) {
+    let s = scanner_with(policy);
+    let mut hits = Vec::new();
+    for name in names {
+        let data = fs::read(d.join(name)).unwrap();
+        hits.extend(s.hits_named(&data, Some(name)));
+    }
+    let summary = s.settle_hits(&mut hits).expect("encrypted keys were found");
+    (
+        hits.into_iter().map(|h| h.info).collect(),
+        summary.to_string(),
+    )
+}
+
+#[test]
+fn one_budget_per_run_cheap_tries_first_and_the_same_result_every_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Eight OpenSSH keys (bcrypt-pbkdf: costly tries) with a strong
+    // passphrase, two copies of one, and a legacy PEM key (cheap tries)
+    // whose passphrase is on the built-in list, far down it.
+    let mut script = String::from(
+        "openssl genrsa -traditional -out plain.pem 2048 2>/dev/null \
+         && openssl rsa -in plain.pem -aes128 -traditional -passout pass:letmein -out cheap.pem 2>/dev/null",
+    );
+    for i in 0..8 {
+        script.push_str(&format!(
+            " && ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f s{i}"
+        ));
+    }
+    script.push_str(" && mkdir a b && cp s0 a/copy && cp s0 b/other");
+    sh(d, &script);
+    let mut names = vec!["cheap.pem", "a/copy", "b/other"];
+    let strong: Vec<String> = (0..8).map(|i| format!("s{i}")).collect();
+    names.extend(strong.iter().map(String::as_str));
+    // About six bcrypt tries' worth: not enough for every key's first try.
+    let mut policy = Policy::default();
+    policy.crack_budget = std::time::Duration::from_millis(300);
+    let (first, summary) = run_once(policy.clone(), d, &names);
+    assert!(
+        summary.starts_with("weak-passphrase check: 9 encrypted keys, "),
+        "copies count once: {summary}"
+    );
+    assert!(summary.contains(", 1 opened, "), "{summary}");
+    assert!(
+        summary.contains("not finished within the budget"),
+        "{summary}"
+    );
+    // The cheap key opens although costly keys came first in the tree.
+    assert_eq!(first[0].status, Status::Valid, "{:#?}", first[0]);
+    assert_eq!(first[0].note.as_deref(), Some("weak passphrase"));
+    // Copies of one key share one result.
+    assert_eq!(first[1], first[2]);
+    let stopped = first
+        .iter()
+        .filter(|i| {
+            i.note
+                .as_deref()
+                .is_some_and(|n| n.contains("stopped at its budget"))
+        })
+        .count();
+    assert!(stopped >= 2, "{first:#?}");
+    // The same budget gives the same result, run after run.
+    for _ in 0..2 {
+        let (again, summary_again) = run_once(policy.clone(), d, &names);
+        assert_eq!(summary_again, summary);
+        assert_eq!(again, first);
+    }
+}
+
+#[test]
+fn a_deadline_stops_the_check_whatever_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut script = String::from("true");
+    for i in 0..12 {
+        script.push_str(&format!(
+            " && ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f k{i}"
+        ));
+    }
+    sh(d, &script);
+    let s = scanner_with(patient());
+    let mut findings = Vec::new();
+    for i in 0..12 {
+        let name = format!("k{i}");
+        let data = fs::read(d.join(&name)).unwrap();
+        let origin = keyscan::scan::Origin {
+            path: name,
+            ..Default::default()
+        };
+        findings.extend(s.scan(&data, &origin));
+    }
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_millis(500);
+    let summary = s.settle(&mut findings, Some(deadline)).unwrap();
+    // One try may be under way at the deadline; nothing starts after it.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(summary.out_of_time > 0, "{summary:?}");
+    assert!(summary.to_string().contains("stopped at the time limit"));
+    assert!(findings
+        .iter()
+        .all(|f| f.status == Status::Encrypted && f.blocking));
+    assert!(findings
+        .iter()
+        .any(|f| f.note.as_deref().is_some_and(|n| n.contains("time limit"))));
+}
+
+#[test]
+fn crack_budget_flag_and_config_and_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        &format!(
+            "ssh-keygen -q -t ed25519 -N password -C t -f weak \
+             && ssh-keygen -q -t ed25519 -N '{STRONG}' -C t -f strong"
+        ),
+    );
+    let out = support::keyscan(
+        d,
+        &["--crack-budget", "0", "--format", "json", "scan", "weak"],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weak-passphrase check: 1 encrypted key, 0 passphrases tried, 0 opened, 1 not finished within the budget"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &support::findings(&v)[0];
+    assert_eq!(f["status"], "encrypted");
+    assert!(
+        f["note"]
+            .as_str()
+            .unwrap()
+            .contains("stopped at its budget after 0 of"),
+        "{f}"
+    );
+
+    fs::write(d.join("zero.toml"), "[policy]\ncrack_budget = \"0s\"\n").unwrap();
+    let (_, v) = support::json(d, &["--config", "zero.toml", "scan", "weak"], None);
+    assert_eq!(support::findings(&v)[0]["status"], "encrypted");
+    // The flag wins over the config.
+    let (_, v) = support::json(
+        d,
+        &[
+            "--config",
+            "zero.toml",
+            "--crack-budget",
+            "5s",
+            "scan",
+            "weak",
+        ],
+        None,
+    );
+    assert_eq!(support::findings(&v)[0]["status"], "valid");
+
+    // One budget for the run: the default pays for two OpenSSH tries in
+    // all, a second(ish) for the whole list on one key.
+    let out = support::keyscan(d, &["scan", "weak", "strong"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2 encrypted keys, 2 passphrases tried, 0 opened, 2 not finished"),
+        "{err}"
+    );
+    let out = support::keyscan(d, &["--crack-budget", "2s", "scan", "weak", "strong"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weak-passphrase check: 2 encrypted keys, "),
+        "{err}"
+    );
+    assert!(err.contains(", 1 opened"), "{err}");
+
+    let out = support::keyscan(d, &["--crack-budget", "soon", "scan", "weak"], None);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    fs::write(d.join("bad.toml"), "[policy]\ncrack_budget = \"soon\"\n").unwrap();
+    let out = support::keyscan(d, &["--config", "bad.toml", "scan", "weak"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("crack budget"));
 }

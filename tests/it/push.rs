@@ -1035,3 +1035,50 @@ fn a_blob_over_the_size_limit_rejects_the_push_naming_it() {
     let (ok, out) = p.push(&["main"]);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn twenty_encrypted_keys_in_one_file_stay_within_the_time_limit() {
+    let p = Push::new();
+    p.commit_file("README", "x\n", "base");
+    assert!(p.push(&["main"]).0);
+    let before = p.server_refs();
+    // Twenty keys nobody could guess the passphrase of, in one 10 KB file.
+    let mut all = String::new();
+    for i in 0..20 {
+        let path = p.r.home.join(format!("enc{i}"));
+        support::tool(
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "w8!Qz-unguessable-7x",
+                "-C",
+                "t",
+                "-f",
+            ]
+            .into_iter()
+            .chain([path.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+            &p.r.home,
+        );
+        all.push_str(&fs::read_to_string(&path).unwrap());
+    }
+    assert!((8_000..12_000).contains(&all.len()), "{}", all.len());
+    p.r.ok(&["checkout", "-q", "-b", "keys", "main"]);
+    p.commit_file("config/keys.txt", &all, "twenty keys");
+    let started = std::time::Instant::now();
+    let (ok, out) = p.push(&["keys"]);
+    let took = started.elapsed();
+    assert!(!ok, "{out}");
+    // Blocked for the keys, not for running out of time.
+    assert!(out.contains("keyscan: push blocked"), "{out}");
+    assert!(
+        out.contains("weak-passphrase check: 20 encrypted keys"),
+        "{out}"
+    );
+    assert_eq!(p.server_refs(), before);
+    // The default time limit is 4 s; git itself needs a moment more.
+    assert!(took < std::time::Duration::from_secs(7), "{took:?}\n{out}");
+}
