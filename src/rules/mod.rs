@@ -25,6 +25,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("der.toml", include_str!("../../rules/der.toml")),
     ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
     ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
+    ("age.toml", include_str!("../../rules/age.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -57,6 +58,8 @@ pub enum Validator {
     Ssh1,
     /// GnuPG's private-keys-v1.d key (extended or S-expression form).
     Gnupg,
+    /// age identities (`AGE-SECRET-KEY-1...`, `AGE-PLUGIN-...`).
+    Age,
 }
 
 impl Validator {

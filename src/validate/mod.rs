@@ -7,7 +7,9 @@
 //! `oids`, `fingerprint`, `pbe`; `crack` runs the openers. Uses `rules`
 //! (the candidate) and `scan::finding` (what is learnt), nothing later.
 
+pub mod age;
 mod asn1;
+pub mod bech32;
 pub mod crack;
 pub mod der;
 pub mod ec;
@@ -58,6 +60,7 @@ pub const FORMATS: &[Format] = &[
     der::FORMAT,
     ssh1::FORMAT,
     gnupg::FORMAT,
+    age::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the

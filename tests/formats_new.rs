@@ -1,0 +1,112 @@
+//! Keys that are not PEM, SSH or PGP: age, WireGuard, minisign, signify, ...
+//! Positives come from the real tools at test time; each format has its
+//! look-alikes (public half only, broken checksum, mismatched halves).
+
+mod support;
+
+use keyscan::scan::finding::{KeyInfo, Status};
+use keyscan::scan::Scanner;
+use std::fs;
+use std::path::Path;
+
+fn scanner() -> Scanner {
+    let rules = keyscan::rules::builtin().expect("built-in rules load");
+    Scanner::new(
+        keyscan::rules::Engine::new(rules).expect("engine builds"),
+        Default::default(),
+    )
+}
+
+fn sh(dir: &Path, script: &str) -> String {
+    String::from_utf8_lossy(&support::tool("sh", &["-c", script], dir).stdout).into_owned()
+}
+
+fn infos(s: &Scanner, data: &[u8]) -> Vec<KeyInfo> {
+    s.hits(data).into_iter().map(|h| h.info).collect()
+}
+
+fn one_in(s: &Scanner, what: &str, data: &[u8]) -> KeyInfo {
+    let found = infos(s, data);
+    assert_eq!(found.len(), 1, "{what}: {found:#?}");
+    found.into_iter().next().unwrap()
+}
+
+fn quiet(s: &Scanner, what: &str, data: &[u8]) {
+    let found = infos(s, data);
+    assert!(found.is_empty(), "{what}: {found:#?}");
+}
+
+/// Flip one character of `text` at `at` to another of the same alphabet.
+fn flip(text: &str, at: usize) -> String {
+    let mut b = text.as_bytes().to_vec();
+    b[at] = match b[at] {
+        b'Q' => b'P',
+        b'q' => b'p',
+        b'A' => b'B',
+        c if c.is_ascii_uppercase() => b'Q',
+        c if c.is_ascii_lowercase() => b'q',
+        _ => b'A',
+    };
+    String::from_utf8(b).unwrap()
+}
+
+// ---- age ----
+
+#[test]
+fn age_identity_gives_its_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    sh(dir.path(), "age-keygen -o keys.txt 2>/dev/null");
+    let recipient = sh(dir.path(), "age-keygen -y keys.txt").trim().to_string();
+    let file = fs::read_to_string(dir.path().join("keys.txt")).unwrap();
+    let s = scanner();
+    let info = one_in(&s, "keys.txt", file.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(info.format, "age");
+    assert_eq!(info.key_type, "X25519");
+    assert_eq!(info.public_key.as_deref(), Some(recipient.as_str()));
+    assert_eq!(info.fingerprint.as_deref(), Some(recipient.as_str()));
+
+    let secret = file
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap();
+    // In env files, YAML (sops), lower case, and inside a JSON string.
+    for text in [
+        format!("SOPS_AGE_KEY={secret}\n"),
+        format!(
+            "creation_rules:\n  - age_key: \"{}\"\n",
+            secret.to_lowercase()
+        ),
+        format!("{{\"key\":\"# public key: {recipient}\\n{secret}\\n\"}}"),
+    ] {
+        let info = one_in(&s, &text, text.as_bytes());
+        assert_eq!(info.public_key.as_deref(), Some(recipient.as_str()));
+    }
+
+    // Look-alikes: the recipient alone, a broken checksum, a truncation.
+    quiet(
+        &s,
+        "recipient",
+        format!("# public key: {recipient}\n").as_bytes(),
+    );
+    for at in [20, 40, secret.len() - 1] {
+        quiet(&s, "broken checksum", flip(secret, at).as_bytes());
+    }
+    quiet(&s, "truncated", secret[..secret.len() - 3].as_bytes());
+}
+
+#[test]
+fn age_plugin_identity_is_reported_without_recipient() {
+    let id =
+        keyscan::validate::bech32::encode("age-plugin-yubikey-", &[0x5a; 33]).to_ascii_uppercase();
+    let s = scanner();
+    let info = one_in(
+        &s,
+        "plugin",
+        format!("# Recipient: age1yubikey1q\n{id}\n").as_bytes(),
+    );
+    assert_eq!(info.status, Status::Valid);
+    assert_eq!(info.key_type, "age plugin identity (yubikey)");
+    assert!(info.public_key.is_none());
+    quiet(&s, "broken plugin identity", flip(&id, 25).as_bytes());
+}
