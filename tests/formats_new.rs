@@ -110,3 +110,62 @@ fn age_plugin_identity_is_reported_without_recipient() {
     assert!(info.public_key.is_none());
     quiet(&s, "broken plugin identity", flip(&id, 25).as_bytes());
 }
+
+// ---- WireGuard ----
+
+#[test]
+fn wireguard_interface_key_gives_its_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let private = sh(dir.path(), "wg genkey").trim().to_string();
+    let public = sh(dir.path(), &format!("echo {private} | wg pubkey"))
+        .trim()
+        .to_string();
+    let peer = sh(dir.path(), "wg genkey | wg pubkey").trim().to_string();
+    let conf = format!(
+        "[Interface]\nAddress = 10.8.0.1/24\nListenPort = 51820\nPrivateKey = {private}\n\n[Peer]\nPublicKey = {peer}\nAllowedIPs = 10.8.0.2/32\n"
+    );
+    let s = scanner();
+    let info = one_in(&s, "wg0.conf", conf.as_bytes());
+    assert_eq!(info.status, Status::Valid);
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("WireGuard", "X25519")
+    );
+    assert_eq!(info.public_key.as_deref(), Some(public.as_str()));
+    assert_eq!(info.fingerprint.as_deref(), Some(public.as_str()));
+
+    // Inside a Kubernetes secret (YAML block) and a JSON string.
+    let yaml = format!("stringData:\n  wg0.conf: |\n    [Interface]\n    PrivateKey = {private}\n");
+    assert_eq!(
+        one_in(&s, "yaml", yaml.as_bytes()).public_key.as_deref(),
+        Some(public.as_str())
+    );
+    let json = format!("{{\"wg0.conf\": \"[Interface]\\nPrivateKey={private}\\n\"}}");
+    assert_eq!(
+        one_in(&s, "json", json.as_bytes()).public_key.as_deref(),
+        Some(public.as_str())
+    );
+
+    // Look-alikes: public keys only, no [Interface] context, a placeholder,
+    // a key in a [Peer] section.
+    quiet(
+        &s,
+        "peers only",
+        format!("[Peer]\nPublicKey = {public}\n").as_bytes(),
+    );
+    quiet(
+        &s,
+        "no context",
+        format!("PrivateKey = {private}\n").as_bytes(),
+    );
+    quiet(
+        &s,
+        "placeholder",
+        b"[Interface]\nPrivateKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    );
+    quiet(
+        &s,
+        "peer section",
+        format!("[Interface]\nAddress = 10.0.0.1\n[Peer]\nPrivateKey = {private}\n").as_bytes(),
+    );
+}

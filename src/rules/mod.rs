@@ -26,6 +26,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
     ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
     ("age.toml", include_str!("../../rules/age.toml")),
+    ("wireguard.toml", include_str!("../../rules/wireguard.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -60,6 +61,8 @@ pub enum Validator {
     Gnupg,
     /// age identities (`AGE-SECRET-KEY-1...`, `AGE-PLUGIN-...`).
     Age,
+    /// WireGuard `PrivateKey` in an `[Interface]` section.
+    Wireguard,
 }
 
 impl Validator {

@@ -24,6 +24,7 @@ pub mod ppk;
 pub mod ssh1;
 pub mod sshcom;
 mod wire;
+pub mod wireguard;
 
 use crate::rules::{Candidate, Validator};
 use crate::scan::finding::KeyInfo;
@@ -61,6 +62,7 @@ pub const FORMATS: &[Format] = &[
     ssh1::FORMAT,
     gnupg::FORMAT,
     age::FORMAT,
+    wireguard::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
