@@ -169,3 +169,122 @@ fn wireguard_interface_key_gives_its_public_key() {
         format!("[Interface]\nAddress = 10.0.0.1\n[Peer]\nPrivateKey = {private}\n").as_bytes(),
     );
 }
+
+// ---- minisign, signify ----
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .unwrap()
+}
+
+/// The comment and base64 lines of a minisign or signify file.
+fn two_lines(text: &str) -> (String, Vec<u8>) {
+    let mut lines = text.lines();
+    let comment = lines.next().unwrap().to_string();
+    (comment, unb64(lines.next().unwrap()))
+}
+
+#[test]
+fn minisign_key_in_clear_gives_key_id_and_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    sh(dir.path(), "minisign -G -W -p k.pub -s k.key >/dev/null");
+    let key = fs::read_to_string(dir.path().join("k.key")).unwrap();
+    let public = fs::read_to_string(dir.path().join("k.pub")).unwrap();
+    let (pub_comment, pub_raw) = two_lines(&public);
+    let key_id = pub_comment.rsplit(' ').next().unwrap().to_string();
+    let s = scanner();
+    let info = one_in(&s, "k.key", key.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("minisign", "Ed25519")
+    );
+    assert_eq!(info.fingerprint.as_deref(), Some(key_id.as_str()));
+    assert_eq!(info.public_key.as_deref(), Some(b64(&pub_raw).as_str()));
+
+    // Look-alikes: the public key file, a broken checksum, mismatched halves.
+    quiet(&s, "k.pub", public.as_bytes());
+    let (comment, raw) = two_lines(&key);
+    let mut broken = raw.clone();
+    broken[100] ^= 1;
+    let text = format!("{comment}\n{}\n", b64(&broken));
+    let info = one_in(&s, "broken", text.as_bytes());
+    assert_eq!(info.status, Status::Unverified, "{info:#?}");
+    assert!(info.public_key.is_none());
+    let mut bad_sum = raw.clone();
+    bad_sum[130] ^= 1;
+    let text = format!("{comment}\n{}\n", b64(&bad_sum));
+    let info = one_in(&s, "bad checksum", text.as_bytes());
+    assert_eq!(info.note.as_deref(), Some("checksum does not match"));
+    // Another public half with a checksum that matches it.
+    let mut mixed = raw.clone();
+    mixed[94..126].copy_from_slice(&pub_raw[10..42].iter().map(|b| b ^ 0x55).collect::<Vec<_>>());
+    let mut h = <blake2::Blake2b<blake2::digest::consts::U32> as blake2::Digest>::new();
+    blake2::Digest::update(&mut h, &mixed[..2]);
+    blake2::Digest::update(&mut h, &mixed[54..126]);
+    mixed[126..].copy_from_slice(&blake2::Digest::finalize(h));
+    let text = format!("{comment}\n{}\n", b64(&mixed));
+    let info = one_in(&s, "mismatched", text.as_bytes());
+    assert_eq!(info.status, Status::Unverified, "{info:#?}");
+}
+
+#[test]
+fn minisign_key_with_passphrase_is_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    sh(
+        dir.path(),
+        "printf 'pw\\npw\\n' | minisign -G -p k.pub -s k.key >/dev/null 2>&1",
+    );
+    let key = fs::read_to_string(dir.path().join("k.key")).unwrap();
+    let s = scanner();
+    let info = one_in(&s, "k.key", key.as_bytes());
+    assert_eq!(info.status, Status::Encrypted, "{info:#?}");
+    assert_eq!(info.format, "minisign");
+}
+
+#[test]
+fn signify_key_in_clear_gives_key_number_and_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    sh(
+        dir.path(),
+        "signify-openbsd -G -n -c 'release' -p k.pub -s k.sec",
+    );
+    let key = fs::read_to_string(dir.path().join("k.sec")).unwrap();
+    let public = fs::read_to_string(dir.path().join("k.pub")).unwrap();
+    let (_, pub_raw) = two_lines(&public);
+    let s = scanner();
+    let info = one_in(&s, "k.sec", key.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("signify", "Ed25519")
+    );
+    assert_eq!(info.public_key.as_deref(), Some(b64(&pub_raw).as_str()));
+    let keynum: String = pub_raw[2..10].iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(info.fingerprint.as_deref(), Some(keynum.as_str()));
+
+    quiet(&s, "k.pub", public.as_bytes());
+    let (comment, raw) = two_lines(&key);
+    let mut broken = raw.clone();
+    broken[50] ^= 1;
+    let text = format!("{comment}\n{}\n", b64(&broken));
+    assert_eq!(
+        one_in(&s, "broken", text.as_bytes()).status,
+        Status::Unverified
+    );
+    // Nonzero bcrypt rounds: the secret key is encrypted.
+    let mut locked = raw.clone();
+    locked[4..8].copy_from_slice(&42u32.to_be_bytes());
+    let text = format!("{comment}\n{}\n", b64(&locked));
+    assert_eq!(
+        one_in(&s, "encrypted", text.as_bytes()).status,
+        Status::Encrypted
+    );
+}

@@ -27,6 +27,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
     ("age.toml", include_str!("../../rules/age.toml")),
     ("wireguard.toml", include_str!("../../rules/wireguard.toml")),
+    ("minisign.toml", include_str!("../../rules/minisign.toml")),
+    ("signify.toml", include_str!("../../rules/signify.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -63,6 +65,10 @@ pub enum Validator {
     Age,
     /// WireGuard `PrivateKey` in an `[Interface]` section.
     Wireguard,
+    /// minisign secret key (`untrusted comment:` + base64).
+    Minisign,
+    /// signify secret key (`untrusted comment:` + base64).
+    Signify,
 }
 
 impl Validator {

@@ -15,12 +15,14 @@ pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
+pub mod minisign;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
 pub mod pem;
 pub mod pgp;
 pub mod ppk;
+pub mod signify;
 pub mod ssh1;
 pub mod sshcom;
 mod wire;
@@ -63,6 +65,8 @@ pub const FORMATS: &[Format] = &[
     gnupg::FORMAT,
     age::FORMAT,
     wireguard::FORMAT,
+    minisign::FORMAT,
+    signify::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
