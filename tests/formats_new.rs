@@ -288,3 +288,275 @@ fn signify_key_in_clear_gives_key_number_and_public_key() {
         Status::Encrypted
     );
 }
+
+// ---- JWK ----
+
+fn b64u(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn jwk(members: &[(&str, String)]) -> String {
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("\"{k}\": \"{v}\""))
+        .collect();
+    format!("{{\n  {}\n}}\n", body.join(",\n  "))
+}
+
+/// RFC 7638 thumbprint computed here from the members, independently.
+fn thumbprint(canonical: &str) -> String {
+    use sha2::Digest;
+    b64u(&sha2::Sha256::digest(canonical.as_bytes()))
+}
+
+fn rsa_members(dir: &Path, name: &str) -> Vec<(&'static str, String)> {
+    use der::Decode;
+    sh(
+        dir,
+        &format!(
+            "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out {name}.pem 2>/dev/null && openssl rsa -in {name}.pem -traditional -outform DER -out {name}.der 2>/dev/null"
+        ),
+    );
+    let der = fs::read(dir.join(format!("{name}.der"))).unwrap();
+    let k = pkcs1::RsaPrivateKey::from_der(&der).unwrap();
+    let u = |v: der::asn1::UintRef| b64u(v.as_bytes());
+    vec![
+        ("kty", "RSA".into()),
+        ("n", u(k.modulus)),
+        ("e", u(k.public_exponent)),
+        ("d", u(k.private_exponent)),
+        ("p", u(k.prime1)),
+        ("q", u(k.prime2)),
+        ("dp", u(k.exponent1)),
+        ("dq", u(k.exponent2)),
+        ("qi", u(k.coefficient)),
+    ]
+}
+
+fn without(members: &[(&'static str, String)], drop: &[&str]) -> Vec<(&'static str, String)> {
+    members
+        .iter()
+        .filter(|(k, _)| !drop.contains(k))
+        .cloned()
+        .collect()
+}
+
+fn with(
+    members: &[(&'static str, String)],
+    name: &str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
+    members
+        .iter()
+        .map(|(k, v)| {
+            (
+                *k,
+                if *k == name {
+                    value.to_string()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn jwk_rsa_is_checked_and_fingerprinted() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = rsa_members(dir.path(), "a");
+    let ssh = support::ssh_fingerprint(&dir.path().join("a.pem"));
+    let (n, e) = (&m[1].1, &m[2].1);
+    let tp = thumbprint(&format!("{{\"e\":\"{e}\",\"kty\":\"RSA\",\"n\":\"{n}\"}}"));
+    let s = scanner();
+    let full = jwk(&m);
+    let info = one_in(&s, "pretty", full.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("JWK", "RSA 2048")
+    );
+    assert_eq!(info.fingerprint.as_deref(), Some(ssh.as_str()));
+    assert!(info
+        .public_key
+        .as_deref()
+        .unwrap()
+        .starts_with("ssh-rsa AAAA"));
+    assert!(info.aws_fingerprints.sha1_pkcs8.is_some() && info.aws_fingerprints.md5_spki.is_some());
+    assert_eq!(info.note, Some(format!("JWK thumbprint {tp}")));
+
+    // Without the primes, d is checked against n and e alone.
+    let info = one_in(
+        &s,
+        "n e d",
+        jwk(&without(&m, &["p", "q", "dp", "dq", "qi"])).as_bytes(),
+    );
+    assert_eq!(
+        (info.status, info.fingerprint.as_deref()),
+        (Status::Valid, Some(ssh.as_str()))
+    );
+
+    // One line, in a JWKS among public keys, escaped in a .env and in YAML.
+    let line = full.replace(['\n', ' '], "");
+    let public = jwk(&without(&m, &["d", "p", "q", "dp", "dq", "qi"])).replace(['\n', ' '], "");
+    let jwks = format!("{{\"keys\":[{public},{line}]}}");
+    assert_eq!(
+        one_in(&s, "jwks", jwks.as_bytes()).fingerprint.as_deref(),
+        Some(ssh.as_str())
+    );
+    let env = format!("JWKS=\"{}\"\n", jwks.replace('"', "\\\""));
+    assert_eq!(
+        one_in(&s, "env", env.as_bytes()).fingerprint.as_deref(),
+        Some(ssh.as_str())
+    );
+    let yaml = format!("auth:\n  signing_key: '{line}'\n");
+    assert_eq!(one_in(&s, "yaml", yaml.as_bytes()).status, Status::Valid);
+
+    // Look-alikes: public only, placeholder d, d of another key, no n.
+    quiet(&s, "public", public.as_bytes());
+    quiet(&s, "placeholder", jwk(&with(&m, "d", "...")).as_bytes());
+    let other = rsa_members(dir.path(), "b");
+    let mixed = with(
+        &without(&m, &["p", "q", "dp", "dq", "qi"]),
+        "d",
+        &other[3].1,
+    );
+    assert_eq!(
+        one_in(&s, "mixed", jwk(&mixed).as_bytes()).status,
+        Status::Unverified
+    );
+    let mixed = with(&m, "q", &other[5].1);
+    assert_eq!(
+        one_in(&s, "mixed primes", jwk(&mixed).as_bytes()).status,
+        Status::Unverified
+    );
+    let info = one_in(&s, "no n", jwk(&without(&m, &["n"])).as_bytes());
+    assert_eq!(info.status, Status::Unverified);
+}
+
+/// d, x, y of a fresh EC key on an openssl curve.
+fn ec_members(dir: &Path, curve: &str, crv: &str) -> Vec<(&'static str, String)> {
+    use der::Decode;
+    sh(dir, &format!("openssl ecparam -name {curve} -genkey -noout -out {crv}.pem && openssl ec -in {crv}.pem -outform DER -out {crv}.der 2>/dev/null"));
+    let der = fs::read(dir.join(format!("{crv}.der"))).unwrap();
+    let k = sec1::EcPrivateKey::from_der(&der).unwrap();
+    let point = k.public_key.unwrap();
+    let half = (point.len() - 1) / 2;
+    vec![
+        ("kty", "EC".into()),
+        ("crv", crv.into()),
+        ("x", b64u(&point[1..1 + half])),
+        ("y", b64u(&point[1 + half..])),
+        ("d", b64u(k.private_key)),
+    ]
+}
+
+#[test]
+fn jwk_ec_keys_on_every_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = scanner();
+    for (curve, crv) in [
+        ("prime256v1", "P-256"),
+        ("secp384r1", "P-384"),
+        ("secp521r1", "P-521"),
+        ("secp256k1", "secp256k1"),
+    ] {
+        let m = ec_members(dir.path(), curve, crv);
+        let info = one_in(&s, crv, jwk(&m).as_bytes());
+        assert_eq!(info.status, Status::Valid, "{crv}: {info:#?}");
+        assert_eq!(info.key_type, format!("ECDSA {crv}"));
+        let tp = thumbprint(&format!(
+            "{{\"crv\":\"{crv}\",\"kty\":\"EC\",\"x\":\"{}\",\"y\":\"{}\"}}",
+            m[2].1, m[3].1
+        ));
+        assert_eq!(info.note, Some(format!("JWK thumbprint {tp}")));
+        let expected = if crv == "secp256k1" {
+            tp
+        } else {
+            support::ssh_fingerprint(&dir.path().join(format!("{crv}.pem")))
+        };
+        assert_eq!(info.fingerprint, Some(expected), "{crv}");
+
+        quiet(&s, "public", jwk(&without(&m, &["d"])).as_bytes());
+        let other = ec_members(dir.path(), curve, crv);
+        let mixed = with(&m, "x", &other[2].1);
+        assert_eq!(
+            one_in(&s, "mixed", jwk(&mixed).as_bytes()).status,
+            Status::Unverified
+        );
+        let no_y = one_in(&s, "no y", jwk(&without(&m, &["y"])).as_bytes());
+        assert_eq!(no_y.status, Status::Unverified);
+    }
+}
+
+/// d and x of a fresh OKP key (raw bytes at the end of openssl's DER).
+fn okp_members(dir: &Path, alg: &str, len: usize) -> Vec<(&'static str, String)> {
+    let script = format!("openssl genpkey -algorithm {alg} -outform DER -out {alg}.der && openssl pkey -inform DER -in {alg}.der -pubout -outform DER -out {alg}.pub");
+    sh(dir, &script);
+    let tail = |name: String| {
+        let der = fs::read(dir.join(name)).unwrap();
+        b64u(&der[der.len() - len..])
+    };
+    vec![
+        ("kty", "OKP".into()),
+        ("crv", alg.into()),
+        ("x", tail(format!("{alg}.pub"))),
+        ("d", tail(format!("{alg}.der"))),
+    ]
+}
+
+#[test]
+fn jwk_okp_keys() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let s = scanner();
+    let m = okp_members(dir.path(), "Ed25519", 32);
+    let info = one_in(&s, "Ed25519", jwk(&m).as_bytes());
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Valid, "Ed25519")
+    );
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&m[2].1)
+        .unwrap();
+    let mut blob = vec![0, 0, 0, 11];
+    blob.extend(b"ssh-ed25519");
+    blob.extend([0, 0, 0, 32]);
+    blob.extend(&x);
+    let line = format!("ssh-ed25519 {}", b64(&blob));
+    assert_eq!(info.public_key.as_deref(), Some(line.as_str()));
+    let other = okp_members(dir.path(), "Ed25519", 32);
+    let mixed = with(&m, "d", &other[3].1);
+    assert_eq!(
+        one_in(&s, "mixed", jwk(&mixed).as_bytes()).status,
+        Status::Unverified
+    );
+    quiet(&s, "public", jwk(&without(&m, &["d"])).as_bytes());
+
+    let m = okp_members(dir.path(), "X25519", 32);
+    let info = one_in(&s, "X25519", jwk(&m).as_bytes());
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Valid, "X25519")
+    );
+    let tp = thumbprint(&format!(
+        "{{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"{}\"}}",
+        m[2].1
+    ));
+    assert_eq!(info.fingerprint, Some(tp));
+    let other = okp_members(dir.path(), "X25519", 32);
+    assert_eq!(
+        one_in(&s, "mixed", jwk(&with(&m, "x", &other[2].1)).as_bytes()).status,
+        Status::Unverified
+    );
+
+    // Ed448: lengths only.
+    let m = okp_members(dir.path(), "Ed448", 57);
+    let info = one_in(&s, "Ed448", jwk(&m).as_bytes());
+    assert_eq!(
+        (info.status, info.key_type.as_str()),
+        (Status::Valid, "Ed448")
+    );
+    assert!(info.note.unwrap().contains("not checked"));
+}

@@ -29,6 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("wireguard.toml", include_str!("../../rules/wireguard.toml")),
     ("minisign.toml", include_str!("../../rules/minisign.toml")),
     ("signify.toml", include_str!("../../rules/signify.toml")),
+    ("jwk.toml", include_str!("../../rules/jwk.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -69,6 +70,8 @@ pub enum Validator {
     Minisign,
     /// signify secret key (`untrusted comment:` + base64).
     Signify,
+    /// JSON Web Key with a private member `d`.
+    Jwk,
 }
 
 impl Validator {

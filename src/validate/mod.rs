@@ -15,6 +15,7 @@ pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
+pub mod jwk;
 pub mod minisign;
 pub mod oids;
 pub mod openssh;
@@ -67,6 +68,7 @@ pub const FORMATS: &[Format] = &[
     wireguard::FORMAT,
     minisign::FORMAT,
     signify::FORMAT,
+    jwk::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
