@@ -560,3 +560,112 @@ fn jwk_okp_keys() {
     );
     assert!(info.note.unwrap().contains("not checked"));
 }
+
+// ---- .NET XML RSA ----
+
+fn xml(members: &[(&str, String)]) -> String {
+    use base64::Engine as _;
+    let std = |v: &str| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(v)
+            .unwrap();
+        b64(&bytes)
+    };
+    let mut out = String::from("<RSAKeyValue>");
+    for (name, value) in members {
+        out += &format!("<{name}>{}</{name}>", std(value));
+    }
+    out + "</RSAKeyValue>"
+}
+
+/// The JWK members of an RSA key under their XML names.
+fn xml_members(jwk: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let names = [
+        ("n", "Modulus"),
+        ("e", "Exponent"),
+        ("p", "P"),
+        ("q", "Q"),
+        ("dp", "DP"),
+        ("dq", "DQ"),
+        ("qi", "InverseQ"),
+        ("d", "D"),
+    ];
+    names
+        .iter()
+        .filter_map(|(j, x)| {
+            jwk.iter()
+                .find(|(k, _)| k == j)
+                .map(|(_, v)| (*x, v.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn xml_rsa_key_is_checked_and_fingerprinted() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = xml_members(&rsa_members(dir.path(), "a"));
+    let ssh = support::ssh_fingerprint(&dir.path().join("a.pem"));
+    let s = scanner();
+    let key = xml(&m);
+    let info = one_in(&s, "xml", key.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        (".NET XML", "RSA 2048")
+    );
+    assert_eq!(info.fingerprint.as_deref(), Some(ssh.as_str()));
+    assert!(info
+        .public_key
+        .as_deref()
+        .unwrap()
+        .starts_with("ssh-rsa AAAA"));
+    assert!(info.aws_fingerprints.sha1_pkcs8.is_some() && info.aws_fingerprints.md5_spki.is_some());
+
+    // Pretty-printed in a .config, and as a string in appsettings.json.
+    let pretty = format!(
+        "<configuration>\n{}\n</configuration>\n",
+        key.replace("><", ">\n  <")
+    );
+    assert_eq!(
+        one_in(&s, "config", pretty.as_bytes())
+            .fingerprint
+            .as_deref(),
+        Some(ssh.as_str())
+    );
+    let json = format!(
+        "{{\"Signing\": {{\"Key\": \"{}\"}}}}",
+        key.replace("><", ">\\n<")
+    );
+    assert_eq!(
+        one_in(&s, "json", json.as_bytes()).fingerprint.as_deref(),
+        Some(ssh.as_str())
+    );
+    // Modulus, Exponent and D only.
+    let short: Vec<_> = m
+        .iter()
+        .filter(|(k, _)| ["Modulus", "Exponent", "D"].contains(k))
+        .cloned()
+        .collect();
+    assert_eq!(
+        one_in(&s, "n e d", xml(&short).as_bytes()).status,
+        Status::Valid
+    );
+
+    // Look-alikes: public only, placeholder D, Q of another key, no Modulus.
+    quiet(&s, "public", xml(&m[..2]).as_bytes());
+    let placeholder = xml(&m[..7]).replace("</RSAKeyValue>", "<D>...</D></RSAKeyValue>");
+    quiet(&s, "placeholder", placeholder.as_bytes());
+    let other = xml_members(&rsa_members(dir.path(), "b"));
+    let mixed = with(&m, "Q", &other[3].1);
+    assert_eq!(
+        one_in(&s, "mixed", xml(&mixed).as_bytes()).status,
+        Status::Unverified
+    );
+    let mixed = with(&short, "D", &other[7].1);
+    assert_eq!(
+        one_in(&s, "mixed d", xml(&mixed).as_bytes()).status,
+        Status::Unverified
+    );
+    let info = one_in(&s, "no modulus", xml(&m[1..]).as_bytes());
+    assert_eq!(info.status, Status::Unverified);
+}

@@ -30,6 +30,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("minisign.toml", include_str!("../../rules/minisign.toml")),
     ("signify.toml", include_str!("../../rules/signify.toml")),
     ("jwk.toml", include_str!("../../rules/jwk.toml")),
+    ("xmlrsa.toml", include_str!("../../rules/xmlrsa.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -72,6 +73,8 @@ pub enum Validator {
     Signify,
     /// JSON Web Key with a private member `d`.
     Jwk,
+    /// .NET XML `<RSAKeyValue>` with a private exponent.
+    Xmlrsa,
 }
 
 impl Validator {

@@ -28,6 +28,7 @@ pub mod ssh1;
 pub mod sshcom;
 mod wire;
 pub mod wireguard;
+pub mod xmlrsa;
 
 use crate::rules::{Candidate, Validator};
 use crate::scan::finding::KeyInfo;
@@ -69,6 +70,7 @@ pub const FORMATS: &[Format] = &[
     minisign::FORMAT,
     signify::FORMAT,
     jwk::FORMAT,
+    xmlrsa::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
