@@ -669,3 +669,79 @@ fn xml_rsa_key_is_checked_and_fingerprinted() {
     let info = one_in(&s, "no modulus", xml(&m[1..]).as_bytes());
     assert_eq!(info.status, Status::Unverified);
 }
+
+// ---- Tor v3 onion service ----
+
+/// An `hs_ed25519_secret_key` file as Tor writes it, from a seed
+/// (rend-spec-v3 / Tor's ed25519 expanded key: SHA-512 of the seed, clamped).
+fn tor_key_file(seed: [u8; 32]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut expanded: [u8; 64] = sha2::Sha512::digest(seed).into();
+    expanded[0] &= 248;
+    expanded[31] &= 127;
+    expanded[31] |= 64;
+    let mut file = b"== ed25519v1-secret: type0 ==\0\0\0".to_vec();
+    file.extend_from_slice(&expanded);
+    file
+}
+
+/// The onion address, computed here bit by bit from the specification.
+fn onion(public: &[u8; 32]) -> String {
+    use sha3::Digest;
+    let mut h = sha3::Sha3_256::new();
+    h.update(b".onion checksum");
+    h.update(public);
+    h.update([3u8]);
+    let mut raw = public.to_vec();
+    raw.extend_from_slice(&h.finalize()[..2]);
+    raw.push(3);
+    let bits: String = raw.iter().map(|b| format!("{b:08b}")).collect();
+    let chars: String = bits
+        .as_bytes()
+        .chunks(5)
+        .map(|c| {
+            let v = u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap();
+            b"abcdefghijklmnopqrstuvwxyz234567"[usize::from(v)] as char
+        })
+        .collect();
+    format!("{chars}.onion")
+}
+
+#[test]
+fn tor_onion_key_gives_its_address() {
+    let seed: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(97).wrapping_add(13));
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    let address = onion(&public);
+    assert!(address.ends_with("d.onion") && address.len() == 62);
+    let file = tor_key_file(seed);
+    let s = scanner();
+    let info = one_in(&s, "hs_ed25519_secret_key", &file);
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("Tor onion service", "Ed25519")
+    );
+    assert_eq!(info.fingerprint.as_deref(), Some(address.as_str()));
+    assert_eq!(info.public_key.as_deref(), Some(address.as_str()));
+
+    // Base64-encoded in a Kubernetes secret.
+    let yaml = format!("data:\n  hs_ed25519_secret_key: {}\n", b64(&file));
+    assert_eq!(
+        one_in(&s, "yaml", yaml.as_bytes()).fingerprint.as_deref(),
+        Some(address.as_str())
+    );
+
+    // Look-alikes: the public key file, a truncated key, an unclamped scalar.
+    let mut public_file = b"== ed25519v1-public: type0 ==\0\0\0".to_vec();
+    public_file.extend_from_slice(&public);
+    quiet(&s, "public", &public_file);
+    assert_eq!(one_in(&s, "short", &file[..90]).status, Status::Unverified);
+    let mut unclamped = file.clone();
+    unclamped[32] |= 7;
+    assert_eq!(
+        one_in(&s, "unclamped", &unclamped).status,
+        Status::Unverified
+    );
+}

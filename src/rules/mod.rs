@@ -31,6 +31,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("signify.toml", include_str!("../../rules/signify.toml")),
     ("jwk.toml", include_str!("../../rules/jwk.toml")),
     ("xmlrsa.toml", include_str!("../../rules/xmlrsa.toml")),
+    ("tor.toml", include_str!("../../rules/tor.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -75,6 +76,8 @@ pub enum Validator {
     Jwk,
     /// .NET XML `<RSAKeyValue>` with a private exponent.
     Xmlrsa,
+    /// Tor v3 onion service `hs_ed25519_secret_key`.
+    Tor,
 }
 
 impl Validator {

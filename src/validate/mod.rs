@@ -26,6 +26,7 @@ pub mod ppk;
 pub mod signify;
 pub mod ssh1;
 pub mod sshcom;
+pub mod tor;
 mod wire;
 pub mod wireguard;
 pub mod xmlrsa;
@@ -71,6 +72,7 @@ pub const FORMATS: &[Format] = &[
     signify::FORMAT,
     jwk::FORMAT,
     xmlrsa::FORMAT,
+    tor::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
