@@ -745,3 +745,181 @@ fn tor_onion_key_gives_its_address() {
         Status::Unverified
     );
 }
+
+// ---- Bitcoin, Nostr, Solana ----
+
+/// Base58 (and Base58Check), written here independently with big numbers.
+fn base58(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let zeros = data.iter().take_while(|&&b| b == 0).count();
+    let n = num_bigint::BigUint::from_bytes_be(data);
+    let digits = if data.iter().all(|&b| b == 0) {
+        vec![]
+    } else {
+        n.to_radix_be(58)
+    };
+    "1".repeat(zeros)
+        + &digits
+            .iter()
+            .map(|&d| ALPHABET[usize::from(d)] as char)
+            .collect::<String>()
+}
+
+fn base58check(payload: &[u8]) -> String {
+    use sha2::Digest;
+    let sum = sha2::Sha256::digest(sha2::Sha256::digest(payload));
+    let mut raw = payload.to_vec();
+    raw.extend_from_slice(&sum[..4]);
+    base58(&raw)
+}
+
+fn secp256k1(scalar: &[u8], compressed: bool) -> Vec<u8> {
+    use k256::elliptic_curve::sec1::ToSec1Point;
+    let secret = k256::SecretKey::from_slice(scalar).unwrap();
+    secret
+        .public_key()
+        .to_sec1_point(compressed)
+        .as_bytes()
+        .to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn scalar(seed: u8) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest([seed; 7]).to_vec()
+}
+
+#[test]
+fn bitcoin_wif_gives_its_public_key() {
+    let s = scanner();
+    for (version, compressed, label) in [
+        (0x80u8, true, "secp256k1"),
+        (0x80, false, "secp256k1"),
+        (0xef, true, "secp256k1 (testnet)"),
+    ] {
+        let k = scalar(version ^ u8::from(compressed));
+        let mut payload = vec![version];
+        payload.extend_from_slice(&k);
+        if compressed {
+            payload.push(1);
+        }
+        let wif = base58check(&payload);
+        let public = hex(&secp256k1(&k, compressed));
+        let env = format!("BTC_PRIVATE_KEY={wif}\n");
+        let info = one_in(&s, &wif, env.as_bytes());
+        assert_eq!(info.status, Status::Valid, "{info:#?}");
+        assert_eq!(
+            (info.format.as_str(), info.key_type.as_str()),
+            ("Bitcoin WIF", label)
+        );
+        assert_eq!(info.public_key.as_deref(), Some(public.as_str()));
+
+        // Look-alikes: broken checksum; a valid Base58Check with another version.
+        quiet(
+            &s,
+            "broken",
+            format!("BTC_PRIVATE_KEY={}\n", flip(&wif, 20)).as_bytes(),
+        );
+        payload[0] = 0x00;
+        let other = format!("wif: {}\n", base58check(&payload));
+        quiet(&s, "version 0", other.as_bytes());
+    }
+}
+
+#[test]
+fn bip32_master_key_gives_its_xpub() {
+    use hmac::{KeyInit, Mac};
+    // BIP32 test vector 1: the master key of seed 000102...0f.
+    let seed: Vec<u8> = (0u8..16).collect();
+    let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(b"Bitcoin seed").unwrap();
+    mac.update(&seed);
+    let i = mac.finalize().into_bytes();
+    let (key, chain) = (&i[..32], &i[32..]);
+    let mut xprv = vec![0x04, 0x88, 0xad, 0xe4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    xprv.extend_from_slice(chain);
+    xprv.push(0);
+    xprv.extend_from_slice(key);
+    let text = format!("export WALLET={}\n", base58check(&xprv));
+    let s = scanner();
+    let info = one_in(&s, "xprv", text.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(info.format, "BIP32");
+    let xpub = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+    assert_eq!(info.public_key.as_deref(), Some(xpub));
+
+    // zprv: its zpub.
+    let mut zprv = xprv.clone();
+    zprv[..4].copy_from_slice(&[0x04, 0xb2, 0x43, 0x0c]);
+    let info = one_in(&s, "zprv", base58check(&zprv).as_bytes());
+    assert!(info.public_key.unwrap().starts_with("zpub"));
+
+    // Look-alikes: the xpub, a broken checksum, a key byte that is not 0.
+    quiet(&s, "xpub", xpub.as_bytes());
+    quiet(&s, "broken", flip(&base58check(&xprv), 50).as_bytes());
+    let mut bad = xprv.clone();
+    bad[45] = 2;
+    quiet(&s, "key prefix", base58check(&bad).as_bytes());
+}
+
+#[test]
+fn nostr_nsec_gives_its_npub() {
+    let k = scalar(42);
+    let nsec = keyscan::validate::bech32::encode("nsec", &k);
+    let s = scanner();
+    let info = one_in(&s, "nsec", format!("NOSTR_KEY={nsec}\n").as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    let npub = info.public_key.unwrap();
+    let (hrp, x) = keyscan::validate::bech32::decode(&npub).unwrap();
+    assert_eq!(
+        (hrp.as_str(), x),
+        ("npub", secp256k1(&k, true)[1..].to_vec())
+    );
+    assert_eq!(info.fingerprint, Some(npub.clone()));
+    quiet(&s, "npub", npub.as_bytes());
+    quiet(&s, "broken", flip(&nsec, 30).as_bytes());
+}
+
+#[test]
+fn solana_keypair_gives_its_address() {
+    let seed: [u8; 32] = scalar(7).try_into().unwrap();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    let mut pair = seed.to_vec();
+    pair.extend_from_slice(&public);
+    let array = |bytes: &[u8]| {
+        format!(
+            "[{}]",
+            bytes
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let address = base58(&public);
+    let s = scanner();
+    // id.json as solana-keygen writes it, and in an .env line.
+    let info = one_in(&s, "id.json", array(&pair).as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(
+        (info.format.as_str(), info.key_type.as_str()),
+        ("Solana keypair", "Ed25519")
+    );
+    assert_eq!(info.public_key.as_deref(), Some(address.as_str()));
+    let env = format!("SOLANA_PRIVATE_KEY={}\n", array(&pair).replace(',', ", "));
+    assert_eq!(
+        one_in(&s, "env", env.as_bytes()).public_key.as_deref(),
+        Some(address.as_str())
+    );
+
+    // Look-alikes: 64 random bytes, mismatched halves, 32 bytes only.
+    let mut mixed = pair.clone();
+    mixed[40] ^= 1;
+    quiet(&s, "mixed", array(&mixed).as_bytes());
+    quiet(&s, "filler", array(&scalar(1).repeat(2)).as_bytes());
+    quiet(&s, "short", format!("solana: {}", array(&seed)).as_bytes());
+}

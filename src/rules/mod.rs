@@ -32,6 +32,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("jwk.toml", include_str!("../../rules/jwk.toml")),
     ("xmlrsa.toml", include_str!("../../rules/xmlrsa.toml")),
     ("tor.toml", include_str!("../../rules/tor.toml")),
+    ("bitcoin.toml", include_str!("../../rules/bitcoin.toml")),
+    ("nostr.toml", include_str!("../../rules/nostr.toml")),
+    ("solana.toml", include_str!("../../rules/solana.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -78,6 +81,12 @@ pub enum Validator {
     Xmlrsa,
     /// Tor v3 onion service `hs_ed25519_secret_key`.
     Tor,
+    /// Bitcoin WIF and BIP32 extended private keys.
+    Bitcoin,
+    /// Nostr `nsec1...`.
+    Nostr,
+    /// Solana keypair (64-byte JSON array).
+    Solana,
 }
 
 impl Validator {

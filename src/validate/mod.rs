@@ -9,7 +9,9 @@
 
 pub mod age;
 mod asn1;
+pub mod base58;
 pub mod bech32;
+pub mod bitcoin;
 pub mod crack;
 pub mod der;
 pub mod ec;
@@ -17,6 +19,7 @@ pub mod fingerprint;
 pub mod gnupg;
 pub mod jwk;
 pub mod minisign;
+pub mod nostr;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
@@ -24,6 +27,7 @@ pub mod pem;
 pub mod pgp;
 pub mod ppk;
 pub mod signify;
+pub mod solana;
 pub mod ssh1;
 pub mod sshcom;
 pub mod tor;
@@ -73,6 +77,9 @@ pub const FORMATS: &[Format] = &[
     jwk::FORMAT,
     xmlrsa::FORMAT,
     tor::FORMAT,
+    bitcoin::FORMAT,
+    nostr::FORMAT,
+    solana::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the
