@@ -2,6 +2,8 @@
 //! Positives come from the real tools at test time; each format has its
 //! look-alikes (public half only, broken checksum, mismatched halves).
 
+#[path = "support/gitrepo.rs"]
+mod gitrepo;
 mod support;
 
 use keyscan::scan::finding::{KeyInfo, Status};
@@ -92,7 +94,7 @@ fn age_identity_gives_its_recipient() {
     for at in [20, 40, secret.len() - 1] {
         quiet(&s, "broken checksum", flip(secret, at).as_bytes());
     }
-    quiet(&s, "truncated", secret[..secret.len() - 3].as_bytes());
+    quiet(&s, "truncated", &secret.as_bytes()[..secret.len() - 3]);
 }
 
 #[test]
@@ -922,4 +924,65 @@ fn solana_keypair_gives_its_address() {
     quiet(&s, "mixed", array(&mixed).as_bytes());
     quiet(&s, "filler", array(&scalar(1).repeat(2)).as_bytes());
     quiet(&s, "short", format!("solana: {}", array(&seed)).as_bytes());
+}
+
+// ---- every door ----
+
+#[test]
+fn new_formats_are_blocked_at_commit_and_found_in_history_and_scan() {
+    let r = gitrepo::TempRepo::new();
+    let out = r
+        .command(support::bin(), &r.dir)
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", gitrepo::text(&out));
+    sh(
+        &r.dir,
+        "age-keygen -o keys.txt 2>/dev/null && minisign -G -W -p m.pub -s m.key >/dev/null",
+    );
+    let recipient = sh(&r.dir, "age-keygen -y keys.txt").trim().to_string();
+    let private = sh(&r.dir, "wg genkey").trim().to_string();
+    let wg_public = sh(&r.dir, &format!("echo {private} | wg pubkey"))
+        .trim()
+        .to_string();
+    r.write(
+        "wg0.conf",
+        &format!("[Interface]\nPrivateKey = {private}\n"),
+    );
+    let seed = [3u8; 32];
+    fs::write(r.dir.join("hs_ed25519_secret_key"), tor_key_file(seed)).unwrap();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    let expected = [recipient, wg_public, onion(&public)];
+
+    r.ok(&["add", "-A"]);
+    let (went_through, output) = r.commit();
+    assert!(
+        !went_through,
+        "the pre-commit hook let keys through: {output}"
+    );
+    for fp in &expected {
+        assert!(output.contains(fp.as_str()), "{fp} not in: {output}");
+    }
+    assert!(output.contains("minisign"), "{output}");
+
+    // Committed anyway (history that predates the hook): history and scan.
+    r.ok(&["commit", "-q", "--no-verify", "-m", "keys"]);
+    for args in [&["history", "."][..], &["scan", "."][..]] {
+        let (code, v) = support::json(&r.dir, args, None);
+        assert_eq!(code, 1, "{args:?}: {v:#}");
+        let found: Vec<&str> = support::findings(&v)
+            .iter()
+            .filter_map(|f| f["fingerprint"].as_str())
+            .collect();
+        for fp in &expected {
+            assert!(
+                found.contains(&fp.as_str()),
+                "{args:?}: {fp} not in {found:?}"
+            );
+        }
+        assert_eq!(found.len(), 4, "{args:?}: {found:?}");
+    }
 }
