@@ -968,6 +968,13 @@ fn new_formats_are_blocked_at_commit_and_found_in_history_and_scan() {
     }
     assert!(output.contains("minisign"), "{output}");
 
+    // `keyscan fingerprint` names each by its own fingerprint.
+    let out = support::keyscan(&r.dir, &["fingerprint", "keys.txt", "wg0.conf"], None);
+    let printed = gitrepo::text(&out);
+    for fp in &expected[..2] {
+        assert!(printed.contains(&format!("fingerprint  {fp}")), "{printed}");
+    }
+
     // Committed anyway (history that predates the hook): history and scan.
     r.ok(&["commit", "-q", "--no-verify", "-m", "keys"]);
     for args in [&["history", "."][..], &["scan", "."][..]] {

@@ -44,6 +44,10 @@ pub struct KeyPrints {
     /// OpenPGP v4 (or v5/v6) fingerprint, as `gpg --fingerprint` prints it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openpgp: Option<String>,
+    /// The format's own fingerprint otherwise (age recipient, WireGuard
+    /// public key, minisign key id, JWK thumbprint, .onion address...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,9 +84,11 @@ pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints
         .into_iter()
         .map(|hit| {
             let info = hit.info;
-            let (sha256, openpgp) = match info.fingerprint {
-                Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None),
-                other => (None, other),
+            let pgp = info.format.contains("PGP") || info.format.starts_with("GnuPG");
+            let (sha256, openpgp, fingerprint) = match info.fingerprint {
+                Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None, None),
+                other if pgp => (None, other, None),
+                other => (None, None, other),
             };
             let mut k = KeyPrints {
                 path: path.to_string(),
@@ -96,6 +102,7 @@ pub fn fingerprints(scanner: &Scanner, path: &str, data: &[u8]) -> Vec<KeyPrints
                 md5: None,
                 aws_fingerprints: info.aws_fingerprints,
                 openpgp,
+                fingerprint,
                 public_key: info.public_key,
                 note: info.note,
             };
@@ -134,6 +141,7 @@ fn public_line(path: &str, line: usize, text: &str) -> Option<KeyPrints> {
         md5: None,
         aws_fingerprints: AwsFingerprints::default(),
         openpgp: None,
+        fingerprint: None,
         public_key: None,
         note: None,
     };
@@ -219,12 +227,15 @@ pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
         if let Some(v) = &k.openpgp {
             row("openpgp", v)?;
         }
+        if let Some(v) = &k.fingerprint {
+            row("fingerprint", v)?;
+        }
         if let Some(v) = &k.public_key {
             row("public key", v)?;
         }
         if let Some(v) = &k.note {
             row("note", v)?;
-        } else if k.sha256.is_none() && k.openpgp.is_none() {
+        } else if k.sha256.is_none() && k.openpgp.is_none() && k.fingerprint.is_none() {
             row(
                 "note",
                 "no fingerprint: this format encrypts the public half too",
