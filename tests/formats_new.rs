@@ -810,7 +810,7 @@ fn bitcoin_wif_gives_its_public_key() {
         }
         let wif = base58check(&payload);
         let public = hex(&secp256k1(&k, compressed));
-        let env = format!("BTC_PRIVATE_KEY={wif}\n");
+        let env = format!("BITCOIN_WIF={wif}\n");
         let info = one_in(&s, &wif, env.as_bytes());
         assert_eq!(info.status, Status::Valid, "{info:#?}");
         assert_eq!(
@@ -823,7 +823,7 @@ fn bitcoin_wif_gives_its_public_key() {
         quiet(
             &s,
             "broken",
-            format!("BTC_PRIVATE_KEY={}\n", flip(&wif, 20)).as_bytes(),
+            format!("BITCOIN_WIF={}\n", flip(&wif, 20)).as_bytes(),
         );
         payload[0] = 0x00;
         let other = format!("wif: {}\n", base58check(&payload));
