@@ -36,12 +36,15 @@ pub fn render_human(keys: &[KeyPrints], out: &mut dyn Write) -> io::Result<()> {
         if let Some(v) = &k.openpgp {
             row("openpgp", v)?;
         }
+        if let Some(v) = &k.fingerprint {
+            row("fingerprint", v)?;
+        }
         if let Some(v) = &k.public_key {
             row("public key", v)?;
         }
         if let Some(v) = &k.note {
             row("note", v)?;
-        } else if k.sha256.is_none() && k.openpgp.is_none() {
+        } else if k.sha256.is_none() && k.openpgp.is_none() && k.fingerprint.is_none() {
             row(
                 "note",
                 "no fingerprint: this format encrypts the public half too",

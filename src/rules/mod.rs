@@ -28,6 +28,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ssh1.toml", include_str!("../../rules/ssh1.toml")),
     ("gnupg.toml", include_str!("../../rules/gnupg.toml")),
     ("jks.toml", include_str!("../../rules/jks.toml")),
+    ("age.toml", include_str!("../../rules/age.toml")),
+    ("wireguard.toml", include_str!("../../rules/wireguard.toml")),
+    ("minisign.toml", include_str!("../../rules/minisign.toml")),
+    ("signify.toml", include_str!("../../rules/signify.toml")),
+    ("jwk.toml", include_str!("../../rules/jwk.toml")),
+    ("xmlrsa.toml", include_str!("../../rules/xmlrsa.toml")),
+    ("tor.toml", include_str!("../../rules/tor.toml")),
+    ("bitcoin.toml", include_str!("../../rules/bitcoin.toml")),
+    ("nostr.toml", include_str!("../../rules/nostr.toml")),
+    ("solana.toml", include_str!("../../rules/solana.toml")),
 ];
 
 /// Which parser decides whether a candidate is a real key.
@@ -62,6 +72,26 @@ pub enum Validator {
     Gnupg,
     /// A whole Java keystore (JKS or JCEKS).
     Jks,
+    /// age identities (`AGE-SECRET-KEY-1...`, `AGE-PLUGIN-...`).
+    Age,
+    /// WireGuard `PrivateKey` in an `[Interface]` section.
+    Wireguard,
+    /// minisign secret key (`untrusted comment:` + base64).
+    Minisign,
+    /// signify secret key (`untrusted comment:` + base64).
+    Signify,
+    /// JSON Web Key with a private member `d`.
+    Jwk,
+    /// .NET XML `<RSAKeyValue>` with a private exponent.
+    Xmlrsa,
+    /// Tor v3 onion service `hs_ed25519_secret_key`.
+    Tor,
+    /// Bitcoin WIF and BIP32 extended private keys.
+    Bitcoin,
+    /// Nostr `nsec1...`.
+    Nostr,
+    /// Solana keypair (64-byte JSON array).
+    Solana,
 }
 
 impl Validator {

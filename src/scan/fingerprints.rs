@@ -43,6 +43,10 @@ pub struct KeyPrints {
     /// OpenPGP v4 (or v5/v6) fingerprint, as `gpg --fingerprint` prints it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openpgp: Option<String>,
+    /// The format's own fingerprint otherwise (age recipient, WireGuard
+    /// public key, minisign key id, JWK thumbprint, .onion address...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,9 +104,11 @@ pub fn fingerprints(
                 None => path.to_string(),
             };
             let info = hit.info;
-            let (sha256, openpgp) = match info.fingerprint {
-                Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None),
-                other => (None, other),
+            let pgp = info.format.contains("PGP") || info.format.starts_with("GnuPG");
+            let (sha256, openpgp, fingerprint) = match info.fingerprint {
+                Some(fp) if fp.starts_with("SHA256:") => (Some(fp), None, None),
+                other if pgp => (None, other, None),
+                other => (None, None, other),
             };
             let mut k = KeyPrints {
                 path,
@@ -116,6 +122,7 @@ pub fn fingerprints(
                 md5: None,
                 aws_fingerprints: info.aws_fingerprints,
                 openpgp,
+                fingerprint,
                 public_key: info.public_key,
                 note: info.note,
             };
@@ -154,6 +161,7 @@ fn public_line(path: &str, line: usize, text: &str) -> Option<KeyPrints> {
         md5: None,
         aws_fingerprints: AwsFingerprints::default(),
         openpgp: None,
+        fingerprint: None,
         public_key: None,
         note: None,
     };

@@ -7,22 +7,34 @@
 //! `oids`, `fingerprint`, `pbe`; `crack` runs the openers. Uses `rules`
 //! (the candidate) and `scan::finding` (what is learnt), nothing later.
 
+pub mod age;
 mod asn1;
+pub mod base58;
+pub mod bech32;
+pub mod bitcoin;
 pub mod crack;
 pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
 pub mod jks;
+pub mod jwk;
+pub mod minisign;
+pub mod nostr;
 pub mod oids;
 pub mod openssh;
 pub mod pbe;
 pub mod pem;
 pub mod pgp;
 pub mod ppk;
+pub mod signify;
+pub mod solana;
 pub mod ssh1;
 pub mod sshcom;
+pub mod tor;
 mod wire;
+pub mod wireguard;
+pub mod xmlrsa;
 
 use crate::rules::{Candidate, Validator};
 use crate::scan::finding::KeyInfo;
@@ -60,6 +72,16 @@ pub const FORMATS: &[Format] = &[
     ssh1::FORMAT,
     gnupg::FORMAT,
     jks::FORMAT,
+    age::FORMAT,
+    wireguard::FORMAT,
+    minisign::FORMAT,
+    signify::FORMAT,
+    jwk::FORMAT,
+    xmlrsa::FORMAT,
+    tor::FORMAT,
+    bitcoin::FORMAT,
+    nostr::FORMAT,
+    solana::FORMAT,
 ];
 
 /// The format a rule's validator names; `None` for the decoders, which the

@@ -12,6 +12,7 @@ mod disguises;
 mod fingerprint;
 mod formats;
 mod formats_more;
+mod formats_new;
 mod formats_pgp;
 mod history;
 mod hook_message;

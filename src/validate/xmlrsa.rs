@@ -1,0 +1,89 @@
+//! .NET XML RSA keys: `<RSAKeyValue>` with base64 `<Modulus>`, `<Exponent>`,
+//! `<D>`, `<P>`, `<Q>`, `<DP>`, `<DQ>`, `<InverseQ>`. P·Q = Modulus and D
+//! against Exponent are checked (with only Modulus, Exponent and D, D is
+//! checked by exponentiation). A block without `<D>` is a public key.
+
+use super::fingerprint::{self, bits};
+use super::jwk::exponents_agree;
+use super::{der, Format};
+use crate::rules::Validator;
+use crate::scan::finding::{KeyInfo, Status};
+use base64::Engine as _;
+
+const NAME: &str = ".NET XML";
+
+pub const FORMAT: Format = Format {
+    validator: Validator::Xmlrsa,
+    validate: |c| validate(&String::from_utf8_lossy(&c.bytes)),
+    lock: super::no_lock,
+    redact: |_, lines, via| format!("<RSAKeyValue> [{lines} redacted]{via}"),
+    placeholders: false,
+};
+
+/// The base64 content of `<tag>`, decoded; `None` when absent or not base64.
+fn element(xml: &str, tag: &str) -> Option<Vec<u8>> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    // Line breaks, also escaped ones inside a JSON string, are not base64.
+    let text: String = xml[start..end]
+        .replace("\\r", "")
+        .replace("\\n", "")
+        .replace("\\t", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .filter(|b| !b.is_empty())
+}
+
+pub fn validate(xml: &str) -> Option<KeyInfo> {
+    let d = element(xml, "D").filter(|d| d.len() >= 32)?;
+    let (Some(n), Some(e)) = (element(xml, "Modulus"), element(xml, "Exponent")) else {
+        return Some(KeyInfo::unverified(
+            NAME,
+            "RSA",
+            "no Modulus or Exponent to check D against",
+        ));
+    };
+    let key_type = format!("RSA {}", bits(&n));
+    let primes = element(xml, "P").zip(element(xml, "Q"));
+    let checked = match &primes {
+        Some((p, q)) => {
+            let crt = ["DP", "DQ", "InverseQ"].map(|t| element(xml, t));
+            der::rsa_check([&n, &e, &d, p, q], crt.each_ref().map(|v| v.as_deref()))
+        }
+        None => exponents_agree(&n, &e, &d),
+    };
+    if let Err(why) = checked {
+        return Some(KeyInfo::unverified(NAME, &key_type, why));
+    }
+    let Some(public) = fingerprint::rsa_key(&n, &e) else {
+        return Some(KeyInfo::unverified(
+            NAME,
+            &key_type,
+            "RSA public key does not encode",
+        ));
+    };
+    let mut info = KeyInfo::new(Status::Valid, NAME, key_type);
+    fingerprint::fill_ssh(&mut info, &public);
+    if let Some((p, q)) = primes {
+        fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [&n, &e, &d, &p, &q]);
+    }
+    Some(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_and_placeholder_blocks_are_no_key() {
+        let public = "<RSAKeyValue><Modulus>AQAB</Modulus><Exponent>AQAB</Exponent></RSAKeyValue>";
+        assert!(validate(public).is_none());
+        assert!(validate("<RSAKeyValue><D>...</D></RSAKeyValue>").is_none());
+        assert!(validate("<RSAKeyValue><D>").is_none());
+    }
+}
