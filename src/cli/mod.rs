@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch only.
 
 mod args;
+mod audit;
 mod man;
 
 use anyhow::Result;
@@ -167,6 +168,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+    /// Audit the SSH keys on machines: one entry per key, where its private
+    /// copies live and where it is authorized, flagged by risk. Exit 1 when
+    /// a blocking flag is set ([audit] block in the config).
+    Audit(audit::AuditCmd),
     /// Check rule files: that they compile and that their examples hold.
     Rules {
         /// Extra rule files to check; the built-in rules are always checked.
@@ -211,6 +216,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::PreReceive => return push_hook(cli, None, true),
         Command::PrePush { remote, .. } => return push_hook(cli, remote.as_deref(), false),
         Command::Rules { files } => return check_rules(files),
+        Command::Audit(args) => return audit::run(cli, args),
         Command::Fingerprint { files } => return fingerprint(cli, files),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();

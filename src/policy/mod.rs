@@ -3,6 +3,7 @@
 //! of git or of how keys are parsed.
 
 pub mod allowlist;
+pub mod audit;
 pub mod baseline;
 pub mod config;
 pub mod time;

@@ -3,6 +3,7 @@
 //! wording helpers every layer's messages share.
 
 mod advice;
+pub mod audit;
 pub mod escape;
 mod gitlab;
 mod human;

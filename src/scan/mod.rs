@@ -1,6 +1,7 @@
 //! One blob through the pipeline: candidates, validation, policy, findings.
 //! Sources call `Scanner::scan` and attach where the blob lives.
 
+pub mod audit;
 pub mod finding;
 pub mod inspect;
 

@@ -3,5 +3,6 @@
 
 pub mod files;
 pub mod history;
+pub mod machines;
 pub mod push;
 pub mod staged;

@@ -1,6 +1,7 @@
 //! Parse every candidate: a real key gets a status and fingerprints, a
 //! look-alike is dropped or marked `unverified`. Never judged by looks alone.
 
+pub mod authorized_keys;
 pub mod crack;
 pub mod der;
 pub mod ec;

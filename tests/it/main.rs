@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit;
 mod baseline;
 mod completions;
 mod config;

@@ -16,14 +16,13 @@
 //! Every TOML block must carry a marker, so a new config example is checked.
 //! Also here: every shape of `--format json` output against the schema.
 
-
+use crate::support::{bin, tool, without_git_env};
 use regex::Regex;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use crate::support::{bin, tool, without_git_env};
 
 /// One marked fenced block.
 #[derive(Debug)]

@@ -1,0 +1,102 @@
+//! `keyscan audit` output: human (grouped by risk) and JSON. Entries carry
+//! fingerprints and public halves only.
+
+use crate::policy::audit::{AuditReport, KeyEntry};
+use crate::report::escape;
+use crate::report::words::plural;
+use std::io::{self, Write};
+
+pub fn render_json(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)
+}
+
+/// Blocking keys first, then other flagged keys, then a count of the rest.
+pub fn render_human(report: &AuditReport, quiet: bool, out: &mut dyn Write) -> io::Result<()> {
+    let blocking: Vec<&KeyEntry> = report.keys.iter().filter(|k| k.blocking).collect();
+    let flagged: Vec<&KeyEntry> = (report.keys.iter())
+        .filter(|k| !k.blocking && !k.flags.is_empty())
+        .collect();
+    let clean = report.keys.len() - blocking.len() - flagged.len();
+    if !blocking.is_empty() {
+        writeln!(out, "Blocking ({}):\n", blocking.len())?;
+        for k in &blocking {
+            entry(k, out)?;
+        }
+    }
+    if !flagged.is_empty() && !quiet {
+        writeln!(out, "Flagged ({}):\n", flagged.len())?;
+        for k in &flagged {
+            entry(k, out)?;
+        }
+    }
+    for m in &report.malformed {
+        let line = format!(
+            "malformed: {}:{}: {} (line skipped)",
+            m.path, m.line, m.reason
+        );
+        writeln!(out, "{}", escape::text(&line))?;
+    }
+    if !quiet {
+        for w in &report.warnings {
+            writeln!(out, "warning: {}", escape::text(w))?;
+        }
+    }
+    for e in &report.errors {
+        writeln!(out, "unreadable: {}", escape::text(e))?;
+    }
+    writeln!(
+        out,
+        "{}: {} blocking, {} flagged, {} without flags ({} seen)",
+        plural(report.keys.len(), "key"),
+        blocking.len(),
+        flagged.len(),
+        clean,
+        plural(report.files_seen, "file"),
+    )
+}
+
+fn entry(k: &KeyEntry, out: &mut dyn Write) -> io::Result<()> {
+    let size = k.bits.map(|b| format!(" {b}")).unwrap_or_default();
+    let owner = match &k.owner {
+        Some(o) => format!("  owner {o}"),
+        None => String::new(),
+    };
+    let head = format!("{}  {}{size}{owner}", k.fingerprint, k.algorithm);
+    writeln!(out, "{}", escape::text(&head))?;
+    writeln!(out, "    flags       {}", k.flags.join(", "))?;
+    for c in &k.private_copies {
+        let state = if c.weak_passphrase {
+            "weak passphrase"
+        } else if c.encrypted {
+            "encrypted"
+        } else {
+            "unencrypted"
+        };
+        let line = format!(
+            "{}:{}  user {}  owner {}  mode {}  {state}",
+            c.host, c.host_path, c.user, c.owner, c.mode
+        );
+        writeln!(out, "    private     {}", escape::text(&line))?;
+        if let Some(why) = &c.exposed {
+            writeln!(out, "                {}", escape::text(why))?;
+        }
+    }
+    for a in &k.authorized_in {
+        let opts = if a.options.is_empty() {
+            "no options".to_string()
+        } else {
+            a.options.join(",")
+        };
+        let line = format!(
+            "{}:{}:{}  user {}  {opts}",
+            a.host, a.host_path, a.line, a.user
+        );
+        writeln!(out, "    authorized  {}", escape::text(&line))?;
+    }
+    for p in &k.public_copies {
+        let line = format!("{}:{}", p.host, p.path);
+        writeln!(out, "    public      {}", escape::text(&line))?;
+    }
+    writeln!(out)
+}
