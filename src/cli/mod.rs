@@ -3,6 +3,7 @@
 mod args;
 mod audit;
 mod man;
+mod revoke_plan;
 
 use anyhow::Result;
 use args::BaselineArgs;
@@ -61,6 +62,8 @@ enum FormatArg {
     Sarif,
     /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
     Gitlab,
+    /// Markdown (revoke-plan only).
+    Markdown,
 }
 
 impl From<FormatArg> for Format {
@@ -70,6 +73,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Gitlab => Format::Gitlab,
+            FormatArg::Markdown => Format::Markdown,
         }
     }
 }
@@ -172,6 +176,10 @@ enum Command {
     /// copies live and where it is authorized, flagged by risk. Exit 1 when
     /// a blocking flag is set ([audit] block in the config).
     Audit(audit::AuditCmd),
+    /// Plan the revocation of leaked keys: every authorized_keys line, EC2
+    /// key pair and instance they still open, with the command that closes
+    /// each. Prints the plan; runs nothing.
+    RevokePlan(revoke_plan::RevokePlanCmd),
     /// Check rule files: that they compile and that their examples hold.
     Rules {
         /// Extra rule files to check; the built-in rules are always checked.
@@ -217,6 +225,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::PrePush { remote, .. } => return push_hook(cli, remote.as_deref(), false),
         Command::Rules { files } => return check_rules(files),
         Command::Audit(args) => return audit::run(cli, args),
+        Command::RevokePlan(args) => return revoke_plan::run(cli, args),
         Command::Fingerprint { files } => return fingerprint(cli, files),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();

@@ -6,6 +6,7 @@ pub mod allowlist;
 pub mod audit;
 pub mod baseline;
 pub mod config;
+pub mod revoke;
 pub mod time;
 pub mod verdict;
 

@@ -21,4 +21,5 @@ mod precommit_framework;
 mod push;
 mod readme;
 mod reports;
+mod revoke_plan;
 mod scan;
