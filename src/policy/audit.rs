@@ -115,6 +115,19 @@ impl KeyEntry {
         }
     }
 
+    /// Where it was first seen, for a stable order.
+    fn first_path(&self) -> String {
+        let private = self.private_copies.iter().map(|c| &c.path);
+        let auth = self.authorized_in.iter().map(|a| &a.path);
+        let public = self.public_copies.iter().map(|p| &p.path);
+        private
+            .chain(auth)
+            .chain(public)
+            .min()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Add what `other` (the same key, seen elsewhere) knows.
     pub fn absorb(&mut self, other: KeyEntry) {
         if self.algorithm.is_empty() {
@@ -278,9 +291,11 @@ impl AuditPolicy {
                 .flags
                 .first()
                 .and_then(|f| FLAGS.iter().position(|x| x == f));
+            let at = k.first_path();
             (
                 !k.blocking,
                 first.unwrap_or(FLAGS.len()),
+                at,
                 k.fingerprint.clone(),
             )
         };

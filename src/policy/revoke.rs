@@ -246,7 +246,7 @@ pub fn remove_command(blob: &str, path: &str) -> String {
 /// The sed script (single-quoted) of `remove_command`. Base64 never holds
 /// `#` or a quote, so neither needs escaping.
 fn sed_script(blob: &str) -> String {
-    format!("-e '\\#[[:space:]]{blob}[[:space:]]#d' -e '\\#[[:space:]]{blob}$#d'")
+    format!("'\\#[[:space:]]{blob}\\([[:space:]].*\\)\\{{0,1\\}}$#d'")
 }
 
 pub fn shell_quote(s: &str) -> String {
@@ -326,7 +326,7 @@ fn instance_steps(
 fn remote_removal(blob: &str) -> String {
     format!(
         "for f in /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys; do [ -f \"$f\" ] && \
-         sed -i.keyscan.bak -e \"\\#[[:space:]]{blob}[[:space:]]#d\" -e \"\\#[[:space:]]{blob}\\$#d\" \"$f\"; done"
+         sed -i.keyscan.bak \"\\#[[:space:]]{blob}\\([[:space:]].*\\)\\{{0,1\\}}\\$#d\" \"$f\"; done"
     )
 }
 

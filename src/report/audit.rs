@@ -74,8 +74,8 @@ fn entry(k: &KeyEntry, out: &mut dyn Write) -> io::Result<()> {
             "unencrypted"
         };
         let line = format!(
-            "{}:{}  user {}  owner {}  mode {}  {state}",
-            c.host, c.host_path, c.user, c.owner, c.mode
+            "{}:{}  user {}  mode {}  {state}",
+            c.host, c.host_path, c.user, c.mode
         );
         writeln!(out, "    private     {}", escape::text(&line))?;
         if let Some(why) = &c.exposed {
