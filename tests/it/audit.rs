@@ -180,6 +180,20 @@ fn audit_flags_each_risk_in_host_dumps() {
     unique.dedup();
     assert_eq!(fps.len(), 5, "{fps:?}");
     assert_eq!(unique.len(), fps.len());
+    follows_the_schema(&report);
+}
+
+/// The audit JSON against docs/keyscan-audit.schema.json.
+fn follows_the_schema(report: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/keyscan-audit.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("the schema compiles");
+    let errors: Vec<String> = (validator.iter_errors(report))
+        .map(|e| format!("{e} (at {})", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]
@@ -316,7 +330,9 @@ fn merge_judges_sharing_and_owners_across_hosts() {
             .len(),
         2
     );
+    follows_the_schema(&merged);
 
+    follows_the_schema(&merged);
     std::fs::write(d.join("scan.json"), "{\"findings\":[]}").unwrap();
     let out = keyscan(d, &["audit", "--merge", "scan.json"], None);
     assert_eq!(out.status.code(), Some(2));

@@ -238,6 +238,10 @@ fn removal_command_deletes_only_the_leaked_lines_byte_for_byte() {
             "created.pem",
             "--authorized-keys",
             "authorized_keys",
+            "--aws-key-pairs",
+            "pairs.json",
+            "--aws-instances",
+            "instances.json",
         ],
         None,
     );
@@ -266,6 +270,26 @@ fn removal_command_deletes_only_the_leaked_lines_byte_for_byte() {
     assert_eq!(
         std::fs::read_to_string(d.join("copy.keyscan.bak")).unwrap(),
         original
+    );
+    // The command sent to instances through SSM does the same to each home's file.
+    std::fs::write(d.join("remote"), &original).unwrap();
+    let ssm = plan["keys"][0]["instances"][0]["ssm_command"]
+        .as_str()
+        .unwrap();
+    let params = ssm
+        .split("--parameters '")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('\'');
+    let params: Value = serde_json::from_str(params).unwrap();
+    let remote = params["commands"][0].as_str().unwrap().replace(
+        "/root/.ssh/authorized_keys /home/*/.ssh/authorized_keys",
+        "remote",
+    );
+    sh(d, &remote);
+    assert_eq!(
+        std::fs::read_to_string(d.join("remote")).unwrap(),
+        expected.concat()
     );
     // Nothing was written to the real file.
     assert_eq!(
