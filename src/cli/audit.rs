@@ -72,7 +72,8 @@ pub fn run(cli: &Cli, args: &AuditCmd) -> Result<u8> {
     match cli.format {
         FormatArg::Json => render::render_json(&report, &mut out)?,
         FormatArg::Human => render::render_human(&report, cli.quiet, &mut out)?,
-        other => bail!("keyscan audit prints human or json, not {other:?}"),
+        FormatArg::Sarif => render::render_sarif(&report, &mut out)?,
+        other => bail!("keyscan audit prints human, json or sarif, not {other:?}"),
     }
     out.flush()?;
     if !report.errors.is_empty() {

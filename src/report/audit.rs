@@ -100,3 +100,72 @@ fn entry(k: &KeyEntry, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)
 }
+
+/// SARIF 2.1.0: one rule per flag, one result per flagged key and flag, at
+/// its first private copy (else its first authorized_keys line); blocking
+/// flags are errors, the rest warnings. Keyed by the key's fingerprint.
+pub fn render_sarif(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
+    use crate::policy::audit::FLAGS;
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = FLAGS
+        .iter()
+        .map(|f| json!({ "id": format!("audit/{f}"), "shortDescription": { "text": *f } }))
+        .collect();
+    let mut results = Vec::new();
+    for k in &report.keys {
+        let (path, line) = match (k.private_copies.first(), k.authorized_in.first()) {
+            (Some(c), _) => (c.path.clone(), 1),
+            (None, Some(a)) => (a.path.clone(), a.line),
+            (None, None) => match k.public_copies.first() {
+                Some(p) => (p.path.clone(), 1),
+                None => continue,
+            },
+        };
+        for f in &k.flags {
+            let rule_index = FLAGS.iter().position(|x| x == f).unwrap_or(0);
+            results.push(json!({
+                "ruleId": format!("audit/{f}"),
+                "ruleIndex": rule_index,
+                "level": if k.blocking { "error" } else { "warning" },
+                "message": { "text": format!("{} {}: {f}", k.algorithm, k.fingerprint) },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": uri(&path) },
+                    "region": { "startLine": line }
+                }}],
+                "partialFingerprints": { "keyFingerprint/v1": k.fingerprint },
+            }));
+        }
+    }
+    let doc = json!({
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "keyscan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// Relative paths stay relative; absolute ones become `file://` URIs.
+fn uri(path: &str) -> String {
+    let encoded: String = path
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}

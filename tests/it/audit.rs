@@ -274,6 +274,16 @@ fn a_clean_home_exits_0_and_a_group_readable_key_is_flagged() {
     let (code, report) = json(d, &["audit", "home/dana"], None);
     assert_eq!(code, 1);
     assert_eq!(flags(&report, &fp), ["readable-by-others"]);
+    let out = keyscan(d, &["--format", "sarif", "audit", "home/dana"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "audit/readable-by-others");
+    assert_eq!(result["level"], "error");
+    assert_eq!(
+        result["partialFingerprints"]["keyFingerprint/v1"],
+        fp.as_str()
+    );
     let human = keyscan(d, &["audit", "home/dana"], None);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("Blocking (1)"), "{text}");
