@@ -356,3 +356,50 @@ fn instance_connect_command(i: &Instance, blob: &str) -> String {
         shell_quote(&remote)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_and_the_removal_command() {
+        assert_eq!(
+            shell_quote("/home/a/.ssh/authorized_keys"),
+            "/home/a/.ssh/authorized_keys"
+        );
+        assert_eq!(shell_quote("it's here"), "'it'\\''s here'");
+        assert_eq!(
+            remove_command("AAAAx+/=", "a b"),
+            "sed -i.keyscan.bak '\\#[[:space:]]AAAAx+/=\\([[:space:]].*\\)\\{0,1\\}$#d' 'a b'"
+        );
+    }
+
+    #[test]
+    fn aws_forms_match_case_and_padding_blind() {
+        let key = LeakedKey {
+            fingerprint: "SHA256:x".into(),
+            aws_fingerprints: AwsFingerprints {
+                sha256: Some("abc=".into()),
+                md5_spki: Some("AA:BB".into()),
+                ..AwsFingerprints::default()
+            },
+            ..LeakedKey::default()
+        };
+        let pair = |id: &str, fp: &str| KeyPair {
+            key_pair_id: id.into(),
+            key_name: id.into(),
+            key_fingerprint: fp.into(),
+            key_type: None,
+        };
+        let pairs = [pair("k1", "abc"), pair("k2", "aa:bb"), pair("k3", "cc:dd")];
+        let mut notes = Vec::new();
+        let steps = pair_steps(&key, &pairs, &mut notes);
+        let ids: Vec<&str> = steps.iter().map(|s| s.key_pair_id.as_str()).collect();
+        assert_eq!(ids, ["k1", "k2"]);
+        assert_eq!(
+            notes.len(),
+            1,
+            "an RSA public half cannot match AWS-created pairs"
+        );
+    }
+}
