@@ -123,6 +123,8 @@ pub enum FormatArg {
     Sarif,
     /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
     Gitlab,
+    /// Markdown (revoke-plan only).
+    Markdown,
 }
 
 impl FormatArg {
@@ -141,6 +143,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Gitlab => Format::Gitlab,
+            FormatArg::Markdown => Format::Markdown,
         }
     }
 }

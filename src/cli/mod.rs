@@ -2,6 +2,7 @@
 //! library. One file per subcommand, holding its flags and its `run`.
 
 mod args;
+mod audit;
 mod completions;
 mod fingerprint;
 mod history;
@@ -10,6 +11,7 @@ mod man;
 mod output;
 mod pre_commit;
 mod push;
+mod revoke_plan;
 mod rules;
 mod scan;
 
@@ -61,6 +63,14 @@ enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
     Man(man::ManArgs),
+    /// Audit the SSH keys on machines: one entry per key, where its private
+    /// copies live and where it is authorized, flagged by risk. Exit 1 when
+    /// a blocking flag is set ([audit] block in the config).
+    Audit(audit::AuditCmd),
+    /// Plan the revocation of leaked keys: every authorized_keys line, EC2
+    /// key pair and instance they still open, with the command that closes
+    /// each. Prints the plan; runs nothing.
+    RevokePlan(revoke_plan::RevokePlanCmd),
     /// Check rule files: that they compile and that their examples hold.
     Rules(rules::RulesArgs),
 }
@@ -91,6 +101,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::PrePush(args) => args.run(top),
         Command::Fingerprint(args) => args.run(top),
         Command::Rules(args) => args.run(top),
+        Command::Audit(args) => audit::run(top, args),
+        Command::RevokePlan(args) => revoke_plan::run(top, args),
         Command::Install(args) => top.no_format("install").and_then(|()| args.run()),
         Command::Uninstall(args) => top.no_format("uninstall").and_then(|()| args.run()),
         Command::Completions(args) => {

@@ -31,6 +31,16 @@ struct RawConfig {
     baseline: RawBaseline,
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+/// `[audit]`: which `keyscan audit` flags make the exit code 1.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default)]
+    block: Option<Spanned<Vec<String>>>,
 }
 
 /// `[server]`: how `keyscan pre-receive` behaves on a server.
@@ -131,6 +141,8 @@ pub struct Config {
     pub baseline_strict: bool,
     /// `[server]`, for pre-receive.
     pub server: ServerSettings,
+    /// `[audit] block`: the audit flags that block (`None`: the defaults).
+    pub audit_block: Option<std::collections::BTreeSet<String>>,
 }
 
 /// Positions in the config text, for errors.
@@ -216,6 +228,13 @@ impl Config {
         }
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         let server = server_settings(&src, &raw.server)?;
+        let audit_block = match &raw.audit.block {
+            Some(b) => Some(
+                crate::policy::audit::check_block(b.get_ref())
+                    .map_err(|e| src.error(b.span().start, e))?,
+            ),
+            None => None,
+        };
         let baseline = raw.baseline.file.map(|f| config_relative(origin, &f));
         let baseline = baseline.filter(|path| {
             let exists = path.exists();
@@ -233,6 +252,7 @@ impl Config {
             baseline,
             baseline_strict: raw.baseline.strict,
             server,
+            audit_block,
         })
     }
 
@@ -251,6 +271,7 @@ impl Config {
             baseline: None,
             baseline_strict: false,
             server: ServerSettings::default(),
+            audit_block: None,
         })
     }
 

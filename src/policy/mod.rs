@@ -3,8 +3,10 @@
 //! of git or of how keys are parsed.
 
 pub mod allowlist;
+pub mod audit;
 pub mod baseline;
 pub mod config;
+pub mod revoke;
 pub mod server;
 pub mod time;
 pub mod verdict;

@@ -3,12 +3,14 @@
 //! wording helpers every layer's messages share.
 
 mod advice;
+pub mod audit;
 pub mod escape;
 pub mod fingerprints;
 mod gitlab;
 mod human;
 mod json;
 mod location;
+pub mod plan;
 mod sarif;
 pub mod words;
 
@@ -26,6 +28,8 @@ pub enum Format {
     Sarif,
     /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
     Gitlab,
+    /// Only `revoke-plan` prints Markdown.
+    Markdown,
 }
 
 /// Which command produced the report: it decides the headline ("commit
@@ -95,5 +99,8 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Gitlab => gitlab::render(report, out),
+        Format::Markdown => Err(io::Error::other(
+            "markdown output is for revoke-plan; use human, json, sarif or gitlab",
+        )),
     }
 }

@@ -28,7 +28,7 @@ impl Status {
 }
 
 /// Fingerprints in the forms `aws ec2 describe-key-pairs` prints.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AwsFingerprints {
     /// RSA key pairs created by EC2: SHA-1 of the DER PKCS#8 private key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,6 +42,19 @@ pub struct AwsFingerprints {
 }
 
 impl AwsFingerprints {
+    /// Fill what `self` lacks from `other`.
+    pub fn merge(&mut self, other: &AwsFingerprints) {
+        for (mine, theirs) in [
+            (&mut self.sha1_pkcs8, &other.sha1_pkcs8),
+            (&mut self.md5_spki, &other.md5_spki),
+            (&mut self.sha256, &other.sha256),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.sha1_pkcs8.is_none() && self.md5_spki.is_none() && self.sha256.is_none()
     }

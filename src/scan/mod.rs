@@ -4,6 +4,7 @@
 //! blob lives; `Scanner::scan` does both for a blob whose place is known.
 
 pub mod archive;
+pub mod audit;
 pub mod finding;
 pub mod fingerprints;
 

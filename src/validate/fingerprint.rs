@@ -35,15 +35,30 @@ pub fn fill_ssh(info: &mut KeyInfo, key: &KeyData) {
 /// The OpenSSH fingerprint and public-key line of a raw public-key blob,
 /// for key types ssh-key does not model.
 pub fn fill_blob(info: &mut KeyInfo, name: &str, blob: &[u8]) {
-    let digest = sha2::Sha256::digest(blob);
-    info.fingerprint = Some(format!(
-        "SHA256:{}",
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
-    ));
+    info.fingerprint = Some(ssh_sha256(blob));
     info.public_key = Some(format!(
         "{name} {}",
         base64::engine::general_purpose::STANDARD.encode(blob)
     ));
+}
+
+/// `SHA256:...` of a public-key wire blob, as `ssh-keygen -l` prints it.
+pub fn ssh_sha256(blob: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(blob);
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    )
+}
+
+/// Fingerprint and the AWS forms derivable from a public-key wire blob.
+pub fn from_blob(blob: &[u8]) -> KeyInfo {
+    let mut info = KeyInfo::new(crate::scan::finding::Status::Valid, "public key", "");
+    match PublicKey::from_bytes(blob) {
+        Ok(key) => fill_ssh(&mut info, key.key_data()),
+        Err(_) => info.fingerprint = Some(ssh_sha256(blob)),
+    }
+    info
 }
 
 /// Fill the AWS SHA-1 form of an RSA key EC2 created: SHA-1 of the DER

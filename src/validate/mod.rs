@@ -9,6 +9,7 @@
 
 pub mod age;
 mod asn1;
+pub mod authorized_keys;
 pub mod base58;
 pub mod bech32;
 pub mod bitcoin;

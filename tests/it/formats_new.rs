@@ -2,9 +2,8 @@
 //! Positives come from the real tools at test time; each format has its
 //! look-alikes (public half only, broken checksum, mismatched halves).
 
-#[path = "support/gitrepo.rs"]
-mod gitrepo;
 use crate::support;
+use crate::support::gitrepo;
 
 use keyscan::scan::finding::{KeyInfo, Status};
 use keyscan::scan::Scanner;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit;
 mod baseline;
 mod cli;
 mod completions;
@@ -24,4 +25,5 @@ mod properties;
 mod push;
 mod readme;
 mod reports;
+mod revoke_plan;
 mod scan;

@@ -202,9 +202,54 @@ fn setup(name: &str) -> Scratch {
              crack = true\nbinaries = \"maybe\"\n",
         )
         .unwrap(),
+        // Two hosts' dumps: a key copied between them under a 0777 home, a
+        // 1024-bit RSA key under a weak passphrase, root's authorized_keys
+        // with that key and a departed person's.
+        "fleet" => script(&s, FLEET),
+        // A leaked EC2 key, the AWS JSON that names it, an authorized_keys.
+        "leak" => script(&s, LEAK),
         other => panic!("README marker names an unknown setup {other}"),
     }
     s
+}
+
+const FLEET: &str = r#"
+mkdir -p hosts/web1/home/alice/.ssh hosts/web1/root/.ssh hosts/web2/home/deploy/.ssh
+ssh-keygen -q -t ed25519 -N '' -C alice -f hosts/web1/home/alice/.ssh/id_ed25519
+cp hosts/web1/home/alice/.ssh/id_ed25519 hosts/web2/home/deploy/.ssh/
+ssh-keygen -q -t rsa -b 1024 -N password -C old -f hosts/web2/home/deploy/.ssh/old_rsa
+ssh-keygen -q -t ed25519 -N '' -C carol -f carol
+{ cat hosts/web1/home/alice/.ssh/id_ed25519.pub; printf 'from="10.0.0.0/8" '; cat carol.pub; } \
+  > hosts/web1/root/.ssh/authorized_keys
+rm carol carol.pub
+chmod 777 hosts/web2/home/deploy
+"#;
+
+const LEAK: &str = r#"
+openssl genrsa -traditional -out leaked.pem 2048 2>/dev/null
+ssh-keygen -q -t ed25519 -N '' -C bob -f bob
+sha1=$(openssl pkcs8 -in leaked.pem -nocrypt -topk8 -outform DER | openssl sha1 -c | awk '{print $NF}')
+cat > key-pairs.json <<EOF
+{"KeyPairs": [
+  {"KeyPairId": "key-0a1b2c3d4e5f60718", "KeyName": "prod-deploy", "KeyFingerprint": "$sha1", "KeyType": "rsa"},
+  {"KeyPairId": "key-0f9e8d7c6b5a40312", "KeyName": "staging", "KeyFingerprint": "1f:51:ae:28:bf:89:e9:d8:1f:25:5d:37:2d:7d:b8:ca:9f:f5:f1:6f", "KeyType": "rsa"}
+]}
+EOF
+cat > instances.json <<EOF
+{"Reservations": [{"Instances": [
+  {"InstanceId": "i-0abc1234def567890", "KeyName": "prod-deploy", "State": {"Name": "running"},
+   "PublicDnsName": "ec2-203-0-113-10.compute-1.amazonaws.com", "Tags": [{"Key": "Name", "Value": "web"}]},
+  {"InstanceId": "i-0fff1234def567890", "KeyName": "staging", "State": {"Name": "running"}}
+]}]}
+EOF
+{ cat bob.pub; printf 'restrict,command="/usr/local/bin/deploy" '; ssh-keygen -y -f leaked.pem | tr -d '\n'; echo ' deploy@ci'; } \
+  > authorized_keys
+rm bob bob.pub
+"#;
+
+fn script(s: &Scratch, body: &str) {
+    let out = s.sh("-ec", body);
+    assert!(out.status.success(), "{}", text(&out));
 }
 
 /// Fingerprints, ids, dates, key bodies, timings and the scratch directory
