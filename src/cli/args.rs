@@ -44,7 +44,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_crack: bool,
     /// KDF work the passphrase check may spend in the whole run, e.g. 30s
-    /// for a deeper look (default 0.25s, or `[policy] crack_budget`).
+    /// for a deeper look (default 2s, 0.25s in history; or `[policy] crack_budget`).
     #[arg(long, value_name = "DURATION", value_parser = keyscan::validate::crack::parse_budget)]
     pub crack_budget: Option<std::time::Duration>,
 }
@@ -219,6 +219,7 @@ impl Options {
         }
         if let Some(budget) = self.crack_budget {
             scanner.policy.crack_budget = budget;
+            scanner.policy.crack_budget_set = true;
         }
         Ok(Loaded {
             scanner,

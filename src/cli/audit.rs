@@ -70,6 +70,7 @@ pub fn run(top: &TopArgs, args: &AuditCmd) -> Result<u8> {
         }
         if let Some(budget) = cli.crack_budget {
             scanner.policy.crack_budget = budget;
+            scanner.policy.crack_budget_set = true;
         }
         collect(&scanner, walk)
     } else {

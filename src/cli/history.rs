@@ -37,7 +37,11 @@ impl HistoryArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
         let options = &top.with(&self.report, &self.load);
         let started = std::time::SystemTime::now();
-        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let mut loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let policy = &mut loaded.scanner.policy;
+        if !policy.crack_budget_set {
+            policy.crack_budget = keyscan::validate::crack::HISTORY_BUDGET;
+        }
         let opts = history::HistoryOptions {
             refs: self.refs.clone(),
             since: self.since.clone(),

@@ -225,6 +225,7 @@ impl Config {
             };
             policy.crack_budget = crate::validate::crack::parse_budget(&text)
                 .map_err(|e| src.error(v.span().start, e))?;
+            policy.crack_budget_set = true;
         }
         let engine = build_engine(&src, raw.rules, &raw.disable)?;
         let server = server_settings(&src, &raw.server)?;

@@ -44,8 +44,11 @@ pub struct Policy {
     pub crack: bool,
     /// More passphrases to try, after the built-in list.
     pub passphrases: Vec<String>,
-    /// How long the passphrase check may spend on one key.
+    /// The KDF work the passphrase check may spend in the whole run.
     pub crack_budget: std::time::Duration,
+    /// Whether the config or a flag chose `crack_budget` (else each
+    /// command's default applies).
+    pub crack_budget_set: bool,
     /// What loading the config had to say (a baseline it names is missing).
     pub config_warnings: Vec<String>,
 }
@@ -63,6 +66,7 @@ impl Default for Policy {
             crack: true,
             passphrases: Vec::new(),
             crack_budget: crate::validate::crack::BUDGET,
+            crack_budget_set: false,
             config_warnings: Vec::new(),
         }
     }

@@ -8,7 +8,7 @@ use crate::policy::audit::{
     AuditReport, AuthorizedIn, KeyEntry, MalformedLine, PrivateCopy, PublicCopy,
 };
 use crate::scan::finding::Status;
-use crate::scan::Scanner;
+use crate::scan::{Hit, Scanner};
 use crate::source::machines::{FileKind, MachineFile, Walk};
 use crate::validate::authorized_keys::{self, describe, KeyLine};
 use crate::validate::fingerprint;
@@ -21,15 +21,35 @@ struct Seen {
     keys: Vec<KeyEntry>,
     malformed: Vec<MalformedLine>,
     warnings: Vec<String>,
+    /// Private keys, before the run's weak-passphrase check settles them.
+    hits: Vec<Hit>,
 }
 
 /// Every key in the walked files, one entry per fingerprint (no flags yet).
 pub fn collect(scanner: &Scanner, walk: Walk) -> AuditReport {
-    let seen: Vec<Seen> = walk
+    let mut seen: Vec<Seen> = walk
         .files
         .par_iter()
         .map(|f| one_file(scanner, f))
         .collect();
+    // The weak-passphrase check, once for every key of the run.
+    let mut hits: Vec<(usize, Hit)> = Vec::new();
+    for (i, s) in seen.iter_mut().enumerate() {
+        hits.extend(std::mem::take(&mut s.hits).into_iter().map(|h| (i, h)));
+    }
+    let mut only: Vec<Hit> = hits.iter().map(|(_, h)| h.clone()).collect();
+    scanner.settle_hits(&mut only);
+    // settle_hits keeps order and drops only allowlisted keys.
+    let mut settled = only.into_iter().peekable();
+    for (i, hit) in hits {
+        if settled
+            .peek()
+            .is_some_and(|h| h.start == hit.start && h.end == hit.end && h.line == hit.line)
+        {
+            let h = settled.next().expect("peeked");
+            private_key(h, &walk.files[i], &mut seen[i]);
+        }
+    }
     let mut report = AuditReport {
         errors: walk.errors,
         files_seen: walk.seen,
@@ -95,13 +115,13 @@ fn one_file(scanner: &Scanner, f: &MachineFile) -> Seen {
         });
         seen.keys.push(entry);
     }
-    private_keys(scanner, f, &mut seen);
+    seen.hits = scanner.hits_named(&f.data, Some(&f.path));
     seen
 }
 
-/// The private keys in a key file.
-fn private_keys(scanner: &Scanner, f: &MachineFile, seen: &mut Seen) {
-    for hit in scanner.hits_named(&f.data, Some(&f.path)) {
+/// One private key in a key file.
+fn private_key(hit: Hit, f: &MachineFile, seen: &mut Seen) {
+    {
         let info = hit.info;
         let fp = info
             .fingerprint
@@ -117,7 +137,7 @@ fn private_keys(scanner: &Scanner, f: &MachineFile, seen: &mut Seen) {
                     info.format
                 ));
             }
-            continue;
+            return;
         };
         let weak = info.status == Status::Valid
             && info

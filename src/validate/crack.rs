@@ -55,11 +55,15 @@ pub const COMMON: &[&str] = &[
 
 /// KDF work the whole run may spend, counted in one core's time: the whole
 /// list on hundreds of cheap keys (PBKDF2, legacy PEM, PKCS#12), or the
-/// file name and the first common passphrase on an OpenSSH key
-/// (bcrypt-pbkdf, 16 rounds: about 0.12 s a try). Small, so that a history
-/// full of strong encrypted keys is not slowed down and a hook stays well
-/// inside its time limit; `--crack-budget` looks further.
-pub const BUDGET: Duration = Duration::from_millis(250);
+/// file name and the common list on a few OpenSSH keys (bcrypt-pbkdf, 16
+/// rounds: about 0.12 s a try). A hook also stops it at its time limit;
+/// `--crack-budget` looks further.
+pub const BUDGET: Duration = Duration::from_secs(2);
+
+/// `keyscan history`'s default: a history full of strong encrypted test
+/// keys must not be slowed down, so only the cheap tries and a few costly
+/// ones fit (`--crack-budget` or `[policy] crack_budget` for more).
+pub const HISTORY_BUDGET: Duration = Duration::from_millis(250);
 
 /// A key whose try costs at most this (microseconds) is cheap: PBKDF2 at
 /// common iteration counts, legacy PEM, PKCS#12. Cheap keys get their
