@@ -177,7 +177,19 @@ fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]
         return None;
     }
     let public = body.get(..start + len)?;
-    let fingerprint: Vec<u8> = match version {
+    let fingerprint = key_fingerprint(version, algo, public, start)?;
+    let usage = *body.get(start + len)?;
+    let secret_part = &body[start + len + 1..];
+    let secret = secret_state(version, algo, usage, &public[start..], secret_part);
+    let fingerprint = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
+    let v4_secret = (version == 4).then(|| &body[start + len..]);
+    Some((key_type, fingerprint, secret, v4_secret))
+}
+
+/// The key's OpenPGP fingerprint: MD5 (v3), SHA-1 (v4) or SHA-256 (v5, v6)
+/// of its public part.
+fn key_fingerprint(version: u8, algo: u8, public: &[u8], start: usize) -> Option<Vec<u8>> {
+    Some(match version {
         2 | 3 => {
             // MD5 of the RSA n and e bodies, without their bit counts.
             if !(1..=3).contains(&algo) {
@@ -210,10 +222,13 @@ fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]
             h.update(public);
             h.finalize().to_vec()
         }
-    };
-    let usage = *body.get(start + len)?;
-    let secret_part = &body[start + len + 1..];
-    let secret = match usage {
+    })
+}
+
+/// What a key packet's secret part holds, from its S2K usage octet on:
+/// `public` is the key material the secret must match.
+fn secret_state(version: u8, algo: u8, usage: u8, public: &[u8], secret_part: &[u8]) -> Secret {
+    match usage {
         0 if version <= 4 => {
             // The secret MPIs, then their 16-bit sum.
             let n = secret_part.len();
@@ -225,16 +240,14 @@ fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]
                     .fold(0u16, |a, b| a.wrapping_add(*b as u16));
                 if sum.to_be_bytes() != secret_part[n - 2..] {
                     Secret::Corrupt
-                } else if secret_matches(algo, &public[start..], &secret_part[..n - 2])
-                    == Some(false)
-                {
+                } else if secret_matches(algo, public, &secret_part[..n - 2]) == Some(false) {
                     Secret::Mismatch
                 } else {
                     Secret::Clear
                 }
             }
         }
-        0 if secret_matches(algo, &public[start..], secret_part) == Some(false) => Secret::Mismatch,
+        0 if secret_matches(algo, public, secret_part) == Some(false) => Secret::Mismatch,
         0 => Secret::Clear,
         // S2K usage 254/255 (v6: also 253), then S2K type 101 is GnuPG's
         // "no secret here" extension.
@@ -258,10 +271,7 @@ fn key_packet_parts(body: &[u8]) -> Option<(String, String, Secret, Option<&[u8]
             }
         }
         _ => Secret::Encrypted,
-    };
-    let fingerprint = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
-    let v4_secret = (version == 4).then(|| &body[start + len..]);
-    Some((key_type, fingerprint, secret, v4_secret))
+    }
 }
 
 /// A v4 secret key under S2K usage 254: what a passphrase must open.
