@@ -375,9 +375,14 @@ fn sixteen_pushes_at_once_each_get_their_verdict() {
         };
         p.commit_file(&format!("f{i}"), &content, &format!("c{i}"));
     }
+    // Sixteen debug builds on two cores: the verdicts are under test here,
+    // not the default time limit.
+    let cfg = p.r.home.join("patient.toml");
+    fs::write(&cfg, "[server]\ntime_limit = 120\n").unwrap();
     let children: Vec<_> = (0..16)
         .map(|i| {
             p.r.command("git", &p.r.dir)
+                .env("KEYSCAN_SERVER_CONFIG", &cfg)
                 .args(["push", p.bare.to_str().unwrap(), &format!("b{i}")])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
