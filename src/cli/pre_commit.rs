@@ -1,7 +1,7 @@
 //! `keyscan pre-commit`: the staged changes, as the pre-commit hook runs it.
 
 use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Options, ReportArgs, TopArgs};
-use super::output::{closed_pipe, conclude};
+use super::output::{closed_pipe, conclude, failed_closed};
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
 use keyscan::report::{Mode, Report};
@@ -24,13 +24,7 @@ impl PreCommitArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
         let opts = &top.with(&self.report, &self.load);
         match self.check(opts) {
-            Err(err) if !closed_pipe(&err) => {
-                eprintln!(
-                    "keyscan: commit blocked, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) if !closed_pipe(&err) => Ok(failed_closed("commit blocked", &err)),
             other => other,
         }
     }

@@ -2,7 +2,7 @@
 //! client's): both read git's ref lines on standard input.
 
 use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Loaded, Options, ReportArgs, TopArgs};
-use super::output::{closed_pipe, conclude};
+use super::output::{closed_pipe, conclude, failed_closed};
 use anyhow::{bail, Result};
 use keyscan::policy::verdict::Finish;
 use keyscan::report::Report;
@@ -52,13 +52,7 @@ impl PreReceiveArgs {
                 }
                 conclude(opts, &loaded, &mut report, Finish::default(), true)
             }
-            Err(err) => {
-                eprintln!(
-                    "keyscan: push rejected, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) => Ok(failed_closed("push rejected", &err)),
         }
     }
 }
@@ -81,13 +75,7 @@ impl PrePushArgs {
             );
         }
         match self.check(opts, &input) {
-            Err(err) if !closed_pipe(&err) => {
-                eprintln!(
-                    "keyscan: push blocked, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) if !closed_pipe(&err) => Ok(failed_closed("push blocked", &err)),
             other => other,
         }
     }
