@@ -166,6 +166,24 @@ pub struct BaselineArgs {
     pub baseline_strict: bool,
 }
 
+/// The flags of a command that checks for keys and reports them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub baseline: BaselineArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+impl CheckArgs {
+    /// This command's options under the top-level flags.
+    pub fn options(&self, top: &TopArgs) -> Options {
+        top.with(&self.report, &self.load)
+    }
+}
+
 /// What `scan` and `history` can do besides reporting.
 #[derive(Debug, Default, clap::Args)]
 pub struct AuditArgs {

@@ -1,7 +1,7 @@
 //! `keyscan history`: every blob of a repository's history, and which
 //! commit brought each key in.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
+use super::args::{AuditArgs, CheckArgs, ConfigFrom, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -26,18 +26,14 @@ pub struct HistoryArgs {
     #[command(flatten)]
     audit: AuditArgs,
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl HistoryArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let options = &top.with(&self.report, &self.load);
+        let options = &self.check.options(top);
         let started = std::time::SystemTime::now();
-        let mut loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let mut loaded = options.load(ConfigFrom::Work, Some(&self.check.baseline))?;
         let policy = &mut loaded.scanner.policy;
         if !policy.crack_budget_set {
             policy.crack_budget = keyscan::validate::crack::HISTORY_BUDGET;

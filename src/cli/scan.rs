@@ -1,6 +1,6 @@
 //! `keyscan scan`: files and directories on disk, or standard input.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
+use super::args::{AuditArgs, CheckArgs, ConfigFrom, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
@@ -18,18 +18,14 @@ pub struct ScanArgs {
     #[command(flatten)]
     audit: AuditArgs,
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl ScanArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let options = &top.with(&self.report, &self.load);
+        let options = &self.check.options(top);
         let started = std::time::SystemTime::now();
-        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = options.load(ConfigFrom::Work, Some(&self.check.baseline))?;
         let paths = if self.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
