@@ -1,9 +1,8 @@
 //! `keyscan scan`: files and directories on disk, or standard input.
 
-use super::args::{AuditArgs, CheckArgs, ConfigFrom, TopArgs};
+use super::args::{AuditArgs, CheckArgs, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
-use keyscan::policy::verdict::Finish;
 use keyscan::report::Report;
 use keyscan::source::files;
 use std::path::PathBuf;
@@ -23,9 +22,8 @@ pub struct ScanArgs {
 
 impl ScanArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let options = &self.check.options(top);
         let started = std::time::SystemTime::now();
-        let loaded = options.load(ConfigFrom::Work, Some(&self.check.baseline))?;
+        let (options, loaded) = self.check.load(top)?;
         let paths = if self.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -46,11 +44,7 @@ impl ScanArgs {
             started: Some(started),
             ..Report::default()
         };
-        let finish = Finish {
-            write_baseline: self.audit.write_baseline.as_deref(),
-            check_config: self.audit.check_config,
-            ..Finish::default()
-        };
-        conclude(options, &loaded, &mut report, finish, false)
+        let finish = self.audit.finish();
+        conclude(&options, &loaded, &mut report, finish, false)
     }
 }
