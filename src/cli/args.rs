@@ -5,6 +5,7 @@ use clap::ValueEnum;
 use keyscan::policy::baseline::{self, Baseline};
 use keyscan::policy::config::{Config, ServerSettings};
 use keyscan::policy::server;
+use keyscan::policy::verdict::Finish;
 use keyscan::report::Format;
 use keyscan::scan::Scanner;
 use std::path::PathBuf;
@@ -166,6 +167,31 @@ pub struct BaselineArgs {
     pub baseline_strict: bool,
 }
 
+/// The flags of a command that checks for keys and reports them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub baseline: BaselineArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+impl CheckArgs {
+    /// This command's options under the top-level flags.
+    pub fn options(&self, top: &TopArgs) -> Options {
+        top.with(&self.report, &self.load)
+    }
+
+    /// Those options, and the scanner loaded from the work tree's config.
+    pub fn load(&self, top: &TopArgs) -> Result<(Options, Loaded)> {
+        let options = self.options(top);
+        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        Ok((options, loaded))
+    }
+}
+
 /// What `scan` and `history` can do besides reporting.
 #[derive(Debug, Default, clap::Args)]
 pub struct AuditArgs {
@@ -175,6 +201,17 @@ pub struct AuditArgs {
     /// Record every key found in this baseline file (sorted JSON, no key material).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+}
+
+impl AuditArgs {
+    /// How the run ends: with these flags, no baseline yet.
+    pub fn finish(&self) -> Finish<'_> {
+        Finish {
+            write_baseline: self.write_baseline.as_deref(),
+            check_config: self.check_config,
+            ..Finish::default()
+        }
+    }
 }
 
 /// Which configuration a command reads.

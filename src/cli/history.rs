@@ -1,10 +1,9 @@
 //! `keyscan history`: every blob of a repository's history, and which
 //! commit brought each key in.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
+use super::args::{AuditArgs, CheckArgs, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
-use keyscan::policy::verdict::Finish;
 use keyscan::report::{escape, Mode, Report};
 use keyscan::source::history;
 use std::path::PathBuf;
@@ -26,18 +25,13 @@ pub struct HistoryArgs {
     #[command(flatten)]
     audit: AuditArgs,
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl HistoryArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let options = &top.with(&self.report, &self.load);
         let started = std::time::SystemTime::now();
-        let mut loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let (options, mut loaded) = self.check.load(top)?;
         let policy = &mut loaded.scanner.policy;
         if !policy.crack_budget_set {
             policy.crack_budget = keyscan::validate::crack::HISTORY_BUDGET;
@@ -69,12 +63,8 @@ impl HistoryArgs {
             started: Some(started),
             ..Report::default()
         };
-        let finish = Finish {
-            write_baseline: self.audit.write_baseline.as_deref(),
-            check_config: self.audit.check_config,
-            ..Finish::default()
-        };
-        let code = conclude(options, &loaded, &mut report, finish, false)?;
+        let finish = self.audit.finish();
+        let code = conclude(&options, &loaded, &mut report, finish, false)?;
         if read_errors > 0 {
             eprintln!(
                 "keyscan: {read_errors} object{} could not be read: not everything was scanned",

@@ -63,6 +63,16 @@ pub fn emit(opts: &Options, report: &Report) -> Result<()> {
     Ok(())
 }
 
+/// A hook whose check could not run fails closed: it says why (`what`:
+/// "commit blocked", ...) and exits 2.
+pub fn failed_closed(what: &str, err: &anyhow::Error) -> u8 {
+    eprintln!(
+        "keyscan: {what}, it could not be checked for private keys: {}",
+        escape::text(&format!("{err:#}"))
+    );
+    2
+}
+
 /// Standard output was closed under us (`keyscan scan | head -1`).
 pub fn closed_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {

@@ -1,7 +1,7 @@
 //! `keyscan pre-commit`: the staged changes, as the pre-commit hook runs it.
 
-use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Options, ReportArgs, TopArgs};
-use super::output::{closed_pipe, conclude};
+use super::args::{CheckArgs, ConfigFrom, Options, TopArgs};
+use super::output::{closed_pipe, conclude, failed_closed};
 use anyhow::Result;
 use keyscan::policy::verdict::Finish;
 use keyscan::report::{Mode, Report};
@@ -11,33 +11,23 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct PreCommitArgs {
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl PreCommitArgs {
     /// Anything that stops the check (a bad config, an unreadable index)
     /// blocks the commit, and says so.
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let opts = &top.with(&self.report, &self.load);
+        let opts = &self.check.options(top);
         match self.check(opts) {
-            Err(err) if !closed_pipe(&err) => {
-                eprintln!(
-                    "keyscan: commit blocked, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) if !closed_pipe(&err) => Ok(failed_closed("commit blocked", &err)),
             other => other,
         }
     }
 
     fn check(&self, opts: &Options) -> Result<u8> {
         let started = std::time::SystemTime::now();
-        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.check.baseline))?;
         let mut report = Report {
             findings: staged::scan_staged(&loaded.scanner)?,
             scanned: "the staged changes".to_string(),

@@ -1,8 +1,8 @@
 //! `keyscan pre-receive` (the server's hook) and `keyscan pre-push` (the
 //! client's): both read git's ref lines on standard input.
 
-use super::args::{BaselineArgs, ConfigFrom, LoadArgs, Loaded, Options, ReportArgs, TopArgs};
-use super::output::{closed_pipe, conclude};
+use super::args::{CheckArgs, ConfigFrom, LoadArgs, Loaded, Options, ReportArgs, TopArgs};
+use super::output::{closed_pipe, conclude, failed_closed};
 use anyhow::{bail, Result};
 use keyscan::policy::verdict::Finish;
 use keyscan::report::Report;
@@ -24,11 +24,7 @@ pub struct PrePushArgs {
     /// The remote's URL (git passes it; not needed).
     url: Option<String>,
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl PreReceiveArgs {
@@ -52,13 +48,7 @@ impl PreReceiveArgs {
                 }
                 conclude(opts, &loaded, &mut report, Finish::default(), true)
             }
-            Err(err) => {
-                eprintln!(
-                    "keyscan: push rejected, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) => Ok(failed_closed("push rejected", &err)),
         }
     }
 }
@@ -67,7 +57,7 @@ impl PrePushArgs {
     /// Run by hand without ref lines it says where they come from; in the
     /// hook anything that stops the check blocks the push, and says so.
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let opts = &top.with(&self.report, &self.load);
+        let opts = &self.check.options(top);
         let input = ref_lines()?;
         let from_framework = ["PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF"]
             .iter()
@@ -81,19 +71,13 @@ impl PrePushArgs {
             );
         }
         match self.check(opts, &input) {
-            Err(err) if !closed_pipe(&err) => {
-                eprintln!(
-                    "keyscan: push blocked, it could not be checked for private keys: {}",
-                    keyscan::report::escape::text(&format!("{err:#}"))
-                );
-                Ok(2)
-            }
+            Err(err) if !closed_pipe(&err) => Ok(failed_closed("push blocked", &err)),
             other => other,
         }
     }
 
     fn check(&self, opts: &Options, input: &[u8]) -> Result<u8> {
-        let loaded = opts.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let loaded = opts.load(ConfigFrom::Work, Some(&self.check.baseline))?;
         let mut report = push::pre_push(&loaded.scanner, self.remote.as_deref(), input)?;
         conclude(opts, &loaded, &mut report, Finish::default(), true)
     }

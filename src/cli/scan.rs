@@ -1,9 +1,8 @@
 //! `keyscan scan`: files and directories on disk, or standard input.
 
-use super::args::{AuditArgs, BaselineArgs, ConfigFrom, LoadArgs, ReportArgs, TopArgs};
+use super::args::{AuditArgs, CheckArgs, TopArgs};
 use super::output::conclude;
 use anyhow::Result;
-use keyscan::policy::verdict::Finish;
 use keyscan::report::Report;
 use keyscan::source::files;
 use std::path::PathBuf;
@@ -18,18 +17,13 @@ pub struct ScanArgs {
     #[command(flatten)]
     audit: AuditArgs,
     #[command(flatten)]
-    baseline: BaselineArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-    #[command(flatten)]
-    load: LoadArgs,
+    check: CheckArgs,
 }
 
 impl ScanArgs {
     pub fn run(&self, top: &TopArgs) -> Result<u8> {
-        let options = &top.with(&self.report, &self.load);
         let started = std::time::SystemTime::now();
-        let loaded = options.load(ConfigFrom::Work, Some(&self.baseline))?;
+        let (options, loaded) = self.check.load(top)?;
         let paths = if self.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -50,11 +44,7 @@ impl ScanArgs {
             started: Some(started),
             ..Report::default()
         };
-        let finish = Finish {
-            write_baseline: self.audit.write_baseline.as_deref(),
-            check_config: self.audit.check_config,
-            ..Finish::default()
-        };
-        conclude(options, &loaded, &mut report, finish, false)
+        let finish = self.audit.finish();
+        conclude(&options, &loaded, &mut report, finish, false)
     }
 }

@@ -272,8 +272,9 @@ fn resolve(path: &Path) -> PathBuf {
     })
 }
 
-/// `.` dropped, `..` removing the component before it.
-fn lexical(path: &Path) -> PathBuf {
+/// `.` dropped, `..` removing the component before it, without touching
+/// the disk.
+pub fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

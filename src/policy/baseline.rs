@@ -217,34 +217,20 @@ fn clean_path(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::finding::{AwsFingerprints, CommitInfo, Status};
+    use crate::scan::finding::CommitInfo;
 
     fn finding(path: &str, fp: Option<&str>, commit: Option<(&str, &str)>) -> Finding {
         Finding {
-            path: path.into(),
-            raw_path: None,
-            outside_git: false,
-            line: 1,
-            end_line: 5,
             rule: "r".into(),
-            format: "OpenSSH".into(),
-            key_type: "Ed25519".into(),
-            status: Status::Valid,
-            blocking: true,
             fingerprint: fp.map(String::from),
-            aws_fingerprints: AwsFingerprints::default(),
             public_key: Some("ssh-ed25519 AAAA".into()),
             commit: commit.map(|(id, date)| CommitInfo {
                 id: id.into(),
                 date: Some(date.into()),
                 ..CommitInfo::default()
             }),
-            blob: None,
-            still_in: None,
-            permissions: None,
             redacted: "x".into(),
-            note: None,
-            locked: None,
+            ..Finding::sample(path)
         }
     }
 

@@ -222,34 +222,17 @@ pub fn rule_help_text(rule: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::finding::{AwsFingerprints, Status};
 
     fn finding(path: &str, format: &str, fp: &str) -> Finding {
         Finding {
-            path: path.into(),
-            raw_path: None,
-            outside_git: false,
-            line: 1,
-            end_line: 5,
             rule: if format == "OpenPGP" {
                 "pgp-private-key".into()
             } else {
                 "openssh-private-key".into()
             },
             format: format.into(),
-            key_type: "Ed25519".into(),
-            status: Status::Valid,
-            blocking: true,
             fingerprint: Some(fp.into()),
-            aws_fingerprints: AwsFingerprints::default(),
-            public_key: None,
-            commit: None,
-            blob: None,
-            still_in: None,
-            permissions: None,
-            redacted: String::new(),
-            note: None,
-            locked: None,
+            ..Finding::sample(path)
         }
     }
 

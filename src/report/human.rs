@@ -170,17 +170,20 @@ fn not_blocking(findings: &[Finding]) -> String {
     }
 }
 
+/// One indented `name value` line under a heading.
+fn row(out: &mut dyn Write, paint: &Paint, name: &str, value: &str) -> io::Result<()> {
+    writeln!(
+        out,
+        "    {} {}",
+        paint.on(DIM, &format!("{name:<12}")),
+        esc(value)
+    )
+}
+
 fn finding(f: &Finding, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let head = heading(f.status, paint);
     writeln!(out, "{} {head}", paint.on(BOLD, &esc(&place(f))))?;
-    let mut row = |name: &str, value: &str| {
-        writeln!(
-            out,
-            "    {} {}",
-            paint.on(DIM, &format!("{name:<12}")),
-            esc(value)
-        )
-    };
+    let mut row = |name: &str, value: &str| row(out, paint, name, value);
     row("type", &format!("{}, {}", f.key_type, f.format))?;
     row("status", f.status.as_str())?;
     row("rule", &f.rule)?;
@@ -313,14 +316,7 @@ fn key_group(group: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Resu
         paint.on(BOLD, &esc(id)),
         esc(&summary)
     )?;
-    let mut row = |name: &str, value: &str| {
-        writeln!(
-            out,
-            "    {} {}",
-            paint.on(DIM, &format!("{name:<12}")),
-            esc(value)
-        )
-    };
+    let mut row = |name: &str, value: &str| row(out, paint, name, value);
     row("type", &format!("{}, {}", first.key_type, first.format))?;
     row("status", first.status.as_str())?;
     if let Some(pk) = &first.public_key {

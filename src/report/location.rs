@@ -1,6 +1,9 @@
 //! Where a finding lives, as a URI: relative to the scanned root when it is
 //! under it (portable across checkouts), a `file://` URI otherwise.
 
+// Drop `.` and fold `..` without touching the disk: the file may be gone
+// (history) and symlinks should stay as the user named them.
+use crate::policy::allowlist::lexical as normalize;
 use std::path::{Component, Path, PathBuf};
 
 /// A finding's path as a URI reference.
@@ -66,22 +69,6 @@ fn file_url(abs: &Path, dir: bool) -> String {
         url.push('/');
     }
     url
-}
-
-/// Drop `.` and fold `..` without touching the disk: the file may be gone
-/// (history) and symlinks should stay as the user named them.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Path segments joined by `/`, each percent-encoded (RFC 3986): only

@@ -192,6 +192,36 @@ pub struct Finding {
     pub locked: Option<usize>,
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A valid, blocking Ed25519 OpenSSH key at `path`, line 1 to 5, for
+    /// tests to adjust.
+    pub fn sample(path: &str) -> Finding {
+        Finding {
+            path: path.into(),
+            raw_path: None,
+            outside_git: false,
+            line: 1,
+            end_line: 5,
+            rule: "openssh-private-key".into(),
+            format: "OpenSSH".into(),
+            key_type: "Ed25519".into(),
+            status: Status::Valid,
+            blocking: true,
+            fingerprint: None,
+            aws_fingerprints: AwsFingerprints::default(),
+            public_key: None,
+            commit: None,
+            blob: None,
+            still_in: None,
+            permissions: None,
+            redacted: String::new(),
+            note: None,
+            locked: None,
+        }
+    }
+}
+
 impl Finding {
     /// The path's real bytes.
     pub fn path_bytes(&self) -> &[u8] {

@@ -18,7 +18,7 @@
 //!    reachable blobs from dangling ones. Then each location is looked up
 //!    in every ref's tip tree: `still_in`.
 
-use super::commit_info;
+use super::{commit_info, plural};
 use crate::git::introduced::EntryKind;
 use crate::git::objects::{self, peel, peel_with, read_commit, CommitData, Peeled};
 use crate::git::packs::{Counters, Stores, TreeLocations};
@@ -881,14 +881,6 @@ fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

@@ -32,3 +32,12 @@ pub const MAX_BLOB_SIZE: u64 = 256 << 20;
 pub(crate) fn blob_limit(scanner: &crate::scan::Scanner) -> u64 {
     scanner.policy.max_file_size.unwrap_or(MAX_BLOB_SIZE)
 }
+
+/// The plural ending of a count's noun: "" for one, else "s".
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

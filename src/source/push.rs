@@ -22,7 +22,7 @@
 //! Whatever cannot be read is an error: the push is rejected. What the
 //! server's policy then allows is [`crate::policy::server`]'s business.
 
-use super::commit_info;
+use super::{commit_info, plural};
 use crate::git::command::{self, RunError};
 use crate::git::hook_stores::{self, open_repo, HookStores};
 use crate::git::introduced::{self, EntryKind};
@@ -828,14 +828,6 @@ pub fn pre_push(scanner: &Scanner, remote: Option<&str>, input: &[u8]) -> Result
         root: repo.workdir().map(Path::to_path_buf),
         ..Report::default()
     })
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

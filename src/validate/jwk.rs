@@ -128,31 +128,36 @@ fn rsa(jwk: &Members, d: &[u8]) -> Option<KeyInfo> {
         ));
     };
     let key_type = format!("RSA {}", bits(&n));
-    let checked = match (member(jwk, "p"), member(jwk, "q")) {
-        (Some(p), Some(q)) => {
-            let crt = [member(jwk, "dp"), member(jwk, "dq"), member(jwk, "qi")];
-            der::rsa_check([&n, &e, d, &p, &q], crt.each_ref().map(|v| v.as_deref()))
-                .map(|()| Some((p, q)))
-        }
-        _ => exponents_agree(&n, &e, d).map(|()| None),
+    let primes = member(jwk, "p").zip(member(jwk, "q"));
+    let crt = || [member(jwk, "dp"), member(jwk, "dq"), member(jwk, "qi")];
+    Some(rsa_from_parts(NAME, key_type, [&n, &e, d], primes, crt))
+}
+
+/// An RSA key given as its numbers (JWK, .NET XML): d checked against n and
+/// e (with the primes and CRT values when there are), then fingerprinted.
+pub fn rsa_from_parts(
+    name: &str,
+    key_type: String,
+    [n, e, d]: [&[u8]; 3],
+    primes: Option<(Vec<u8>, Vec<u8>)>,
+    crt: impl FnOnce() -> [Option<Vec<u8>>; 3],
+) -> KeyInfo {
+    let checked = match &primes {
+        Some((p, q)) => der::rsa_check([n, e, d, p, q], crt().each_ref().map(|v| v.as_deref())),
+        None => exponents_agree(n, e, d),
     };
-    let primes = match checked {
-        Ok(primes) => primes,
-        Err(why) => return Some(KeyInfo::unverified(NAME, &key_type, why)),
+    if let Err(why) = checked {
+        return KeyInfo::unverified(name, &key_type, why);
+    }
+    let Some(public) = fingerprint::rsa_key(n, e) else {
+        return KeyInfo::unverified(name, &key_type, "RSA public key does not encode");
     };
-    let Some(public) = fingerprint::rsa_key(&n, &e) else {
-        return Some(KeyInfo::unverified(
-            NAME,
-            &key_type,
-            "RSA public key does not encode",
-        ));
-    };
-    let mut info = KeyInfo::new(Status::Valid, NAME, key_type);
+    let mut info = KeyInfo::new(Status::Valid, name, key_type);
     fingerprint::fill_ssh(&mut info, &public);
     if let Some((p, q)) = primes {
-        fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [&n, &e, d, &p, &q]);
+        fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [n, e, d, &p, &q]);
     }
-    Some(info)
+    info
 }
 
 /// Without the primes: (2^e)^d = 2 mod n holds only for a matching d.

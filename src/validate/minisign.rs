@@ -39,6 +39,31 @@ pub fn ed25519_halves(secret: &[u8]) -> Option<[u8; 32]> {
     (secret.get(32..64)? == public).then_some(public)
 }
 
+/// An Ed25519 key in clear (minisign, signify): unverified when its
+/// checksum or halves disagree, else valid with `id` and the public key as
+/// the `.pub` file has it ("Ed", key id, public half).
+pub fn ed25519_in_clear(
+    name: &str,
+    sum_ok: bool,
+    key_id: &[u8],
+    secret: &[u8],
+    id: String,
+) -> KeyInfo {
+    if !sum_ok {
+        return KeyInfo::unverified(name, "Ed25519", "checksum does not match");
+    }
+    let Some(public) = ed25519_halves(secret) else {
+        return KeyInfo::unverified(name, "Ed25519", "public half does not match the secret key");
+    };
+    let mut info = KeyInfo::new(Status::Valid, name, "Ed25519");
+    let mut blob = b"Ed".to_vec();
+    blob.extend_from_slice(key_id);
+    blob.extend_from_slice(&public);
+    info.fingerprint = Some(id);
+    info.public_key = Some(base64::engine::general_purpose::STANDARD.encode(blob));
+    info
+}
+
 pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     let raw = last_line_base64(matched)?;
     if raw.len() != LEN || &raw[..2] != b"Ed" || &raw[4..6] != b"B2" {
@@ -58,29 +83,10 @@ pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     h.update(key_id);
     h.update(secret);
     // minisign 0.11 leaves the checksum of a key in clear zero.
-    if h.finalize().as_slice() != checksum && checksum.iter().any(|&b| b != 0) {
-        return Some(KeyInfo::unverified(
-            NAME,
-            "Ed25519",
-            "checksum does not match",
-        ));
-    }
-    let Some(public) = ed25519_halves(secret) else {
-        return Some(KeyInfo::unverified(
-            NAME,
-            "Ed25519",
-            "public half does not match the secret key",
-        ));
-    };
-    let mut info = KeyInfo::new(Status::Valid, NAME, "Ed25519");
+    let sum_ok = h.finalize().as_slice() == checksum || checksum.iter().all(|&b| b == 0);
     // minisign prints the key id as a little-endian number.
     let id: String = key_id.iter().rev().map(|b| format!("{b:02X}")).collect();
-    let mut blob = b"Ed".to_vec();
-    blob.extend_from_slice(key_id);
-    blob.extend_from_slice(&public);
-    info.fingerprint = Some(id);
-    info.public_key = Some(base64::engine::general_purpose::STANDARD.encode(blob));
-    Some(info)
+    Some(ed25519_in_clear(NAME, sum_ok, key_id, secret, id))
 }
 
 #[cfg(test)]

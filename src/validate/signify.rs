@@ -3,11 +3,10 @@
 //! secret key. In clear the checksum and the Ed25519 halves are checked and
 //! the key number and public key (as in the `.pub` file) reported.
 
-use super::minisign::{ed25519_halves, last_line_base64};
+use super::minisign::{ed25519_in_clear, last_line_base64};
 use super::Format;
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
-use base64::Engine as _;
 use sha2::Digest;
 
 const NAME: &str = "signify";
@@ -30,25 +29,7 @@ pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     if rounds != 0 {
         return Some(KeyInfo::new(Status::Encrypted, NAME, "Ed25519"));
     }
-    if sha2::Sha512::digest(secret)[..8] != *checksum {
-        return Some(KeyInfo::unverified(
-            NAME,
-            "Ed25519",
-            "checksum does not match",
-        ));
-    }
-    let Some(public) = ed25519_halves(secret) else {
-        return Some(KeyInfo::unverified(
-            NAME,
-            "Ed25519",
-            "public half does not match the secret key",
-        ));
-    };
-    let mut info = KeyInfo::new(Status::Valid, NAME, "Ed25519");
-    let mut blob = b"Ed".to_vec();
-    blob.extend_from_slice(keynum);
-    blob.extend_from_slice(&public);
-    info.fingerprint = Some(keynum.iter().map(|b| format!("{b:02X}")).collect());
-    info.public_key = Some(base64::engine::general_purpose::STANDARD.encode(blob));
-    Some(info)
+    let sum_ok = sha2::Sha512::digest(secret)[..8] == *checksum;
+    let id = keynum.iter().map(|b| format!("{b:02X}")).collect();
+    Some(ed25519_in_clear(NAME, sum_ok, keynum, secret, id))
 }

@@ -3,11 +3,11 @@
 //! against Exponent are checked (with only Modulus, Exponent and D, D is
 //! checked by exponentiation). A block without `<D>` is a public key.
 
-use super::fingerprint::{self, bits};
-use super::jwk::exponents_agree;
-use super::{der, Format};
+use super::fingerprint::bits;
+use super::jwk::rsa_from_parts;
+use super::Format;
 use crate::rules::Validator;
-use crate::scan::finding::{KeyInfo, Status};
+use crate::scan::finding::KeyInfo;
 use base64::Engine as _;
 
 const NAME: &str = ".NET XML";
@@ -50,29 +50,8 @@ pub fn validate(xml: &str) -> Option<KeyInfo> {
     };
     let key_type = format!("RSA {}", bits(&n));
     let primes = element(xml, "P").zip(element(xml, "Q"));
-    let checked = match &primes {
-        Some((p, q)) => {
-            let crt = ["DP", "DQ", "InverseQ"].map(|t| element(xml, t));
-            der::rsa_check([&n, &e, &d, p, q], crt.each_ref().map(|v| v.as_deref()))
-        }
-        None => exponents_agree(&n, &e, &d),
-    };
-    if let Err(why) = checked {
-        return Some(KeyInfo::unverified(NAME, &key_type, why));
-    }
-    let Some(public) = fingerprint::rsa_key(&n, &e) else {
-        return Some(KeyInfo::unverified(
-            NAME,
-            &key_type,
-            "RSA public key does not encode",
-        ));
-    };
-    let mut info = KeyInfo::new(Status::Valid, NAME, key_type);
-    fingerprint::fill_ssh(&mut info, &public);
-    if let Some((p, q)) = primes {
-        fingerprint::fill_rsa_pkcs8_sha1_from_parts(&mut info, [&n, &e, &d, &p, &q]);
-    }
-    Some(info)
+    let crt = || ["DP", "DQ", "InverseQ"].map(|t| element(xml, t));
+    Some(rsa_from_parts(NAME, key_type, [&n, &e, &d], primes, crt))
 }
 
 #[cfg(test)]
