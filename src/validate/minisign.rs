@@ -84,13 +84,25 @@ pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     h.update(secret);
     // minisign 0.11 leaves the checksum of a key in clear zero.
     let sum_ok = h.finalize().as_slice() == checksum || checksum.iter().all(|&b| b == 0);
-    // minisign prints the key id as a little-endian number.
-    let id: String = key_id.iter().rev().map(|b| format!("{b:02X}")).collect();
+    let id = key_id_hex(key_id)?;
     Some(ed25519_in_clear(NAME, sum_ok, key_id, secret, id))
+}
+
+/// As minisign prints a key id: the little-endian number in hex, without
+/// leading zeros.
+fn key_id_hex(key_id: &[u8]) -> Option<String> {
+    Some(format!("{:X}", u64::from_le_bytes(key_id.try_into().ok()?)))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_ids_are_printed_as_minisign_prints_them() {
+        let id = [0xA3, 0xF7, 0x25, 0x4C, 0x2B, 0x91, 0x9A, 0x05];
+        assert_eq!(super::key_id_hex(&id).as_deref(), Some("59A912B4C25F7A3"));
+        assert_eq!(super::key_id_hex(&[1, 2]), None);
+    }
+
     use super::*;
 
     #[test]
