@@ -9,7 +9,7 @@ use keyscan::scan::Scanner;
 use std::fs;
 use std::path::Path;
 
-fn scanner() -> Scanner {
+pub(crate) fn scanner() -> Scanner {
     let rules = keyscan::rules::builtin().expect("built-in rules load");
     Scanner::new(
         keyscan::rules::Engine::new(rules).expect("engine builds"),
@@ -17,15 +17,15 @@ fn scanner() -> Scanner {
     )
 }
 
-fn sh(dir: &Path, script: &str) -> String {
+pub(crate) fn sh(dir: &Path, script: &str) -> String {
     String::from_utf8_lossy(&support::tool("sh", &["-c", script], dir).stdout).into_owned()
 }
 
-fn infos(s: &Scanner, data: &[u8]) -> Vec<KeyInfo> {
+pub(crate) fn infos(s: &Scanner, data: &[u8]) -> Vec<KeyInfo> {
     s.hits(data).into_iter().map(|h| h.info).collect()
 }
 
-fn one_in(s: &Scanner, what: &str, data: &[u8]) -> KeyInfo {
+pub(crate) fn one_in(s: &Scanner, what: &str, data: &[u8]) -> KeyInfo {
     let found = infos(s, data);
     assert_eq!(found.len(), 1, "{what}: {found:#?}");
     found.into_iter().next().unwrap()

@@ -5,32 +5,13 @@
 use crate::support;
 use crate::support::gitrepo;
 
-use keyscan::scan::finding::{KeyInfo, Status};
+use keyscan::scan::finding::Status;
 use keyscan::scan::Scanner;
 use std::fs;
 use std::path::Path;
 
-fn scanner() -> Scanner {
-    let rules = keyscan::rules::builtin().expect("built-in rules load");
-    Scanner::new(
-        keyscan::rules::Engine::new(rules).expect("engine builds"),
-        Default::default(),
-    )
-}
-
-fn sh(dir: &Path, script: &str) -> String {
-    String::from_utf8_lossy(&support::tool("sh", &["-c", script], dir).stdout).into_owned()
-}
-
-fn infos(s: &Scanner, data: &[u8]) -> Vec<KeyInfo> {
-    s.hits(data).into_iter().map(|h| h.info).collect()
-}
-
-fn one_in(s: &Scanner, what: &str, data: &[u8]) -> KeyInfo {
-    let found = infos(s, data);
-    assert_eq!(found.len(), 1, "{what}: {found:#?}");
-    found.into_iter().next().unwrap()
-}
+// The same scanner and helpers as the rarer PEM/SSH formats' tests.
+use crate::formats_more::{infos, one_in, scanner, sh};
 
 fn quiet(s: &Scanner, what: &str, data: &[u8]) {
     let found = infos(s, data);
