@@ -24,6 +24,7 @@ pub mod hook_stores;
 pub mod hooks;
 pub mod introduced;
 pub mod objects;
+pub mod oversized;
 pub mod packs;
 pub mod repo;
 pub mod tree_index;

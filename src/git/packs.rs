@@ -13,11 +13,13 @@
 //! This yields objects no ref reaches too; the history door decides what is
 //! reachable from its walk of the commit graph.
 
+use super::oversized::{self, Oversized, PackLimits};
 use super::ObjectId;
 use anyhow::{anyhow, Result};
 use gix::objs::Kind;
 use gix::odb::pack;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -39,6 +41,8 @@ pub struct Stores {
     loose: Vec<gix::odb::loose::Store>,
     /// Objects in all pack indexes together (for progress and ETA).
     pub packed_objects: u64,
+    /// Objects bigger than this are reported, never inflated.
+    limit: u64,
 }
 
 impl Stores {
@@ -79,7 +83,20 @@ impl Stores {
             packs,
             loose,
             packed_objects,
+            limit: u64::MAX,
         })
+    }
+
+    /// Objects over `limit` bytes are reported in [`Traversal::oversized`]
+    /// instead of being read: found from their headers, never inflated.
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The size limit per object ([`Stores::with_limit`]).
+    pub fn limit(&self) -> u64 {
+        self.limit
     }
 
     /// Whether there are loose objects, or stores borrowed from elsewhere
@@ -102,25 +119,25 @@ impl Stores {
     }
 
     /// Calls `blob(id, data)` once for every distinct blob, in parallel.
-    /// Objects that cannot be decoded are returned as errors (one line each)
+    /// Objects that cannot be decoded or are over the limit are returned
     /// after everything else was read.
     pub fn for_each_blob(
         &self,
         repo: &gix::Repository,
         counters: &Counters,
         blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
-    ) -> Vec<String> {
+    ) -> Traversal {
         self.for_each_object(repo, counters, &|kind, id, data| {
             if kind == Kind::Blob {
                 blob(id, data)
             }
         })
-        .errors
     }
 
     /// Calls `f(kind, id, data)` once for every distinct object, in
     /// parallel (blobs are counted in `counters`). Also says where the
-    /// trees are, for [`Stores::for_each_tree`].
+    /// trees are, for [`Stores::for_each_tree`], and which objects were
+    /// over the size limit and so never read.
     pub fn for_each_object(
         &self,
         repo: &gix::Repository,
@@ -129,67 +146,124 @@ impl Stores {
     ) -> Traversal {
         let errors = Mutex::new(Vec::new());
         let by_id = Mutex::new(Vec::new());
-        let threads = rayon::current_num_threads();
+        let mut oversized = Vec::new();
         let mut packed = Vec::new();
-        for (pack_no, bundle) in self.packs.iter().enumerate() {
+        for pack_no in 0..self.packs.len() {
             let shared = pack_no > 0;
             let trees = Mutex::new(Vec::new());
-            let processor = |kind: Kind,
-                             data: &[u8],
-                             entry: &pack::index::Entry,
-                             _: &dyn gix::progress::Progress|
-             -> gix::Result {
+            let processor = |kind: Kind, offset: u64, id: ObjectId, data: &[u8]| {
                 counters.objects.fetch_add(1, Ordering::Relaxed);
                 if kind == Kind::Tree {
                     // Every tree of the pack: a tree another pack hands over
                     // may still be the delta base of one this pack does.
-                    trees.lock().unwrap().push((entry.pack_offset, entry.oid));
+                    trees.lock().unwrap().push((offset, id));
                 }
-                if !(shared && self.in_earlier_pack(pack_no, &entry.oid)) {
+                if !(shared && self.in_earlier_pack(pack_no, &id)) {
                     if kind == Kind::Blob {
                         counters.blobs.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
                             .fetch_add(data.len() as u64, Ordering::Relaxed);
                     }
-                    f(kind, entry.oid, data);
+                    f(kind, id, data);
                 }
-                Ok(())
             };
-            let interrupt = AtomicBool::new(false);
-            let outcome = bundle.index.traverse_with_index(
-                &bundle.pack,
-                processor,
-                &mut gix::progress::Discard,
-                &interrupt,
-                pack::index::traverse::with_index::Options {
-                    thread_limit: Some(threads),
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: None,
-                },
-            );
-            match outcome {
-                Ok(_) => packed.push(trees.into_inner().unwrap()),
+            let limits = match oversized::in_pack(&self.packs[pack_no], self.limit) {
+                Ok(limits) => limits,
                 Err(e) => {
-                    // A damaged pack: read what can be read of it object by object.
-                    errors.lock().unwrap().push(format!(
-                        "pack {} could not be traversed ({e}); reading it object by object",
-                        bundle.pack.path().display()
-                    ));
+                    errors.lock().unwrap().push(e);
+                    PackLimits::default()
+                }
+            };
+            oversized.extend(
+                limits
+                    .found
+                    .iter()
+                    .filter(|o| !(shared && self.in_earlier_pack(pack_no, &o.id)))
+                    .cloned(),
+            );
+            let outcome = if limits.skip.is_empty() {
+                self.traverse_pack(pack_no, &processor)
+            } else if limits.skip.contains(&FIRST_ENTRY) {
+                Err("its first object is over the size limit".to_string())
+            } else {
+                self.traverse_listed(
+                    pack_no,
+                    self.entries_except(pack_no, &limits.skip),
+                    &processor,
+                )
+            };
+            match outcome {
+                Ok(()) => packed.push(trees.into_inner().unwrap()),
+                Err(e) => {
+                    if !limits.skip.contains(&FIRST_ENTRY) {
+                        // A damaged pack: read what can be read of it object by object.
+                        errors.lock().unwrap().push(format!(
+                            "pack {} could not be traversed ({e}); reading it object by object",
+                            self.packs[pack_no].pack.path().display()
+                        ));
+                    }
                     packed.push(Vec::new());
-                    self.read_pack_by_object(repo, pack_no, counters, f, &errors, &by_id);
+                    let read = ByObject {
+                        counters,
+                        f,
+                        errors: &errors,
+                        trees: &by_id,
+                    };
+                    oversized.extend(self.read_pack_by_object(repo, pack_no, &limits, &read));
                 }
             }
         }
-        self.read_loose(counters, f, &errors, &by_id);
+        oversized.extend(self.read_loose(counters, f, &errors, &by_id));
         Traversal {
             errors: errors.into_inner().unwrap(),
+            oversized,
             trees: TreeLocations {
                 packed,
                 by_id: by_id.into_inner().unwrap(),
             },
         }
+    }
+
+    /// The whole pack, by gitoxide's traversal of its index.
+    fn traverse_pack(&self, pack_no: usize, processor: &PackProcessor) -> Result<(), String> {
+        let bundle = &self.packs[pack_no];
+        let interrupt = AtomicBool::new(false);
+        bundle
+            .index
+            .traverse_with_index(
+                &bundle.pack,
+                |kind, data, entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
+                    processor(kind, entry.pack_offset, entry.oid, data);
+                    Ok(())
+                },
+                &mut gix::progress::Discard,
+                &interrupt,
+                pack::index::traverse::with_index::Options {
+                    thread_limit: Some(rayon::current_num_threads()),
+                    check:
+                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                    // A delta whose declared result is over the limit stops
+                    // the traversal; the pack is then read object by object.
+                    alloc_limit_bytes: self.alloc_limit(),
+                },
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The pack's entries by offset, but for those at `skip`.
+    fn entries_except(&self, pack_no: usize, skip: &HashSet<u64>) -> Vec<(u64, ObjectId)> {
+        self.packs[pack_no]
+            .index
+            .iter()
+            .filter(|e| !skip.contains(&e.pack_offset))
+            .map(|e| (e.pack_offset, e.oid))
+            .collect()
+    }
+
+    fn alloc_limit(&self) -> Option<usize> {
+        (self.limit != u64::MAX).then(|| usize::try_from(self.limit).unwrap_or(usize::MAX))
     }
 
     /// Calls `f(id, data)` once for every distinct tree of `trees`, in
@@ -233,24 +307,38 @@ impl Stores {
         entries: &[(u64, ObjectId)],
         f: &(dyn Fn(ObjectId, &[u8]) + Sync),
     ) -> Result<(), String> {
+        self.traverse_listed(pack_no, entries.to_vec(), &|kind, _, id, data| {
+            if kind == Kind::Tree {
+                f(id, data)
+            }
+        })
+    }
+
+    /// The listed entries of a pack (and those there were no need to list,
+    /// as a delta's bases), by gitoxide's delta tree over just them. Fails
+    /// when a delta's base is neither listed nor reachable.
+    fn traverse_listed(
+        &self,
+        pack_no: usize,
+        mut entries: Vec<(u64, ObjectId)>,
+        processor: &PackProcessor<'_>,
+    ) -> Result<(), String> {
         use pack::cache::delta::{traverse, Tree};
         let bundle = &self.packs[pack_no];
-        let mut sorted = entries.to_vec();
-        sorted.sort_unstable_by_key(|(offset, _)| *offset);
+        entries.sort_unstable_by_key(|(offset, _)| *offset);
         // gitoxide reads the first header right after the pack's own
         // (12 bytes) without seeking: start the list with whatever object is
-        // there, and hand over only the trees that were asked for.
-        const FIRST_ENTRY: u64 = 12;
-        if sorted
+        // there, and hand over only the objects that were asked for.
+        if entries
             .first()
             .is_none_or(|(offset, _)| *offset != FIRST_ENTRY)
         {
-            sorted.insert(0, (FIRST_ENTRY, ObjectId::null(gix::hash::Kind::Sha1)));
+            entries.insert(0, (FIRST_ENTRY, ObjectId::null(gix::hash::Kind::Sha1)));
         }
         let interrupt = AtomicBool::new(false);
         let tree = Tree::from_offsets_in_pack(
             bundle.pack.path(),
-            sorted.into_iter(),
+            entries.into_iter(),
             &|(offset, _)| *offset,
             &|id| {
                 Ok(bundle
@@ -267,9 +355,9 @@ impl Stores {
             |slice, pack: &pack::data::File| pack.entry_slice(slice),
             &bundle.pack,
             bundle.pack.pack_end() as u64,
-            |(_, id): &mut (u64, ObjectId), _, ctx: traverse::Context<'_>| {
-                if ctx.entry.header.as_kind() == Some(Kind::Tree) && !id.is_null() {
-                    f(*id, ctx.decompressed);
+            |(offset, id): &mut (u64, ObjectId), _, ctx: traverse::Context<'_>| {
+                if let (Some(kind), false) = (ctx.entry.header.as_kind(), id.is_null()) {
+                    processor(kind, *offset, *id, ctx.decompressed);
                 }
                 Ok(())
             },
@@ -279,44 +367,56 @@ impl Stores {
                 thread_limit: Some(rayon::current_num_threads()),
                 should_interrupt: &interrupt,
                 object_hash: gix::hash::Kind::Sha1,
-                alloc_limit_bytes: None,
+                alloc_limit_bytes: self.alloc_limit(),
             },
         )
         .map_err(|e| e.to_string())?;
         Ok(())
     }
 
+    /// A pack read one object at a time (damaged, or led by an object over
+    /// the limit): each object's size is read from its header first.
     fn read_pack_by_object(
         &self,
         repo: &gix::Repository,
         pack_no: usize,
-        counters: &Counters,
-        f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
-        errors: &Mutex<Vec<String>>,
-        trees: &Mutex<Vec<ObjectId>>,
-    ) {
+        limits: &PackLimits,
+        read: &ByObject<'_>,
+    ) -> Vec<Oversized> {
         use gix::prelude::Find;
+        let bundle = &self.packs[pack_no];
+        let mut oversized = Vec::new();
         let mut buf = Vec::new();
-        for entry in self.packs[pack_no].index.iter() {
+        for entry in bundle.index.iter() {
             let id = entry.oid;
-            if pack_no > 0 && self.in_earlier_pack(pack_no, &id) {
+            if limits.skip.contains(&entry.pack_offset)
+                || (pack_no > 0 && self.in_earlier_pack(pack_no, &id))
+            {
                 continue;
             }
-            counters.objects.fetch_add(1, Ordering::Relaxed);
-            match repo.objects.try_find(&id, &mut buf) {
-                Ok(Some(data)) => {
-                    handle(counters, trees, f, data.kind, id, data.data);
+            read.counters.objects.fetch_add(1, Ordering::Relaxed);
+            match header(&repo.objects, &id) {
+                Ok(Some((kind, size))) if size > self.limit => {
+                    oversized.push(Oversized {
+                        id,
+                        kind: Some(kind),
+                        size,
+                    });
+                    continue;
                 }
-                Ok(None) => errors
-                    .lock()
-                    .unwrap()
-                    .push(format!("object {id} cannot be found")),
-                Err(e) => errors
-                    .lock()
-                    .unwrap()
-                    .push(format!("object {id} cannot be read: {e}")),
+                Ok(_) => {}
+                Err(e) => {
+                    read.error(format!("object {id} cannot be read: {e}"));
+                    continue;
+                }
+            }
+            match repo.objects.try_find(&id, &mut buf) {
+                Ok(Some(data)) => read.handle(data.kind, id, data.data),
+                Ok(None) => read.error(format!("object {id} cannot be found")),
+                Err(e) => read.error(format!("object {id} cannot be read: {e}")),
             }
         }
+        oversized
     }
 
     fn read_loose(
@@ -325,7 +425,14 @@ impl Stores {
         f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
         errors: &Mutex<Vec<String>>,
         trees: &Mutex<Vec<ObjectId>>,
-    ) {
+    ) -> Vec<Oversized> {
+        let read = ByObject {
+            counters,
+            f,
+            errors,
+            trees,
+        };
+        let oversized = Mutex::new(Vec::new());
         for (store_no, store) in self.loose.iter().enumerate() {
             let ids: Vec<ObjectId> = store.iter().filter_map(|r| r.ok()).collect();
             ids.par_iter().for_each_init(Vec::new, |buf, id| {
@@ -335,18 +442,43 @@ impl Stores {
                     return;
                 }
                 counters.objects.fetch_add(1, Ordering::Relaxed);
+                match store.try_header(id) {
+                    Ok(Some((size, kind))) if size > self.limit => {
+                        let kind = Some(kind);
+                        oversized.lock().unwrap().push(Oversized {
+                            id: *id,
+                            kind,
+                            size,
+                        });
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(e) => return read.error(format!("loose object {id} cannot be read: {e}")),
+                }
                 match store.try_find(id, buf) {
-                    Ok(Some(data)) => handle(counters, trees, f, data.kind, *id, data.data),
+                    Ok(Some(data)) => read.handle(data.kind, *id, data.data),
                     Ok(None) => {}
-                    Err(e) => errors
-                        .lock()
-                        .unwrap()
-                        .push(format!("loose object {id} cannot be read: {e}")),
+                    Err(e) => read.error(format!("loose object {id} cannot be read: {e}")),
                 }
             });
         }
+        oversized.into_inner().unwrap()
     }
 }
+
+/// An object's kind and size from its header, without inflating it.
+fn header(store: &impl gix::odb::Header, id: &ObjectId) -> Result<Option<(Kind, u64)>, String> {
+    store
+        .try_header(id)
+        .map(|h| h.map(|h| (h.kind(), h.size())))
+        .map_err(|e| e.to_string())
+}
+
+/// Takes each object of a pack: its kind, pack offset, id and data.
+type PackProcessor<'a> = dyn Fn(Kind, u64, ObjectId, &[u8]) + Sync + 'a;
+
+/// Where the pack starts its first object, right after its 12-byte header.
+const FIRST_ENTRY: u64 = 12;
 
 /// Where the trees are, found by [`Stores::for_each_object`].
 #[derive(Debug, Default)]
@@ -362,29 +494,38 @@ pub struct TreeLocations {
 pub struct Traversal {
     /// What could not be read, a line each.
     pub errors: Vec<String>,
+    /// Objects over the size limit per object: never read.
+    pub oversized: Vec<Oversized>,
     pub trees: TreeLocations,
 }
 
-/// One object read by id: counted, handed over, a tree remembered.
-fn handle(
-    counters: &Counters,
-    trees: &Mutex<Vec<ObjectId>>,
-    f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
-    kind: Kind,
-    id: ObjectId,
-    data: &[u8],
-) {
-    match kind {
-        Kind::Blob => {
-            counters.blobs.fetch_add(1, Ordering::Relaxed);
-            counters
-                .bytes
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
+/// What reading objects one by one hands its results to.
+struct ByObject<'a> {
+    counters: &'a Counters,
+    f: &'a (dyn Fn(Kind, ObjectId, &[u8]) + Sync),
+    errors: &'a Mutex<Vec<String>>,
+    trees: &'a Mutex<Vec<ObjectId>>,
+}
+
+impl ByObject<'_> {
+    /// One object read by id: counted, handed over, a tree remembered.
+    fn handle(&self, kind: Kind, id: ObjectId, data: &[u8]) {
+        match kind {
+            Kind::Blob => {
+                self.counters.blobs.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .bytes
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+            Kind::Tree => self.trees.lock().unwrap().push(id),
+            _ => {}
         }
-        Kind::Tree => trees.lock().unwrap().push(id),
-        _ => {}
+        (self.f)(kind, id, data);
     }
-    f(kind, id, data);
+
+    fn error(&self, line: String) {
+        self.errors.lock().unwrap().push(line);
+    }
 }
 
 fn read_trees_by_id(

@@ -104,13 +104,16 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     }
 
     // Pass 1: every object once.
-    let stores = Stores::open(&repo.objects_dir)?;
+    let stores = Stores::open(&repo.objects_dir)?.with_limit(super::blob_limit(scanner));
     let pass1 = read_objects(scanner, &repo, &stores, opts, &mut out);
     timing(started, "objects read, blobs scanned");
 
     // Pass 2: every tree once, reduced to its folders and the entries that
     // matter (key blobs, missing blobs, submodules).
-    let interesting: gix::hashtable::HashSet = pass1.hits.keys().copied().collect();
+    let interesting: gix::hashtable::HashSet = (pass1.hits.keys())
+        .chain(pass1.too_big.keys())
+        .copied()
+        .collect();
     let (index, tree_errors) = TreeIndex::build(
         &stores,
         &repo.repo,
@@ -126,6 +129,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         reader: &repo.repo,
         commits: &pass1.commits,
         hits: &pass1.hits,
+        too_big: &pass1.too_big,
         index: &index,
         stores: &stores,
         found: Found::default(),
@@ -232,6 +236,8 @@ struct Pass1 {
     commits: HashMap<ObjectId, CommitData>,
     trees: TreeLocations,
     present: Option<Present>,
+    /// Blobs over the size limit, never read: their sizes.
+    too_big: HashMap<ObjectId, u64>,
 }
 
 /// Pass 1: every object once, in pack order on all cores. Blobs go through
@@ -246,8 +252,6 @@ fn read_objects(
     let counters = Counters::default();
     let hits: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
     let messages: Mutex<HashMap<ObjectId, Vec<Hit>>> = Mutex::new(HashMap::new());
-    let too_big: Mutex<Vec<(ObjectId, usize)>> = Mutex::new(Vec::new());
-    let limit = super::blob_limit(scanner);
     let commits = CommitTable::default();
     // Which blobs the stores hold, to find those a tree names but nobody has
     // (partial clones; loose objects deleted by hand). A fully packed, whole
@@ -259,10 +263,6 @@ fn read_objects(
             Kind::Blob => {
                 if let Some(p) = &present {
                     p.lock().unwrap().push(id);
-                }
-                if data.len() as u64 > limit {
-                    too_big.lock().unwrap().push((id, data.len()));
-                    return;
                 }
                 let found = scanner.hits(data);
                 if !found.is_empty() {
@@ -282,15 +282,23 @@ fn read_objects(
         })
     });
     out.errors.extend(traversal.errors);
-    let mut too_big = too_big.into_inner().unwrap();
-    too_big.sort();
-    // Skipped and said so, as `scan` skips a file over max_file_size (the
-    // hooks fail closed instead).
-    for (id, size) in too_big {
-        out.notes.push(format!(
-            "blob {id} ({size} bytes) is over the {limit} byte limit per blob \
-             ([policy] max_file_size): skipped, not scanned"
-        ));
+    // Never inflated (see git::oversized): a blob is skipped and said so
+    // with its path after the walk, as `scan` skips a file over
+    // max_file_size; anything else over the limit cannot be read.
+    let mut too_big = HashMap::new();
+    for o in traversal.oversized {
+        match o.kind {
+            Some(Kind::Blob) => {
+                too_big.insert(o.id, o.size);
+            }
+            kind => out.errors.push(format!(
+                "{} {} ({} bytes) is over the {} byte limit per object ([policy] max_file_size): not read",
+                kind.map_or("object".to_string(), |k| k.to_string()),
+                o.id,
+                o.size,
+                stores.limit()
+            )),
+        }
     }
     out.blobs = counters.blobs.load(Ordering::Relaxed);
     out.bytes = counters.bytes.load(Ordering::Relaxed);
@@ -300,6 +308,7 @@ fn read_objects(
         commits: commits.into_map(),
         trees: traversal.trees,
         present: present.map(|p| Present::new(p.into_inner().unwrap())),
+        too_big,
     }
 }
 
@@ -452,12 +461,22 @@ fn symbolic_target(repo: &gix::Repository, name: &str) -> Option<String> {
     }
 }
 
+/// What the walk knows of a blob: which stores hold it, which blobs hold
+/// keys, and which were over the size limit.
+type Known<'a> = (
+    &'a Stores,
+    &'a HashMap<ObjectId, Vec<Hit>>,
+    &'a HashMap<ObjectId, u64>,
+);
+
 /// What diffing commits found; each thread keeps its own, merged at the end.
 #[derive(Default)]
 struct Found {
     /// (blob, path) -> the first commit that brought it in.
     locations: BTreeMap<(ObjectId, Vec<u8>), Location>,
     missing: BTreeMap<ObjectId, String>,
+    /// Blobs over the size limit, with a path each.
+    too_big: BTreeMap<ObjectId, String>,
     submodules: usize,
     errors: Vec<String>,
 }
@@ -465,8 +484,7 @@ struct Found {
 impl Found {
     fn visit(
         &mut self,
-        objects: &Stores,
-        hits: &HashMap<ObjectId, Vec<Hit>>,
+        (objects, hits, too_big): Known<'_>,
         path: &[u8],
         blob: ObjectId,
         kind: EntryKind,
@@ -485,6 +503,8 @@ impl Found {
             if time < loc.time || (loc.commit.is_none() && commit.is_some()) {
                 *loc = Location { commit, time };
             }
+        } else if too_big.contains_key(&blob) {
+            (self.too_big.entry(blob)).or_insert_with(|| crate::report::escape::bytes(path));
         } else if !self.missing.contains_key(&blob) && !objects.contains(&blob) {
             self.missing
                 .insert(blob, crate::report::escape::bytes(path));
@@ -508,6 +528,9 @@ impl Found {
         for (blob, path) in other.missing {
             self.missing.entry(blob).or_insert(path);
         }
+        for (blob, path) in other.too_big {
+            self.too_big.entry(blob).or_insert(path);
+        }
         self.submodules += other.submodules;
         self.errors.extend(other.errors);
         self
@@ -519,6 +542,7 @@ struct Walk<'a> {
     /// Every commit of the stores, parsed in pass 1.
     commits: &'a HashMap<ObjectId, CommitData>,
     hits: &'a HashMap<ObjectId, Vec<Hit>>,
+    too_big: &'a HashMap<ObjectId, u64>,
     index: &'a TreeIndex,
     stores: &'a Stores,
     found: Found,
@@ -533,7 +557,7 @@ struct Walk<'a> {
     tags: HashMap<ObjectId, Vec<String>>,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     /// Walks from every tip (and, with `all_objects`, from commits no ref
     /// reaches); notes and errors go to `out`. Returns the locations.
     fn run(
@@ -551,6 +575,7 @@ impl Walk<'_> {
             self.dangling();
         }
         out.commits = self.walked;
+        self.note_too_big(out);
         let found = &mut self.found;
         if found.submodules > 0 {
             out.notes.push(format!(
@@ -568,6 +593,25 @@ impl Walk<'_> {
         std::mem::take(&mut found.locations)
     }
 
+    /// Blobs over the size limit: skipped and said so, by id, size and the
+    /// first path the walk met them at (none for a blob no tree names).
+    fn note_too_big(&self, out: &mut HistoryScan) {
+        let mut ids: Vec<(&ObjectId, &u64)> = self.too_big.iter().collect();
+        ids.sort();
+        for (id, size) in ids {
+            let at = self
+                .found
+                .too_big
+                .get(id)
+                .map_or_else(String::new, |p| format!("{p}, "));
+            out.notes.push(format!(
+                "blob {id} ({at}{size} bytes) is over the {} byte limit per blob \
+                 ([policy] max_file_size): skipped, not scanned",
+                self.stores.limit()
+            ));
+        }
+    }
+
     /// Peels a ref's tip through annotated tags. Commits go to `roots`;
     /// a tag on a tree or a blob is attributed here, to the ref. A tip that
     /// cannot be peeled is an error (exit 2), never skipped silently.
@@ -583,9 +627,9 @@ impl Walk<'_> {
             }
             Ok(Peeled::Tree(id)) => {
                 // The same in-memory diff as for commits, against nothing.
-                let (stores, hits, found) = (self.stores, self.hits, &mut self.found);
+                let (known, found) = (self.known(), &mut self.found);
                 self.index.introduced(&id, &[], &mut |path, blob, kind| {
-                    found.visit(stores, hits, path, blob, kind, (None, 0))
+                    found.visit(known, path, blob, kind, (None, 0))
                 });
             }
             Ok(Peeled::Blob(id)) => {
@@ -604,8 +648,12 @@ impl Walk<'_> {
         commit: Option<ObjectId>,
         time: i64,
     ) {
-        self.found
-            .visit(self.stores, self.hits, path, blob, kind, (commit, time));
+        let known = self.known();
+        self.found.visit(known, path, blob, kind, (commit, time));
+    }
+
+    fn known(&self) -> Known<'a> {
+        (self.stores, self.hits, self.too_big)
     }
 
     /// Every commit reachable from `roots` (minus the excluded ones), each
@@ -665,10 +713,10 @@ impl Walk<'_> {
                 .filter_map(tree_of)
                 .filter(|t| !self.index_lacks(t))
                 .collect();
-            let (stores, hits) = (self.stores, self.hits);
+            let known = self.known();
             self.index
                 .introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
-                    found.visit(stores, hits, path, blob, kind, (Some(*id), commit.time))
+                    found.visit(known, path, blob, kind, (Some(*id), commit.time))
                 });
         }
         let mine = std::mem::take(&mut self.found);

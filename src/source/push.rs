@@ -517,12 +517,14 @@ fn scan_quarantine(
     let mut from_pack: HashSet<ObjectId> = HashSet::new();
     let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
     let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
-    let packed = Stores::open(quarantine)?;
+    // Over the limit: read from the pack headers only, never inflated.
+    let packed = Stores::open(quarantine)?.with_limit(limit);
     let fallback =
         gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
     let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
     let late = std::sync::atomic::AtomicUsize::new(0);
-    let _ = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
+    // What cannot be read here is read again by id below.
+    let traversal = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
         if data.len() as u64 > limit {
             too_big.lock().unwrap().push((id, data.len() as u64));
         } else if !clock.past() {
@@ -533,7 +535,12 @@ fn scan_quarantine(
         }
     });
     out.unscanned += late.into_inner();
-    let too_big = too_big.into_inner().unwrap();
+    let mut too_big = too_big.into_inner().unwrap();
+    too_big.extend(
+        (traversal.oversized.iter())
+            .filter(|o| o.kind == Some(gix::objs::Kind::Blob))
+            .map(|o| (o.id, o.size)),
+    );
     from_pack.extend(too_big.iter().map(|(id, _)| *id));
     out.too_big.extend(too_big);
     for (id, found) in scanned.into_inner().unwrap() {

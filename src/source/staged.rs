@@ -438,12 +438,15 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
         // Only the mode changed (or a pure rename): no content is added.
         return Ok(Vec::new());
     }
+    // Sizes from the object headers: a blob over the limit is never read.
+    let size = blob_size(repo, file.new, &file.path, "staged")?;
+    if !scanner.policy.admit_size(&file.path, size) {
+        return Ok(Vec::new());
+    }
+    refuse_over_default_limit(scanner, file, size)?;
     let blob = read_blob(repo, file.new, &file.path, "staged")?;
     let data = blob.content();
-    if !scanner.policy.admit_size(&file.path, data.len() as u64)
-        || !scanner.policy.admit_content(data)
-        || is_lfs_pointer(data)
-    {
+    if !scanner.policy.admit_content(data) || is_lfs_pointer(data) {
         return Ok(Vec::new());
     }
     let hits = scanner.hits(data);
@@ -452,6 +455,12 @@ fn scan_file(repo: &Repository, scanner: &Scanner, file: &StagedFile) -> Result<
     }
     let (added, known) = match file.old {
         None => (None, HashSet::new()),
+        // Never read, so never checked: none of its keys is known.
+        Some(old)
+            if blob_size(repo, old, &file.path, "committed")? > super::blob_limit(scanner) =>
+        {
+            (None, HashSet::new())
+        }
         Some(old) => {
             let old_blob = read_blob(repo, old, &file.path, "committed")?;
             let old_data = old_blob.content();
@@ -487,6 +496,35 @@ fn skipped_by_policy(scanner: &Scanner, data: &[u8]) -> bool {
     // As far as git looks for a NUL byte, as `Policy::admit_content` does.
     let binary = policy.skip_binaries && memchr::memchr(0, &data[..data.len().min(8000)]).is_some();
     too_large || binary
+}
+
+/// A blob's size from its object header, without inflating it.
+fn blob_size(repo: &Repository, id: Oid, path: &str, which: &str) -> Result<u64> {
+    let odb = repo
+        .odb()
+        .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+    let (size, _) = odb.read_header(id).map_err(|e| {
+        anyhow!(
+            "cannot read the {which} blob for {path} ({id}): {}",
+            e.message()
+        )
+    })?;
+    Ok(size as u64)
+}
+
+/// Over the default limit per blob (no `max_file_size` configured to skip
+/// such files knowingly), a staged file cannot be checked: fail closed.
+fn refuse_over_default_limit(scanner: &Scanner, file: &StagedFile, size: u64) -> Result<()> {
+    let limit = super::blob_limit(scanner);
+    if size <= limit {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} (blob {}, {size} bytes) is over the {limit} byte limit per blob and cannot be \
+         checked; set [policy] max_file_size to skip files over a size knowingly",
+        file.path,
+        file.new
+    )
 }
 
 fn read_blob<'r>(repo: &'r Repository, id: Oid, path: &str, which: &str) -> Result<git2::Blob<'r>> {

@@ -1882,6 +1882,10 @@ fn a_tag_on_a_blob_still_holds_it() {
     assert!(!sarif.contains("no branch tip holds it"), "{sarif}");
 }
 
+/// Named by id, path and size wherever git keeps it: loose, in a pack with
+/// other objects, alone in a pack of its own (as `git add` writes a file
+/// over core.bigFileThreshold), and as the base of a delta, whose child is
+/// then skipped too (reading it would inflate the base).
 #[test]
 fn a_blob_over_the_size_limit_is_named_as_skipped() {
     let lab = Lab::new();
@@ -1891,15 +1895,89 @@ fn a_blob_over_the_size_limit_is_named_as_skipped() {
     repo.write(".keyscan.toml", b"[policy]\nmax_file_size = \"1KB\"\n");
     repo.commit("big");
     let blob = repo.rev("HEAD:big.txt");
-    let run = history(&repo.dir, &[]);
+    let named = |run: &Run| {
+        let line = format!(
+            "blob {blob} (big.txt, {} bytes) is over the 1024 byte limit",
+            big.len()
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.warnings().iter().any(|w| w.contains(&line)),
+            "{:?}",
+            run.warnings()
+        );
+    };
+    named(&history(&repo.dir, &[]));
+    repo.git(&["repack", "-adq"]);
+    named(&history(&repo.dir, &[]));
+
+    // Alone in its own pack, as the pack's first object.
+    let lab = Lab::new();
+    let repo2 = lab.init("own-pack");
+    repo2.write(".keyscan.toml", b"[policy]\nmax_file_size = \"1KB\"\n");
+    repo2.write("big.txt", big.as_bytes());
+    repo2.git(&["-c", "core.bigFileThreshold=1k", "add", "big.txt"]);
+    repo2.commit("big");
+    let packs = std::fs::read_dir(repo2.dir.join(".git/objects/pack"))
+        .unwrap()
+        .count();
+    assert!(packs >= 2, "git add did not write a pack");
+    let run = history(&repo2.dir, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = format!(
-        "blob {blob} ({} bytes) is over the 1024 byte limit",
-        big.len()
-    );
     assert!(
-        run.warnings().iter().any(|w| w.contains(&line)),
+        run.warnings()
+            .iter()
+            .any(|w| w.contains(&format!("blob {blob} (big.txt, "))),
         "{:?}",
         run.warnings()
     );
+
+    // A key next to them is still found.
+    let (key, fp) = lab.key("k");
+    repo2.write("k", &key);
+    repo2.commit("key");
+    repo2.git(&["repack", "-adq"]);
+    let run = history(&repo2.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.json.to_string().contains(&fp), "{}", run.json);
+}
+
+/// A second version of a big file, packed as a delta of the first: both
+/// are named, neither is inflated, and nothing else is lost.
+#[test]
+fn a_delta_of_a_blob_over_the_limit_is_named_too() {
+    let lab = Lab::new();
+    let repo = lab.init("big-delta");
+    repo.write(".keyscan.toml", b"[policy]\nmax_file_size = \"2KB\"\n");
+    let v1: String = (0..400)
+        .map(|i| format!("line {i} of the data\n"))
+        .collect();
+    repo.write("data.txt", v1.as_bytes());
+    repo.commit("v1");
+    let first = repo.rev("HEAD:data.txt");
+    let v2 = v1.replace("line 7 ", "line seven ");
+    repo.write("data.txt", v2.as_bytes());
+    repo.commit("v2");
+    let second = repo.rev("HEAD:data.txt");
+    repo.git(&["repack", "-adfq", "--window=10", "--depth=5"]);
+    let bases = repo.git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(deltabase)",
+    ]);
+    assert!(
+        bases.lines().any(|b| b == first || b == second),
+        "no delta between the versions: {bases}"
+    );
+    let run = history(&repo.dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for id in [&first, &second] {
+        assert!(
+            run.warnings()
+                .iter()
+                .any(|w| w.contains(&format!("blob {id} (data.txt, "))),
+            "{id} not named: {:?}",
+            run.warnings()
+        );
+    }
 }

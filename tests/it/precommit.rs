@@ -1183,3 +1183,37 @@ fn a_putty_key_with_cr_line_ends_is_blocked() {
     r.ok(&["add", "putty/id.ppk"]);
     r.blocked(&[], "putty/id.ppk");
 }
+
+/// A staged file over the default limit per blob (256 MiB) cannot be
+/// checked: the real commit is blocked, exit 2, naming it by path, blob and
+/// size, without the blob being read into memory. A configured
+/// `max_file_size` skips such files knowingly instead.
+#[test]
+fn a_staged_file_over_the_default_limit_blocks_the_commit() {
+    let r = Repo::new();
+    r.install();
+    r.write("README", "hello\n");
+    r.setup_commit("base");
+    let big = r.dir.join("disk.img");
+    let size: u64 = (256 << 20) + 1;
+    // Sparse zeros: cheap to write, and to compress for `git add`.
+    fs::File::create(&big).unwrap().set_len(size).unwrap();
+    r.ok(&["add", "disk.img"]);
+    let blob = r.ok(&["rev-parse", ":disk.img"]);
+    let (ok, t) = r.commit(&[]);
+    assert!(!ok, "{t}");
+    assert!(
+        t.contains(&format!("disk.img (blob {blob}, {size} bytes) is over the"))
+            && t.contains("byte limit per blob"),
+        "{t}"
+    );
+    let out = r.keyscan(&["pre-commit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(r.ok(&["rev-parse", ":disk.img"]), blob, "the index changed");
+
+    r.write(".keyscan.toml", "[policy]\nmax_file_size = \"1MB\"\n");
+    r.ok(&["add", ".keyscan.toml"]);
+    let (ok, t) = r.commit(&[]);
+    assert!(ok, "{t}");
+    assert!(t.contains("skipped disk.img"), "{t}");
+}

@@ -1036,6 +1036,26 @@ fn a_blob_over_the_size_limit_rejects_the_push_naming_it() {
         "{out}"
     );
     assert_eq!(p.server_refs(), before);
+    // Kept as a pack in the quarantine (not exploded into loose objects):
+    // read from the pack's headers, never inflated, and named the same.
+    let out =
+        p.r.command("git", &p.bare)
+            .args(["config", "receive.unpackLimit", "1"])
+            .output();
+    assert!(out.unwrap().status.success());
+    let (ok, out) = p.push_env(
+        &["main"],
+        &[("KEYSCAN_SERVER_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "blob {blob} ({} bytes) at big/file.txt",
+            big.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(p.server_refs(), before);
     // Under the default limit it passes.
     let (ok, out) = p.push(&["main"]);
     assert!(ok, "{out}");
