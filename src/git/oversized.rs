@@ -7,6 +7,7 @@
 use super::ObjectId;
 use gix::objs::Kind;
 use gix::odb::pack;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 /// An object that was not read because of the size limit per object.
@@ -32,16 +33,21 @@ pub(super) struct PackLimits {
 /// that depend on them. Only entry headers are read (no inflation), so this
 /// costs a walk over the index.
 pub(super) fn in_pack(bundle: &pack::Bundle, limit: u64) -> Result<PackLimits, String> {
-    let mut seeds: HashMap<u64, u64> = HashMap::new();
-    for entry in bundle.index.iter() {
-        let header = bundle
-            .pack
-            .entry(entry.pack_offset)
-            .map_err(|e| format!("pack entry at {} cannot be read: {e}", entry.pack_offset))?;
-        if header.decompressed_size > limit {
-            seeds.insert(entry.pack_offset, header.decompressed_size);
-        }
+    if limit == u64::MAX {
+        return Ok(PackLimits::default());
     }
+    // On all cores: this touches every entry of the pack.
+    let seeds: HashMap<u64, u64> = (0..bundle.index.num_objects())
+        .into_par_iter()
+        .map(|i| {
+            let offset = bundle.index.pack_offset_at_index(i);
+            match bundle.pack.entry(offset) {
+                Ok(header) => Ok((offset, header.decompressed_size)),
+                Err(e) => Err(format!("pack entry at {offset} cannot be read: {e}")),
+            }
+        })
+        .filter(|r| r.as_ref().map_or(true, |(_, size)| *size > limit))
+        .collect::<Result<_, String>>()?;
     if seeds.is_empty() {
         return Ok(PackLimits::default());
     }
