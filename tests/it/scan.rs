@@ -641,3 +641,85 @@ fn summary_counts_say_what_was_counted() {
         "keyscan: 1 private key and 1 unverified look-alike (blocking) found in 2 files"
     );
 }
+
+/// `keyscan --format json scan .` in `dir` on `threads` threads.
+fn scan_on_threads(dir: &Path, threads: &str) -> (i32, serde_json::Value) {
+    let out = std::process::Command::new(bin())
+        .args(["--format", "json", "scan", "."])
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).expect("JSON report");
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// The walk runs on several threads, each reading into one buffer it
+/// reuses: every key in a tree of many files is found once, at its own
+/// path, and a file read after a larger one sees only its own bytes (on
+/// one thread every file goes through the same buffer).
+#[test]
+fn parallel_walk_finds_every_key_once_and_buffers_leak_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for d in 0..40 {
+        let sub = dir.join(format!("d{d:02}"));
+        fs::create_dir(&sub).unwrap();
+        for f in 0..25 {
+            fs::write(sub.join(format!("f{f}.txt")), format!("small {d} {f}\n")).unwrap();
+        }
+    }
+    let mut expected = Vec::new();
+    for d in [3, 11, 19, 27, 35] {
+        let (path, fp) = ed25519(&dir.join(format!("d{d:02}")), "id");
+        expected.push((path.strip_prefix(dir).unwrap().display().to_string(), fp));
+    }
+    // A large file whose key lies past the end of every smaller file.
+    let (tail, fp) = ed25519(dir, "tail");
+    let mut big = b"filler line of text\n".repeat(20_000);
+    big.extend(fs::read(&tail).unwrap());
+    fs::remove_file(&tail).unwrap();
+    fs::remove_file(dir.join("tail.pub")).unwrap();
+    fs::write(dir.join("big.txt"), big).unwrap();
+    expected.push(("big.txt".to_string(), fp));
+    expected.sort();
+    for threads in ["1", "2", "4"] {
+        let (code, v) = scan_on_threads(dir, threads);
+        assert_eq!(code, 1, "{threads} threads: {v:#}");
+        let found: Vec<(String, String)> = findings(&v)
+            .iter()
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap().to_string();
+                (s("path"), s("fingerprint"))
+            })
+            .collect();
+        assert_eq!(found.len(), expected.len(), "{threads} threads");
+        assert_eq!(found, expected, "{threads} threads");
+    }
+    let out = keyscan(dir, &["scan", "."], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("6 private keys found in 1011 files"),
+        "{stdout}"
+    );
+}
+
+/// A directory named through a symbolic link is walked, as the link's
+/// contents, and a linked file named on the command line is scanned.
+#[cfg(unix)]
+#[test]
+fn symlinked_directory_and_file_arguments_are_scanned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir(dir.join("real")).unwrap();
+    ed25519(&dir.join("real"), "id");
+    std::os::unix::fs::symlink("real", dir.join("link")).unwrap();
+    std::os::unix::fs::symlink("real/id", dir.join("idlink")).unwrap();
+    let (code, v) = json(dir, &["scan", "link", "idlink"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["idlink", "link/id"], "{v:#}");
+}
