@@ -533,14 +533,28 @@ fn jwk_okp_keys() {
         Status::Unverified
     );
 
-    // Ed448: lengths only.
-    let m = okp_members(dir.path(), "Ed448", 57);
-    let info = one_in(&s, "Ed448", jwk(&m).as_bytes());
-    assert_eq!(
-        (info.status, info.key_type.as_str()),
-        (Status::Valid, "Ed448")
-    );
-    assert!(info.note.unwrap().contains("not checked"));
+    // Ed448 and X448: the public half is derived and compared too.
+    for (alg, len) in [("Ed448", 57), ("X448", 56)] {
+        let m = okp_members(dir.path(), alg, len);
+        let info = one_in(&s, alg, jwk(&m).as_bytes());
+        assert_eq!(
+            (info.status, info.key_type.as_str()),
+            (Status::Valid, alg),
+            "{info:#?}"
+        );
+        let tp = thumbprint(&format!(
+            "{{\"crv\":\"{alg}\",\"kty\":\"OKP\",\"x\":\"{}\"}}",
+            m[2].1
+        ));
+        assert_eq!(info.fingerprint, Some(tp), "{alg}");
+        let other = okp_members(dir.path(), alg, len);
+        let mixed = with(&m, "d", &other[3].1);
+        assert_eq!(
+            one_in(&s, "mixed", jwk(&mixed).as_bytes()).status,
+            Status::Unverified,
+            "{alg}"
+        );
+    }
 }
 
 // ---- .NET XML RSA ----
@@ -972,4 +986,165 @@ fn new_formats_are_blocked_at_commit_and_found_in_history_and_scan() {
         }
         assert_eq!(found.len(), 4, "{args:?}: {found:?}");
     }
+}
+
+// ---- found where the held-out set showed gaps ----
+
+#[test]
+fn wireguard_key_in_a_variable_and_in_a_base64_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let private = sh(dir.path(), "wg genkey").trim().to_string();
+    let public = sh(dir.path(), &format!("echo {private} | wg pubkey"))
+        .trim()
+        .to_string();
+    let s = scanner();
+    for text in [
+        format!("services:\n  vpn:\n    environment:\n      - WIREGUARD_PRIVATE_KEY={private}\n"),
+        format!("wg_private_key: \"{private}\"\n"),
+        format!(
+            "kind: Secret\ndata:\n  wg0.conf: {}\n",
+            b64(format!("# home\n[Interface]\nPrivateKey = {private}\n").as_bytes())
+        ),
+    ] {
+        let info = one_in(&s, &text, text.as_bytes());
+        assert_eq!(info.fingerprint.as_deref(), Some(public.as_str()), "{text}");
+    }
+    quiet(
+        &s,
+        "public",
+        format!("WIREGUARD_PUBLIC_KEY={public}\n").as_bytes(),
+    );
+    let peers =
+        b64(format!("[Interface]\nPrivateKey = <key>\n[Peer]\nPublicKey = {public}\n").as_bytes());
+    quiet(
+        &s,
+        "base64 peers",
+        format!("data:\n  wg0.conf: {peers}\n").as_bytes(),
+    );
+}
+
+#[test]
+fn signify_and_minisign_keys_in_a_base64_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    sh(
+        dir.path(),
+        "signify-openbsd -G -n -p s.pub -s s.sec && minisign -G -W -p m.pub -s m.key >/dev/null",
+    );
+    let s = scanner();
+    for (key, public) in [("s.sec", "s.pub"), ("m.key", "m.pub")] {
+        let text = fs::read(dir.path().join(key)).unwrap();
+        let (_, pub_raw) = two_lines(&fs::read_to_string(dir.path().join(public)).unwrap());
+        for pad in ["", "#\n", "##\n"] {
+            let mut body = pad.as_bytes().to_vec();
+            body.extend_from_slice(&text);
+            let yaml = format!("kind: Secret\ndata:\n  {key}: {}\n", b64(&body));
+            let info = one_in(&s, key, yaml.as_bytes());
+            assert_eq!(info.public_key, Some(b64(&pub_raw)), "{key} {pad:?}");
+        }
+        let public = fs::read(dir.path().join(public)).unwrap();
+        quiet(
+            &s,
+            "public",
+            format!("data:\n  k.pub: {}\n", b64(&public)).as_bytes(),
+        );
+    }
+}
+
+#[test]
+fn wif_keys_named_in_lower_or_upper_case() {
+    let s = scanner();
+    let k = scalar(99);
+    let mut payload = vec![0xef];
+    payload.extend_from_slice(&k);
+    payload.push(1);
+    let wif = base58check(&payload);
+    let public = hex(&secp256k1(&k, true));
+    for text in [
+        format!("secrets:\n  wallet_wif: \"{wif}\"\n"),
+        format!("export BITCOIN_PRIVATE_KEY='{wif}'\n"),
+        format!("variable \"btc_privkey\" {{\n  default = \"{wif}\"\n}}\n"),
+        format!("BTC_PRIVKEY={wif}\n"),
+    ] {
+        let info = one_in(&s, &text, text.as_bytes());
+        assert_eq!(info.public_key.as_deref(), Some(public.as_str()), "{text}");
+    }
+    quiet(
+        &s,
+        "broken",
+        format!("wallet_wif: {}\n", flip(&wif, 20)).as_bytes(),
+    );
+}
+
+// ---- weak passphrases on signify and minisign keys ----
+
+/// `keyscan scan --crack-budget BUDGET NAME`: its one finding.
+fn scanned(dir: &Path, name: &str, budget: &str) -> serde_json::Value {
+    let (code, v) = support::json(dir, &["scan", "--crack-budget", budget, name], None);
+    assert_eq!(code, 1, "{v:#}");
+    let found = support::findings(&v);
+    assert_eq!(found.len(), 1, "{v:#}");
+    found[0].clone()
+}
+
+#[test]
+fn signify_key_with_a_weak_passphrase_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        "printf 'password\\npassword\\n' | signify-openbsd -G -p weak.pub -s weak.sec",
+    );
+    sh(
+        d,
+        "printf 'Xq7-strong-9\\nXq7-strong-9\\n' | signify-openbsd -G -p strong.pub -s strong.sec",
+    );
+    sh(d, "signify-openbsd -G -n -p clear.pub -s clear.sec");
+    for name in ["weak", "clear"] {
+        let public = fs::read_to_string(d.join(format!("{name}.pub"))).unwrap();
+        let f = scanned(d, &format!("{name}.sec"), "2s");
+        assert_eq!(f["status"], "valid", "{name}: {f}");
+        assert_eq!(f["public_key"], public.lines().nth(1).unwrap(), "{name}");
+    }
+    let f = scanned(d, "strong.sec", "2s");
+    assert_eq!(f["status"], "encrypted", "{f}");
+}
+
+/// minisign -G with an empty passphrase still encrypts, with scrypt at
+/// 1 GiB: one try (a few seconds) opens it when the budget allows it.
+#[test]
+fn minisign_key_with_an_empty_passphrase_opens_within_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        "printf '\\n\\n' | minisign -G -p k.pub -s k.key >/dev/null 2>&1",
+    );
+    let public = fs::read_to_string(d.join("k.pub")).unwrap();
+    let f = scanned(d, "k.key", "1s");
+    assert_eq!(f["status"], "encrypted", "{f}");
+    let f = scanned(d, "k.key", "4s");
+    assert_eq!(f["status"], "valid", "{f}");
+    assert_eq!(f["public_key"], public.lines().nth(1).unwrap());
+}
+
+#[test]
+fn xml_rsa_key_escaped_in_a_web_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = xml_members(&rsa_members(dir.path(), "a"));
+    let ssh = support::ssh_fingerprint(&dir.path().join("a.pem"));
+    let escape = |x: String| x.replace('<', "&lt;").replace('>', "&gt;");
+    let config = format!(
+        "<configuration>\n  <appSettings>\n    <add key=\"Rsa\" value=\"{}\" />\n  </appSettings>\n</configuration>\n",
+        escape(xml(&m))
+    );
+    let s = scanner();
+    let info = one_in(&s, "web.config", config.as_bytes());
+    assert_eq!(info.status, Status::Valid, "{info:#?}");
+    assert_eq!(info.fingerprint.as_deref(), Some(ssh.as_str()));
+    let public = escape(xml(&m[..2]));
+    quiet(
+        &s,
+        "public",
+        format!("<add value=\"{public}\" />").as_bytes(),
+    );
 }
