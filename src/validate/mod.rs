@@ -14,6 +14,7 @@ pub mod base58;
 pub mod bech32;
 pub mod bitcoin;
 pub mod crack;
+pub mod curve448;
 pub mod der;
 pub mod ec;
 pub mod fingerprint;
