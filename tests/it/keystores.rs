@@ -403,3 +403,94 @@ fn precommit_blocks_a_key_inside_an_apk() {
         .collect();
     assert_eq!(paths, ["app.apk!assets/signing.pem"], "{v}");
 }
+
+/// A bare repository next to `r`: with keyscan's pre-receive hook, or none.
+fn bare(r: &TempRepo, name: &str, hook: bool) -> std::path::PathBuf {
+    let out = r
+        .command("git", &r.home)
+        .args(["init", "-q", "--bare", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let path = r.home.join(name);
+    if hook {
+        let out = r
+            .command(crate::support::bin(), &r.home)
+            .args(["install", "--server", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    path
+}
+
+/// Every ref of a repository and what it points at.
+fn refs(r: &TempRepo, repo: &Path) -> String {
+    r.ok(&["--git-dir", repo.to_str().unwrap(), "for-each-ref"])
+}
+
+/// An age identity, a WireGuard config, a JKS store with a weak password
+/// and an ed25519 key inside a zip, committed past the pre-commit hook:
+/// `git push` is rejected by the server's pre-receive hook and, into a
+/// server without one, by the client's pre-push hook, each naming every
+/// key by its fingerprint.
+#[test]
+fn pre_receive_and_pre_push_reject_new_formats_with_their_fingerprints() {
+    let r = TempRepo::new();
+    let d = r.dir.clone();
+    tool("age-keygen", &["-o", "keys.txt"], &d);
+    let recipient = String::from_utf8_lossy(&tool("age-keygen", &["-y", "keys.txt"], &d).stdout)
+        .trim()
+        .to_string();
+    let private = String::from_utf8_lossy(&tool("wg", &["genkey"], &d).stdout)
+        .trim()
+        .to_string();
+    std::fs::write(d.join("private.wg"), format!("{private}\n")).unwrap();
+    let out = tool("sh", &["-c", "wg pubkey < private.wg && rm private.wg"], &d);
+    let wg_public = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    r.write(
+        "wg0.conf",
+        &format!("[Interface]\nPrivateKey = {private}\n"),
+    );
+    genkey(&r.home, "app.jks", "JKS", "RSA", "signing", "password");
+    let jks = fingerprint_via_pkcs12(&r.home, "app.jks", "password");
+    std::fs::copy(r.home.join("app.jks"), d.join("app.jks")).unwrap();
+    let (_, ed) = crate::support::ed25519(&r.home, "deploy");
+    python(
+        &r.home,
+        "import zipfile\n\
+         with zipfile.ZipFile('../repo/bundle.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('deploy', 'keys/deploy')\n",
+    );
+    r.ok(&["add", "-A"]);
+    r.ok(&["commit", "-q", "--no-verify", "-m", "keys"]);
+    let expected = [recipient.as_str(), wg_public.as_str(), &jks, &ed];
+
+    let server = bare(&r, "server.git", true);
+    let out = r.git(&["push", server.to_str().unwrap(), "main"]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("pre-receive hook declined"), "{all}");
+    assert!(all.contains("bundle.zip!keys/deploy"), "{all}");
+    for fp in expected {
+        assert!(all.contains(fp), "pre-receive: no {fp} in:\n{all}");
+    }
+    assert!(!all.contains(&private), "key printed:\n{all}");
+    assert_eq!(refs(&r, &server), "");
+
+    let plain = bare(&r, "plain.git", false);
+    let out = r
+        .command(crate::support::bin(), &d)
+        .args(["install", "--hook", "pre-push"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = r.git(&["push", plain.to_str().unwrap(), "main"]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("keyscan: push blocked"), "{all}");
+    for fp in expected {
+        assert!(all.contains(fp), "pre-push: no {fp} in:\n{all}");
+    }
+    assert_eq!(refs(&r, &plain), "");
+}
