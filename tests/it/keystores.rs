@@ -494,3 +494,107 @@ fn pre_receive_and_pre_push_reject_new_formats_with_their_fingerprints() {
     }
     assert_eq!(refs(&r, &plain), "");
 }
+
+/// The OpenSSH fingerprint of one entry's certificate key (its public half).
+fn entry_fingerprint(dir: &Path, store: &str, alias: &str, pass: &str) -> String {
+    let pem = tool(
+        "keytool",
+        &[
+            "-exportcert",
+            "-rfc",
+            "-alias",
+            alias,
+            "-keystore",
+            store,
+            "-storepass",
+            pass,
+        ],
+        dir,
+    );
+    std::fs::write(dir.join("cert.pem"), &pem.stdout).unwrap();
+    let script = "openssl x509 -in cert.pem -pubkey -noout > spki.pem && \
+                  ssh-keygen -i -m PKCS8 -f spki.pem > ssh.pub && ssh-keygen -lf ssh.pub";
+    let out = tool("sh", &["-c", script], dir);
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn every_private_entry_is_its_own_finding_and_secret_entries_are_stepped_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let seckey = |store: &str, alias: &str, pass: &str| {
+        tool(
+            "keytool",
+            &[
+                "-genseckey",
+                "-keyalg",
+                "AES",
+                "-keysize",
+                "128",
+                "-alias",
+                alias,
+                "-storetype",
+                "JCEKS",
+                "-keystore",
+                store,
+                "-storepass",
+                pass,
+                "-keypass",
+                pass,
+            ],
+            d,
+        );
+    };
+    // JKS: two key pairs and a trusted certificate; JCEKS: secret keys
+    // around two key pairs.
+    genkey(d, "two.jks", "JKS", "RSA", "first", "changeit");
+    genkey(d, "two.jks", "JKS", "EC", "second", "changeit");
+    let first = entry_fingerprint(d, "two.jks", "first", "changeit");
+    let script = "keytool -exportcert -alias first -keystore two.jks -storepass changeit -file c.der \
+                  && keytool -noprompt -importcert -alias ca -file c.der -keystore two.jks -storepass changeit";
+    tool("sh", &["-c", script], d);
+    seckey("three.jceks", "aes1", "password");
+    genkey(d, "three.jceks", "JCEKS", "EC", "one", "password");
+    seckey("three.jceks", "aes2", "password");
+    seckey("three.jceks", "aes3", "password");
+    genkey(d, "three.jceks", "JCEKS", "RSA", "two", "password");
+    let mut want = vec![
+        first,
+        entry_fingerprint(d, "two.jks", "second", "changeit"),
+        entry_fingerprint(d, "three.jceks", "one", "password"),
+        entry_fingerprint(d, "three.jceks", "two", "password"),
+    ];
+    want.sort();
+    let (code, v) = json(d, &["scan", "two.jks", "three.jceks"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let mut got: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let fp = f["fingerprint"].as_str().unwrap_or("").to_string();
+            (fp, f["status"].as_str().unwrap().to_string())
+        })
+        .collect();
+    got.sort();
+    let valid: Vec<(String, String)> = want.iter().map(|f| (f.clone(), "valid".into())).collect();
+    assert_eq!(got, valid, "{v:#}");
+
+    // Strong: each key pair encrypted, named by its certificate; the
+    // aliases include the secret keys'.
+    genkey(
+        d,
+        "strong.jceks",
+        "JCEKS",
+        "RSA",
+        "signer",
+        "Zq8-long-and-random",
+    );
+    seckey("strong.jceks", "aes", "Zq8-long-and-random");
+    let want = entry_fingerprint(d, "strong.jceks", "signer", "Zq8-long-and-random");
+    let (_, found) = scan_one(d, "strong.jceks");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["status"], "encrypted");
+    assert_eq!(found[0]["fingerprint"], want.as_str());
+    let note = found[0]["note"].as_str().unwrap();
+    assert!(note.contains("aes") && note.contains("signer"), "{note}");
+}
