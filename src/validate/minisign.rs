@@ -2,7 +2,10 @@
 //! BLAKE2b-256 checksum (unless zero, as minisign 0.11 writes it) and the
 //! Ed25519 halves are checked and the key id
 //! and public key (as in the `.pub` file) reported; behind scrypt ("Sc")
-//! even the key id is encrypted, so the key is only `encrypted`.
+//! even the key id is encrypted, so the key is `encrypted` until the
+//! weak-passphrase check opens it (scrypt as libsodium derives it from the
+//! key's limits: about 3 s and 1 GiB a try at minisign's defaults, so only
+//! a budget above 2.8 s tries it).
 
 use super::{Format, Lock};
 use crate::rules::Candidate;
@@ -96,6 +99,9 @@ fn in_clear(raw: &[u8]) -> KeyInfo {
 /// scrypt memory (128·N·r bytes) beyond which a key is not tried:
 /// minisign's own default, 1 GiB (N = 2²⁰, r = 8).
 const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// Held during a try: minisign's scrypt memory is never taken twice at once.
+static SCRYPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// scrypt N·r·p blocks a microsecond (one core, release build, about 3 s
 /// for minisign's defaults).
 const SCRYPT_BLOCKS_PER_MICRO: u64 = 3;
@@ -130,6 +136,8 @@ fn lock(c: &Candidate) -> Result<Lock, &'static str> {
     let cost = blocks.saturating_mul(u64::from(p)) / SCRYPT_BLOCKS_PER_MICRO;
     Ok(Lock::new(cost, move |pw| {
         let mut stream = [0u8; 104];
+        // One try at a time, whatever the threads: each may take 1 GiB.
+        let _one = SCRYPT.lock().unwrap_or_else(|e| e.into_inner());
         scrypt::scrypt(pw, &raw[6..38], &params, &mut stream).ok()?;
         let mut clear = raw.clone();
         clear[2..4].copy_from_slice(&[0, 0]);
