@@ -559,7 +559,7 @@ fn every_private_entry_is_its_own_finding_and_secret_entries_are_stepped_over() 
     seckey("three.jceks", "aes2", "password");
     seckey("three.jceks", "aes3", "password");
     genkey(d, "three.jceks", "JCEKS", "RSA", "two", "password");
-    let mut want = vec![
+    let mut want = [
         first,
         entry_fingerprint(d, "two.jks", "second", "changeit"),
         entry_fingerprint(d, "three.jceks", "one", "password"),
