@@ -111,10 +111,11 @@ impl Scanner {
 
     /// One blob that is no archive (or a damaged one).
     fn blob_hits(&self, data: &[u8], path: Option<&str>) -> Vec<Hit> {
-        let candidates = self.engine.candidates(data);
+        let mut candidates = self.engine.candidates(data);
         if candidates.is_empty() {
             return Vec::new();
         }
+        validate::add_entries(&mut candidates);
         let mut lines = LineIndex::new(data);
         candidates
             .iter()

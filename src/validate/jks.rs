@@ -3,13 +3,16 @@
 //!
 //! The structure is parsed in full; a store of trusted certificates only
 //! holds no private key and is no finding. A store with private key
-//! entries is `encrypted`, named by its aliases and its first certificate;
+//! entries is `encrypted`, each entry named by the aliases and its first
+//! certificate;
 //! a weak store password verifies the trailing digest
 //! (SHA-1 of the password in UTF-16BE, "Mighty Aphrodite" and the data) and
-//! opens the first private key entry to a PKCS#8 key.
+//! opens the private key entries to PKCS#8 keys, one finding each. JCEKS
+//! secret-key entries (serialized `SealedObject`s) are stepped over.
 
 use super::asn1::tlv;
 use super::fingerprint::{self, bits};
+use super::javaser;
 use super::{der, oids, pbe, Format, Lock};
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
@@ -35,7 +38,12 @@ pub const FORMAT: Format = Format {
     validator: Validator::Jks,
     validate: |c| validate(&c.bytes),
     lock: |c| lock(&c.bytes),
-    redact: |c, _, _| format!("<{} bytes of Java keystore, redacted>", c.bytes.len()),
+    redact: |c, _, _| {
+        format!(
+            "<{} bytes of Java keystore, redacted>",
+            part_of(&c.bytes).0.len()
+        )
+    },
     placeholders: false,
 };
 
@@ -50,29 +58,28 @@ struct KeyEntry {
 struct Store {
     name: &'static str,
     keys: Vec<KeyEntry>,
-    /// JCEKS secret (symmetric) key entries; parsing stops at the first,
-    /// a serialized Java object.
+    /// JCEKS secret (symmetric) key entries (serialized Java objects).
     secrets: Vec<String>,
     /// The bytes the digest covers, and the digest.
     data_len: usize,
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let out = self.data.get(self.pos..end)?;
         self.pos = end;
         Some(out)
     }
-    fn u16(&mut self) -> Option<u16> {
+    pub(crate) fn u16(&mut self) -> Option<u16> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         self.take(4)
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -133,18 +140,14 @@ fn parse(data: &[u8]) -> Option<Store> {
                 certificate(&mut r, version)?;
             }
             3 if name == "JCEKS" => {
+                javaser::skip_stream(&mut r)?;
                 store.secrets.push(alias);
-                break;
             }
             _ => return None,
         }
     }
-    store.data_len = if store.secrets.is_empty() {
-        // The 20-byte digest ends the file exactly.
-        (data.len().checked_sub(r.pos)? == 20).then_some(r.pos)?
-    } else {
-        data.len().checked_sub(20)?
-    };
+    // The 20-byte digest ends the file exactly.
+    store.data_len = (data.len().checked_sub(r.pos)? == 20).then_some(r.pos)?;
     Some(store)
 }
 
@@ -155,11 +158,43 @@ fn certificate<'a>(r: &mut Reader<'a>, version: u32) -> Option<&'a [u8]> {
     r.bytes()
 }
 
+/// Private key entries a store is reported by, one finding each; more
+/// is a hostile store, and the rest share the last finding's fate.
+const MAX_PARTS: usize = 64;
+
+/// A copy of a store that stands for its private key entry `n` (n >= 1)
+/// ends with this and `n`: keyscan's own marker, never written to a file.
+const PART: &[u8] = b"\0keyscan:jks-entry:";
+
+/// The store's own bytes and the private key entry a candidate stands for.
+fn part_of(data: &[u8]) -> (&[u8], usize) {
+    match data.len().checked_sub(PART.len() + 4) {
+        Some(at) if data[at..].starts_with(PART) => {
+            let n: [u8; 4] = data[data.len() - 4..].try_into().unwrap_or_default();
+            (&data[..at], u32::from_be_bytes(n) as usize)
+        }
+        _ => (data, 0),
+    }
+}
+
+/// One candidate's bytes for each private key entry after the first (the
+/// store's own candidate stands for the first), so that each key gets its
+/// own finding, fingerprint and weak-password check.
+pub fn more_entries(data: &[u8]) -> Vec<Vec<u8>> {
+    let Some(store) = parse(data) else {
+        return Vec::new();
+    };
+    (1..store.keys.len().min(MAX_PARTS))
+        .map(|n| [data, PART, &(n as u32).to_be_bytes()].concat())
+        .collect()
+}
+
 /// A keystore with a private or secret key: `encrypted`, or `None`.
 pub fn validate(data: &[u8]) -> Option<KeyInfo> {
+    let (data, n) = part_of(data);
     let store = parse(data)?;
-    let first = store.keys.first();
-    if first.is_none() && store.secrets.is_empty() {
+    let first = store.keys.get(n);
+    if first.is_none() && (n > 0 || store.secrets.is_empty()) {
         return None;
     }
     let mut info = KeyInfo::new(Status::Encrypted, store.name, "unknown");
@@ -169,6 +204,9 @@ pub fn validate(data: &[u8]) -> Option<KeyInfo> {
         .collect();
     note.push(format!("aliases: {}", aliases.join(", ")));
     if let Some(first) = first {
+        if store.keys.len() > 1 {
+            note.push(format!("entry {}", first.alias));
+        }
         if let Some(alg) = protection(&first.protected) {
             note.push(format!("key protected with {alg}"));
         }
@@ -312,12 +350,13 @@ fn digest_matches(data: &[u8], data_len: usize, password: &[u8]) -> bool {
     h.finalize().as_slice() == &data[data_len..data_len + 20]
 }
 
-/// The first private key entry, ready for weak passwords. keytool gives a
+/// A private key entry, ready for weak passwords. keytool gives a
 /// key the store's password unless told otherwise, so one word serves both.
 fn lock(data: &[u8]) -> Result<Lock, &'static str> {
     let unsupported = "no weak-passphrase check for this keystore";
+    let (data, n) = part_of(data);
     let store = parse(data).ok_or(unsupported)?;
-    let entry = store.keys.first().ok_or(unsupported)?;
+    let entry = store.keys.get(n).ok_or(unsupported)?;
     let (oid, params, _) = protected_parts(&entry.protected).ok_or(unsupported)?;
     let iterations = if oid == PBE_MD5_3DES {
         pbe_params(params).ok_or(unsupported)?.1

@@ -11,7 +11,7 @@
 
 use super::age::x25519_public;
 use super::fingerprint::{self, bits};
-use super::{der, Format};
+use super::{curve448, der, Format};
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use base64::Engine as _;
@@ -245,28 +245,21 @@ fn okp(jwk: &Members, d: &[u8]) -> Option<KeyInfo> {
             "no public key to check d against",
         ));
     };
-    let seed: [u8; 32] = match d.try_into() {
-        Ok(seed) => seed,
-        // No Ed448/X448 arithmetic here: right lengths is all we check.
-        Err(_) if x.len() == len => {
-            let mut info = KeyInfo::new(Status::Valid, NAME, crv);
-            info.note = Some("public half not checked (no Ed448/X448 arithmetic)".into());
-            return Some(info);
-        }
-        Err(_) => {
-            return Some(KeyInfo::unverified(
-                NAME,
-                crv,
-                "public key has the wrong length",
-            ))
-        }
-    };
-    let public = if crv == "Ed25519" {
-        ed25519_dalek::SigningKey::from_bytes(&seed)
+    if x.len() != len {
+        return Some(KeyInfo::unverified(
+            NAME,
+            crv,
+            "public key has the wrong length",
+        ));
+    }
+    let public: Vec<u8> = match (crv, d) {
+        ("Ed25519", d) => ed25519_dalek::SigningKey::from_bytes(d.try_into().ok()?)
             .verifying_key()
             .to_bytes()
-    } else {
-        x25519_public(seed)
+            .to_vec(),
+        ("X25519", d) => x25519_public(d.try_into().ok()?).to_vec(),
+        ("Ed448", d) => curve448::ed448_public(d.try_into().ok()?).to_vec(),
+        (_, d) => curve448::x448_public(d.try_into().ok()?).to_vec(),
     };
     if x != public {
         return Some(KeyInfo::unverified(
@@ -277,7 +270,10 @@ fn okp(jwk: &Members, d: &[u8]) -> Option<KeyInfo> {
     }
     let mut info = KeyInfo::new(Status::Valid, NAME, crv);
     if crv == "Ed25519" {
-        fingerprint::fill_ssh(&mut info, &fingerprint::ed25519_key(public));
+        fingerprint::fill_ssh(
+            &mut info,
+            &fingerprint::ed25519_key(public.try_into().ok()?),
+        );
     }
     Some(info)
 }

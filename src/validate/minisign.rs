@@ -2,9 +2,13 @@
 //! BLAKE2b-256 checksum (unless zero, as minisign 0.11 writes it) and the
 //! Ed25519 halves are checked and the key id
 //! and public key (as in the `.pub` file) reported; behind scrypt ("Sc")
-//! even the key id is encrypted, so the key is only `encrypted`.
+//! even the key id is encrypted, so the key is `encrypted` until the
+//! weak-passphrase check opens it (scrypt as libsodium derives it from the
+//! key's limits: about 3 s and 1 GiB a try at minisign's defaults, so only
+//! a budget above 2.8 s tries it).
 
-use super::Format;
+use super::{Format, Lock};
+use crate::rules::Candidate;
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use base64::Engine as _;
@@ -17,7 +21,7 @@ const LEN: usize = 158;
 pub const FORMAT: Format = Format {
     validator: Validator::Minisign,
     validate: |c| validate(&c.bytes),
-    lock: super::no_lock,
+    lock,
     redact: |_, lines, via| format!("minisign secret key [{lines} redacted]{via}"),
     placeholders: false,
 };
@@ -77,6 +81,11 @@ pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     if encrypted {
         return Some(KeyInfo::new(Status::Encrypted, NAME, "Ed25519"));
     }
+    Some(in_clear(&raw))
+}
+
+/// A key in clear (KDF "\0\0", or opened): checksum and halves checked.
+fn in_clear(raw: &[u8]) -> KeyInfo {
     let (key_id, secret, checksum) = (&raw[54..62], &raw[62..126], &raw[126..158]);
     let mut h = blake2::Blake2b::<U32>::new();
     h.update(&raw[..2]);
@@ -84,14 +93,67 @@ pub fn validate(matched: &[u8]) -> Option<KeyInfo> {
     h.update(secret);
     // minisign 0.11 leaves the checksum of a key in clear zero.
     let sum_ok = h.finalize().as_slice() == checksum || checksum.iter().all(|&b| b == 0);
-    let id = key_id_hex(key_id)?;
-    Some(ed25519_in_clear(NAME, sum_ok, key_id, secret, id))
+    ed25519_in_clear(NAME, sum_ok, key_id, secret, key_id_hex(key_id))
+}
+
+/// scrypt memory (128·N·r bytes) beyond which a key is not tried:
+/// minisign's own default, 1 GiB (N = 2²⁰, r = 8).
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// Held during a try: minisign's scrypt memory is never taken twice at once.
+static SCRYPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// scrypt N·r·p blocks a microsecond (one core, release build, about 3 s
+/// for minisign's defaults).
+const SCRYPT_BLOCKS_PER_MICRO: u64 = 3;
+
+/// libsodium's `pickparams` for scrypt: (log2 N, r, p) from the key's
+/// opslimit and memlimit, as minisign derives them.
+fn scrypt_params(opslimit: u64, memlimit: u64) -> (u8, u32, u32) {
+    let ops = opslimit.max(32_768);
+    let r = 8u64;
+    let log_n = |max_n: u64| (1..63u8).find(|&l| (1u64 << l) > max_n / 2).unwrap_or(63);
+    if ops < memlimit / 32 {
+        (log_n(ops / (r * 4)), 8, 1)
+    } else {
+        let l = log_n(memlimit / (r * 128));
+        let max_rp = ((ops / 4) >> l).min(0x3fff_ffff);
+        (l, 8, (max_rp / r) as u32)
+    }
+}
+
+fn lock(c: &Candidate) -> Result<Lock, &'static str> {
+    let raw = last_line_base64(&c.bytes).ok_or(super::NO_CHECK)?;
+    if raw.len() != LEN || &raw[..6] != b"EdScB2" {
+        return Err(super::NO_CHECK);
+    }
+    let le = |r: &[u8]| u64::from_le_bytes(r.try_into().unwrap_or_default());
+    let (log_n, r, p) = scrypt_params(le(&raw[38..46]), le(&raw[46..54]));
+    let blocks = (1u64 << log_n.min(62)).saturating_mul(u64::from(r));
+    if log_n >= 40 || p == 0 || p > 16 || blocks.saturating_mul(128) > MAX_SCRYPT_MEMORY {
+        return Err(super::TOO_COSTLY);
+    }
+    let params = scrypt::Params::new(log_n, r, p).map_err(|_| super::TOO_COSTLY)?;
+    let cost = blocks.saturating_mul(u64::from(p)) / SCRYPT_BLOCKS_PER_MICRO;
+    Ok(Lock::new(cost, move |pw| {
+        let mut stream = [0u8; 104];
+        // One try at a time, whatever the threads: each may take 1 GiB.
+        let _one = SCRYPT.lock().unwrap_or_else(|e| e.into_inner());
+        scrypt::scrypt(pw, &raw[6..38], &params, &mut stream).ok()?;
+        let mut clear = raw.clone();
+        clear[2..4].copy_from_slice(&[0, 0]);
+        for (b, s) in clear[54..].iter_mut().zip(stream) {
+            *b ^= s;
+        }
+        let info = in_clear(&clear);
+        (info.status == Status::Valid).then_some(info)
+    }))
 }
 
 /// As minisign prints a key id: the little-endian number in hex, without
 /// leading zeros.
-fn key_id_hex(key_id: &[u8]) -> Option<String> {
-    Some(format!("{:X}", u64::from_le_bytes(key_id.try_into().ok()?)))
+fn key_id_hex(key_id: &[u8]) -> String {
+    let id: [u8; 8] = key_id.try_into().unwrap_or_default();
+    format!("{:X}", u64::from_le_bytes(id))
 }
 
 #[cfg(test)]
@@ -99,8 +161,7 @@ mod tests {
     #[test]
     fn key_ids_are_printed_as_minisign_prints_them() {
         let id = [0xA3, 0xF7, 0x25, 0x4C, 0x2B, 0x91, 0x9A, 0x05];
-        assert_eq!(super::key_id_hex(&id).as_deref(), Some("59A912B4C25F7A3"));
-        assert_eq!(super::key_id_hex(&[1, 2]), None);
+        assert_eq!(super::key_id_hex(&id), "59A912B4C25F7A3");
     }
 
     use super::*;

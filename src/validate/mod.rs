@@ -14,10 +14,12 @@ pub mod base58;
 pub mod bech32;
 pub mod bitcoin;
 pub mod crack;
+pub mod curve448;
 pub mod der;
 pub mod ec;
 pub mod fingerprint;
 pub mod gnupg;
+mod javaser;
 pub mod jks;
 pub mod jwk;
 pub mod minisign;
@@ -101,6 +103,29 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
             None
         }
     }
+}
+
+/// Adds a candidate for each further key a candidate's structure holds (a
+/// Java keystore's private key entries), so that each is its own finding.
+pub fn add_entries<'r, 'd>(candidates: &mut Vec<Candidate<'r, 'd>>) {
+    let mut more = Vec::new();
+    for c in candidates.iter() {
+        if c.rule.validator == Validator::Jks {
+            more.extend(
+                jks::more_entries(&c.bytes)
+                    .into_iter()
+                    .map(|bytes| Candidate {
+                        rule: c.rule,
+                        span: c.span.clone(),
+                        lines: c.lines,
+                        bytes: std::borrow::Cow::Owned(bytes),
+                        armor: None,
+                        wrapped_by: c.wrapped_by.clone(),
+                    }),
+            );
+        }
+    }
+    candidates.extend(more);
 }
 
 /// Tries one passphrase: the key in clear, or `None`.

@@ -533,14 +533,28 @@ fn jwk_okp_keys() {
         Status::Unverified
     );
 
-    // Ed448: lengths only.
-    let m = okp_members(dir.path(), "Ed448", 57);
-    let info = one_in(&s, "Ed448", jwk(&m).as_bytes());
-    assert_eq!(
-        (info.status, info.key_type.as_str()),
-        (Status::Valid, "Ed448")
-    );
-    assert!(info.note.unwrap().contains("not checked"));
+    // Ed448 and X448: the public half is derived and compared too.
+    for (alg, len) in [("Ed448", 57), ("X448", 56)] {
+        let m = okp_members(dir.path(), alg, len);
+        let info = one_in(&s, alg, jwk(&m).as_bytes());
+        assert_eq!(
+            (info.status, info.key_type.as_str()),
+            (Status::Valid, alg),
+            "{info:#?}"
+        );
+        let tp = thumbprint(&format!(
+            "{{\"crv\":\"{alg}\",\"kty\":\"OKP\",\"x\":\"{}\"}}",
+            m[2].1
+        ));
+        assert_eq!(info.fingerprint, Some(tp), "{alg}");
+        let other = okp_members(dir.path(), alg, len);
+        let mixed = with(&m, "d", &other[3].1);
+        assert_eq!(
+            one_in(&s, "mixed", jwk(&mixed).as_bytes()).status,
+            Status::Unverified,
+            "{alg}"
+        );
+    }
 }
 
 // ---- .NET XML RSA ----
@@ -972,4 +986,56 @@ fn new_formats_are_blocked_at_commit_and_found_in_history_and_scan() {
         }
         assert_eq!(found.len(), 4, "{args:?}: {found:?}");
     }
+}
+
+// ---- weak passphrases on signify and minisign keys ----
+
+/// `keyscan scan --crack-budget BUDGET NAME`: its one finding.
+fn scanned(dir: &Path, name: &str, budget: &str) -> serde_json::Value {
+    let (code, v) = support::json(dir, &["scan", "--crack-budget", budget, name], None);
+    assert_eq!(code, 1, "{v:#}");
+    let found = support::findings(&v);
+    assert_eq!(found.len(), 1, "{v:#}");
+    found[0].clone()
+}
+
+#[test]
+fn signify_key_with_a_weak_passphrase_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        "printf 'password\\npassword\\n' | signify-openbsd -G -p weak.pub -s weak.sec",
+    );
+    sh(
+        d,
+        "printf 'Xq7-strong-9\\nXq7-strong-9\\n' | signify-openbsd -G -p strong.pub -s strong.sec",
+    );
+    sh(d, "signify-openbsd -G -n -p clear.pub -s clear.sec");
+    for name in ["weak", "clear"] {
+        let public = fs::read_to_string(d.join(format!("{name}.pub"))).unwrap();
+        let f = scanned(d, &format!("{name}.sec"), "2s");
+        assert_eq!(f["status"], "valid", "{name}: {f}");
+        assert_eq!(f["public_key"], public.lines().nth(1).unwrap(), "{name}");
+    }
+    let f = scanned(d, "strong.sec", "2s");
+    assert_eq!(f["status"], "encrypted", "{f}");
+}
+
+/// minisign -G with an empty passphrase still encrypts, with scrypt at
+/// 1 GiB: one try (a few seconds) opens it when the budget allows it.
+#[test]
+fn minisign_key_with_an_empty_passphrase_opens_within_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    sh(
+        d,
+        "printf '\\n\\n' | minisign -G -p k.pub -s k.key >/dev/null 2>&1",
+    );
+    let public = fs::read_to_string(d.join("k.pub")).unwrap();
+    let f = scanned(d, "k.key", "1s");
+    assert_eq!(f["status"], "encrypted", "{f}");
+    let f = scanned(d, "k.key", "4s");
+    assert_eq!(f["status"], "valid", "{f}");
+    assert_eq!(f["public_key"], public.lines().nth(1).unwrap());
 }

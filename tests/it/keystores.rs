@@ -403,3 +403,198 @@ fn precommit_blocks_a_key_inside_an_apk() {
         .collect();
     assert_eq!(paths, ["app.apk!assets/signing.pem"], "{v}");
 }
+
+/// A bare repository next to `r`: with keyscan's pre-receive hook, or none.
+fn bare(r: &TempRepo, name: &str, hook: bool) -> std::path::PathBuf {
+    let out = r
+        .command("git", &r.home)
+        .args(["init", "-q", "--bare", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let path = r.home.join(name);
+    if hook {
+        let out = r
+            .command(crate::support::bin(), &r.home)
+            .args(["install", "--server", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    path
+}
+
+/// Every ref of a repository and what it points at.
+fn refs(r: &TempRepo, repo: &Path) -> String {
+    r.ok(&["--git-dir", repo.to_str().unwrap(), "for-each-ref"])
+}
+
+/// An age identity, a WireGuard config, a JKS store with a weak password
+/// and an ed25519 key inside a zip, committed past the pre-commit hook:
+/// `git push` is rejected by the server's pre-receive hook and, into a
+/// server without one, by the client's pre-push hook, each naming every
+/// key by its fingerprint.
+#[test]
+fn pre_receive_and_pre_push_reject_new_formats_with_their_fingerprints() {
+    let r = TempRepo::new();
+    let d = r.dir.clone();
+    tool("age-keygen", &["-o", "keys.txt"], &d);
+    let recipient = String::from_utf8_lossy(&tool("age-keygen", &["-y", "keys.txt"], &d).stdout)
+        .trim()
+        .to_string();
+    let private = String::from_utf8_lossy(&tool("wg", &["genkey"], &d).stdout)
+        .trim()
+        .to_string();
+    std::fs::write(d.join("private.wg"), format!("{private}\n")).unwrap();
+    let out = tool("sh", &["-c", "wg pubkey < private.wg && rm private.wg"], &d);
+    let wg_public = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    r.write(
+        "wg0.conf",
+        &format!("[Interface]\nPrivateKey = {private}\n"),
+    );
+    genkey(&r.home, "app.jks", "JKS", "RSA", "signing", "password");
+    let jks = fingerprint_via_pkcs12(&r.home, "app.jks", "password");
+    std::fs::copy(r.home.join("app.jks"), d.join("app.jks")).unwrap();
+    let (_, ed) = crate::support::ed25519(&r.home, "deploy");
+    python(
+        &r.home,
+        "import zipfile\n\
+         with zipfile.ZipFile('../repo/bundle.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.write('deploy', 'keys/deploy')\n",
+    );
+    r.ok(&["add", "-A"]);
+    r.ok(&["commit", "-q", "--no-verify", "-m", "keys"]);
+    let expected = [recipient.as_str(), wg_public.as_str(), &jks, &ed];
+
+    let server = bare(&r, "server.git", true);
+    let out = r.git(&["push", server.to_str().unwrap(), "main"]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("pre-receive hook declined"), "{all}");
+    assert!(all.contains("bundle.zip!keys/deploy"), "{all}");
+    for fp in expected {
+        assert!(all.contains(fp), "pre-receive: no {fp} in:\n{all}");
+    }
+    assert!(!all.contains(&private), "key printed:\n{all}");
+    assert_eq!(refs(&r, &server), "");
+
+    let plain = bare(&r, "plain.git", false);
+    let out = r
+        .command(crate::support::bin(), &d)
+        .args(["install", "--hook", "pre-push"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = r.git(&["push", plain.to_str().unwrap(), "main"]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("keyscan: push blocked"), "{all}");
+    for fp in expected {
+        assert!(all.contains(fp), "pre-push: no {fp} in:\n{all}");
+    }
+    assert_eq!(refs(&r, &plain), "");
+}
+
+/// The OpenSSH fingerprint of one entry's certificate key (its public half).
+fn entry_fingerprint(dir: &Path, store: &str, alias: &str, pass: &str) -> String {
+    let pem = tool(
+        "keytool",
+        &[
+            "-exportcert",
+            "-rfc",
+            "-alias",
+            alias,
+            "-keystore",
+            store,
+            "-storepass",
+            pass,
+        ],
+        dir,
+    );
+    std::fs::write(dir.join("cert.pem"), &pem.stdout).unwrap();
+    let script = "openssl x509 -in cert.pem -pubkey -noout > spki.pem && \
+                  ssh-keygen -i -m PKCS8 -f spki.pem > ssh.pub && ssh-keygen -lf ssh.pub";
+    let out = tool("sh", &["-c", script], dir);
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn every_private_entry_is_its_own_finding_and_secret_entries_are_stepped_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let seckey = |store: &str, alias: &str, pass: &str| {
+        tool(
+            "keytool",
+            &[
+                "-genseckey",
+                "-keyalg",
+                "AES",
+                "-keysize",
+                "128",
+                "-alias",
+                alias,
+                "-storetype",
+                "JCEKS",
+                "-keystore",
+                store,
+                "-storepass",
+                pass,
+                "-keypass",
+                pass,
+            ],
+            d,
+        );
+    };
+    // JKS: two key pairs and a trusted certificate; JCEKS: secret keys
+    // around two key pairs.
+    genkey(d, "two.jks", "JKS", "RSA", "first", "changeit");
+    genkey(d, "two.jks", "JKS", "EC", "second", "changeit");
+    let first = entry_fingerprint(d, "two.jks", "first", "changeit");
+    let script = "keytool -exportcert -alias first -keystore two.jks -storepass changeit -file c.der \
+                  && keytool -noprompt -importcert -alias ca -file c.der -keystore two.jks -storepass changeit";
+    tool("sh", &["-c", script], d);
+    seckey("three.jceks", "aes1", "password");
+    genkey(d, "three.jceks", "JCEKS", "EC", "one", "password");
+    seckey("three.jceks", "aes2", "password");
+    seckey("three.jceks", "aes3", "password");
+    genkey(d, "three.jceks", "JCEKS", "RSA", "two", "password");
+    let mut want = [
+        first,
+        entry_fingerprint(d, "two.jks", "second", "changeit"),
+        entry_fingerprint(d, "three.jceks", "one", "password"),
+        entry_fingerprint(d, "three.jceks", "two", "password"),
+    ];
+    want.sort();
+    let (code, v) = json(d, &["scan", "two.jks", "three.jceks"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let mut got: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let fp = f["fingerprint"].as_str().unwrap_or("").to_string();
+            (fp, f["status"].as_str().unwrap().to_string())
+        })
+        .collect();
+    got.sort();
+    let valid: Vec<(String, String)> = want.iter().map(|f| (f.clone(), "valid".into())).collect();
+    assert_eq!(got, valid, "{v:#}");
+
+    // Strong: each key pair encrypted, named by its certificate; the
+    // aliases include the secret keys'.
+    genkey(
+        d,
+        "strong.jceks",
+        "JCEKS",
+        "RSA",
+        "signer",
+        "Zq8-long-and-random",
+    );
+    seckey("strong.jceks", "aes", "Zq8-long-and-random");
+    let want = entry_fingerprint(d, "strong.jceks", "signer", "Zq8-long-and-random");
+    let (_, found) = scan_one(d, "strong.jceks");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["status"], "encrypted");
+    assert_eq!(found[0]["fingerprint"], want.as_str());
+    let note = found[0]["note"].as_str().unwrap();
+    assert!(note.contains("aes") && note.contains("signer"), "{note}");
+}
