@@ -136,18 +136,27 @@ pub fn timing(phase: &str) {
     else {
         return;
     };
-    let mut cpu = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `cpu` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut cpu) };
-    let cpu_ns = cpu.tv_sec as u64 * 1_000_000_000 + cpu.tv_nsec as u64;
     eprintln!(
         "timing: {phase}: {:.2} ms wall, {:.2} ms CPU",
         first.elapsed().as_secs_f64() * 1e3,
-        cpu_ns as f64 / 1e6
+        cpu_ns() as f64 / 1e6
     );
+}
+
+/// The CPU time this process has used (0 where it cannot be read).
+fn cpu_ns() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut cpu = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `cpu` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut cpu) } == 0 {
+            return cpu.tv_sec as u64 * 1_000_000_000 + cpu.tv_nsec as u64;
+        }
+    }
+    0
 }
 
 /// Findings in the staged changes of the repository git points us at
@@ -707,6 +716,7 @@ mod tests {
         Ok(ours)
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_index_reader_lists_what_git_lists() {
         let tmp = tempfile::tempdir().unwrap();
