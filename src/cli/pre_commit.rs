@@ -27,7 +27,9 @@ impl PreCommitArgs {
 
     fn check(&self, opts: &Options) -> Result<u8> {
         let started = std::time::SystemTime::now();
+        staged::timing("start");
         let loaded = opts.load(ConfigFrom::Work, Some(&self.check.baseline))?;
+        staged::timing("config and rules loaded");
         let mut report = Report {
             findings: staged::scan_staged(&loaded.scanner)?,
             scanned: "the staged changes".to_string(),
@@ -39,6 +41,8 @@ impl PreCommitArgs {
             started: Some(started),
             ..Report::default()
         };
-        conclude(opts, &loaded, &mut report, Finish::default(), true)
+        let code = conclude(opts, &loaded, &mut report, Finish::default(), true);
+        staged::timing("reported");
+        code
     }
 }

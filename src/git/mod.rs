@@ -16,12 +16,15 @@
 //!   matter, so history diffs commits in memory.
 //! - [`introduced`]: the blobs a commit brings in relative to its parents, by
 //!   diffing trees and skipping subtrees whose ids are equal.
+//! - [`index`]: the staged changes from the index file and its
+//!   cache-tree, without starting git (pre-commit).
 //! - [`repo`]: opening a repository read-only and listing what it holds.
 //! - [`hooks`]: installing and removing keyscan's hook scripts.
 
 pub mod command;
 pub mod hook_stores;
 pub mod hooks;
+pub mod index;
 pub mod introduced;
 pub mod objects;
 pub mod oversized;

@@ -137,7 +137,7 @@ impl RuleCheck {
 /// compiles, no id is taken twice, every example holds. A file that cannot
 /// be read or is not a rule file is an `Err`; rule faults are `failures`.
 pub fn check_files(files: &[PathBuf]) -> Result<RuleCheck> {
-    let mut all = super::builtin()?;
+    let mut all = super::builtin_compiled()?;
     let mut failures = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path)

@@ -7,13 +7,14 @@
 mod check;
 pub mod decode;
 mod matcher;
+mod pattern;
 pub mod unwrap;
 
 pub use check::{add, check_examples, check_files, RuleCheck, RuleError, RuleErrorKind};
 pub use matcher::{Candidate, Engine};
+pub use pattern::Pattern;
 
 use anyhow::{anyhow, Result};
-use regex::bytes::Regex;
 use serde::Deserialize;
 
 /// The rule files shipped in the binary, in priority order.
@@ -156,12 +157,12 @@ pub struct Rule {
     /// Where it is written: a built-in rule file's name, a rule file or config path.
     pub origin: String,
     pub keywords: Vec<String>,
-    pub start: Regex,
+    pub start: Pattern,
     /// END marker template; `{label}` is replaced by the start's `label` group.
     pub end: Option<String>,
     /// For formats without an END marker: where the span ends. The whole
     /// span, start included, is then the body.
-    pub end_regex: Option<Regex>,
+    pub end_regex: Option<Pattern>,
     pub validator: Validator,
     /// Longest span a match may cover (0: unbounded, the whole blob).
     pub max_len: usize,
@@ -199,9 +200,18 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
 
 /// Compile one rule; `origin` says where it is written.
 pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+    build(origin, spec, false)
+}
+
+/// A rule from its spec; with `lazy`, its regexes are compiled on first
+/// use and not checked here (built-in rules only: the tests check them).
+fn build(origin: &str, spec: RuleSpec, lazy: bool) -> Result<Rule, RuleError> {
     let fail = |kind| Err(RuleError::new(&spec.id, origin, kind));
     let regex = |field: &'static str, pattern: &str| {
-        Regex::new(pattern).map_err(|e| {
+        if lazy {
+            return Ok(Pattern::lazy(pattern.to_string()));
+        }
+        Pattern::eager(pattern).map_err(|e| {
             let kind = RuleErrorKind::BadRegex {
                 field,
                 pattern: pattern.to_string(),
@@ -212,7 +222,7 @@ pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
     };
     let start = regex("start", &spec.start)?;
     if let Some(end) = &spec.end {
-        if end.contains("{label}") && !start.capture_names().any(|n| n == Some("label")) {
+        if !lazy && end.contains("{label}") && !start.capture_names().any(|n| n == Some("label")) {
             return fail(RuleErrorKind::LabelWithoutGroup);
         }
     }
@@ -245,11 +255,23 @@ pub fn compile(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
     })
 }
 
-/// Every built-in rule, compiled.
+/// Every built-in rule. Their regexes are compiled when a scan first needs
+/// them: a blob without a rule's keywords never compiles it.
 pub fn builtin() -> Result<Vec<Rule>> {
+    builtin_with(true)
+}
+
+/// Every built-in rule, each regex compiled and checked now.
+pub fn builtin_compiled() -> Result<Vec<Rule>> {
+    builtin_with(false)
+}
+
+fn builtin_with(lazy: bool) -> Result<Vec<Rule>> {
     let mut rules = Vec::new();
     for (name, text) in BUILTIN {
-        rules.extend(parse_rules(name, text)?);
+        for spec in parse_specs(name, text)? {
+            rules.push(build(name, spec, lazy)?);
+        }
     }
     Ok(rules)
 }
@@ -299,8 +321,33 @@ mod tests {
 
     #[test]
     fn builtin_rules_compile_and_their_examples_hold() {
-        let engine = Engine::new(builtin().unwrap()).unwrap();
+        let engine = Engine::new(builtin_compiled().unwrap()).unwrap();
         assert!(engine.rules().len() >= 7);
+        let failures = check_examples(&engine, |_| true);
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn lazy_builtin_rules_compile_nothing_until_used_and_agree() {
+        let lazy = builtin().unwrap();
+        let eager = builtin_compiled().unwrap();
+        assert!(lazy.iter().all(|r| !r.start.is_compiled()));
+        assert_eq!(lazy.len(), eager.len());
+        for (l, e) in lazy.iter().zip(&eager) {
+            assert_eq!(l.id, e.id);
+            assert_eq!(l.start.as_str(), e.start.as_str());
+            let (le, ee) = (l.end_regex.as_ref(), e.end_regex.as_ref());
+            assert_eq!(le.map(|p| p.as_str()), ee.map(|p| p.as_str()));
+        }
+        // Key-free text compiles no text rule's regex.
+        let engine = Engine::new(lazy).unwrap();
+        assert!(engine.candidates(b"fn main() {}\n").is_empty());
+        let compiled: Vec<&str> = (engine.rules().iter())
+            .filter(|r| !r.binary && r.start.is_compiled())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(compiled.is_empty(), "{compiled:?}");
+        // And the examples hold as they do compiled up front.
         let failures = check_examples(&engine, |_| true);
         assert!(failures.is_empty(), "{failures:#?}");
     }

@@ -1,0 +1,93 @@
+//! A rule's regex, compiled when a scan first needs it.
+//!
+//! Most blobs hold none of a rule's keywords, so most runs never run most
+//! regexes; compiling all of them at every start cost more than a
+//! pre-commit of a few files spends on everything else. A built-in rule's
+//! pattern is compiled on first use (the tests compile every one of them);
+//! a rule from a config or rule file is compiled at once, so a bad one is
+//! an error when it is loaded. Either way a search gives the same result.
+
+use regex::bytes::Regex;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
+
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl Pattern {
+    /// Compiled now: a bad pattern is an error here.
+    pub fn eager(source: &str) -> Result<Self, regex::Error> {
+        let compiled = OnceLock::new();
+        let _ = compiled.set(Regex::new(source)?);
+        Ok(Pattern {
+            source: source.to_string(),
+            compiled,
+        })
+    }
+
+    /// Compiled on first use. Only for built-in rules, whose patterns
+    /// `rules::tests` compile: the same pattern always compiles the same way.
+    pub(super) fn lazy(source: String) -> Self {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the regex has been compiled yet.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+
+    fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.source).expect("built-in rule patterns compile (rules::tests)")
+        })
+    }
+}
+
+impl Deref for Pattern {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.regex()
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Debug::fmt(&self.source, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_compiles_on_first_use_and_matches_as_eager() {
+        let src = r"(?P<label>ab+)c";
+        let lazy = Pattern::lazy(src.to_string());
+        assert!(!lazy.is_compiled());
+        let eager = Pattern::eager(src).unwrap();
+        assert!(eager.is_compiled());
+        for text in [&b"xabbbc"[..], b"ac", b"abc abc"] {
+            assert_eq!(lazy.find(text), eager.find(text));
+        }
+        assert!(lazy.is_compiled());
+        assert_eq!(lazy.as_str(), src);
+    }
+
+    #[test]
+    fn eager_rejects_a_bad_pattern() {
+        assert!(Pattern::eager("(unclosed").is_err());
+    }
+}
