@@ -119,8 +119,10 @@ impl Stores {
     }
 
     /// Calls `f(kind, id, data)` once for every distinct object, in
-    /// parallel (blobs are counted in `counters`). Also says where the
-    /// trees are, for [`Stores::for_each_tree`].
+    /// parallel (blobs are counted in `counters`), trees excepted: those are
+    /// only located, for [`Stores::for_each_tree`]. A delta is of its base's
+    /// kind, so the trees and the rest are two separate sets of delta chains,
+    /// and neither pass decodes the other's.
     pub fn for_each_object(
         &self,
         repo: &gix::Repository,
@@ -129,48 +131,32 @@ impl Stores {
     ) -> Traversal {
         let errors = Mutex::new(Vec::new());
         let by_id = Mutex::new(Vec::new());
-        let threads = rayon::current_num_threads();
         let mut packed = Vec::new();
         for (pack_no, bundle) in self.packs.iter().enumerate() {
             let shared = pack_no > 0;
-            let trees = Mutex::new(Vec::new());
-            let processor = |kind: Kind,
-                             data: &[u8],
-                             entry: &pack::index::Entry,
-                             _: &dyn gix::progress::Progress|
-             -> gix::Result {
-                counters.objects.fetch_add(1, Ordering::Relaxed);
-                if kind == Kind::Tree {
-                    // Every tree of the pack: a tree another pack hands over
-                    // may still be the delta base of one this pack does.
-                    trees.lock().unwrap().push((entry.pack_offset, entry.oid));
-                }
-                if !(shared && self.in_earlier_pack(pack_no, &entry.oid)) {
+            let traversed = classify(bundle).and_then(|slots| {
+                let (trees, rest): (Vec<Slot>, Vec<Slot>) =
+                    slots.into_iter().partition(|s| s.kind == Kind::Tree);
+                counters
+                    .objects
+                    .fetch_add(trees.len() as u64, Ordering::Relaxed);
+                self.traverse_slots(pack_no, rest, &|kind, id, data| {
+                    counters.objects.fetch_add(1, Ordering::Relaxed);
+                    if shared && self.in_earlier_pack(pack_no, &id) {
+                        return;
+                    }
                     if kind == Kind::Blob {
                         counters.blobs.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
                             .fetch_add(data.len() as u64, Ordering::Relaxed);
                     }
-                    f(kind, entry.oid, data);
-                }
-                Ok(())
-            };
-            let interrupt = AtomicBool::new(false);
-            let outcome = bundle.index.traverse_with_index(
-                &bundle.pack,
-                processor,
-                &mut gix::progress::Discard,
-                &interrupt,
-                pack::index::traverse::with_index::Options {
-                    thread_limit: Some(threads),
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: None,
-                },
-            );
-            match outcome {
-                Ok(_) => packed.push(trees.into_inner().unwrap()),
+                    f(kind, id, data);
+                })?;
+                Ok(trees)
+            });
+            match traversed {
+                Ok(trees) => packed.push(trees),
                 Err(e) => {
                     // A damaged pack: read what can be read of it object by object.
                     errors.lock().unwrap().push(format!(
@@ -193,9 +179,8 @@ impl Stores {
     }
 
     /// Calls `f(id, data)` once for every distinct tree of `trees`, in
-    /// parallel. Only the trees' own delta chains are decoded: git deltas a
-    /// tree against trees only, so this is a fraction of the whole pack.
-    /// A pack where that does not hold is read tree by tree.
+    /// parallel. Only the trees' own delta chains are decoded. A pack that
+    /// cannot be traversed so is read tree by tree.
     pub fn for_each_tree(
         &self,
         repo: &gix::Repository,
@@ -203,21 +188,22 @@ impl Stores {
         f: &(dyn Fn(ObjectId, &[u8]) + Sync),
     ) -> Vec<String> {
         let errors = Mutex::new(Vec::new());
-        for (pack_no, entries) in trees.packed.iter().enumerate() {
-            if entries.is_empty() {
+        for (pack_no, slots) in trees.packed.iter().enumerate() {
+            if slots.is_empty() {
                 continue;
             }
             let hand_over = |id: &ObjectId| pack_no == 0 || !self.in_earlier_pack(pack_no, id);
-            let traversed = self.traverse_trees(pack_no, entries, &|id, data| {
-                if hand_over(&id) {
+            let traversed = self.traverse_slots(pack_no, slots.clone(), &|kind, id, data| {
+                if kind == Kind::Tree && hand_over(&id) {
                     f(id, data)
                 }
             });
             if traversed.is_err() {
-                // A tree deltified against another kind, or a damaged pack.
-                let ids: Vec<ObjectId> = entries
+                // A damaged pack.
+                let index = &self.packs[pack_no].index;
+                let ids: Vec<ObjectId> = slots
                     .iter()
-                    .map(|(_, id)| *id)
+                    .map(|s| index.oid_at_index(s.index).to_owned())
                     .filter(|id| hand_over(id))
                     .collect();
                 read_trees_by_id(repo, &ids, f, &errors);
@@ -227,31 +213,36 @@ impl Stores {
         errors.into_inner().unwrap()
     }
 
-    fn traverse_trees(
+    /// Decodes the entries `slots` (sorted by offset, every delta's base
+    /// among them) along their delta chains on all cores, calling
+    /// `f(kind, id, data)` for each.
+    fn traverse_slots(
         &self,
         pack_no: usize,
-        entries: &[(u64, ObjectId)],
-        f: &(dyn Fn(ObjectId, &[u8]) + Sync),
+        mut slots: Vec<Slot>,
+        f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
     ) -> Result<(), String> {
         use pack::cache::delta::{traverse, Tree};
         let bundle = &self.packs[pack_no];
-        let mut sorted = entries.to_vec();
-        sorted.sort_unstable_by_key(|(offset, _)| *offset);
         // gitoxide reads the first header right after the pack's own
         // (12 bytes) without seeking: start the list with whatever object is
-        // there, and hand over only the trees that were asked for.
+        // there, and hand over only the entries that were asked for.
         const FIRST_ENTRY: u64 = 12;
-        if sorted
-            .first()
-            .is_none_or(|(offset, _)| *offset != FIRST_ENTRY)
-        {
-            sorted.insert(0, (FIRST_ENTRY, ObjectId::null(gix::hash::Kind::Sha1)));
+        if slots.first().is_none_or(|s| s.offset != FIRST_ENTRY) {
+            slots.insert(
+                0,
+                Slot {
+                    offset: FIRST_ENTRY,
+                    index: NOT_WANTED,
+                    kind: Kind::Blob,
+                },
+            );
         }
         let interrupt = AtomicBool::new(false);
         let tree = Tree::from_offsets_in_pack(
             bundle.pack.path(),
-            sorted.into_iter(),
-            &|(offset, _)| *offset,
+            slots.into_iter(),
+            &|s| s.offset,
             &|id| {
                 Ok(bundle
                     .index
@@ -267,9 +258,12 @@ impl Stores {
             |slice, pack: &pack::data::File| pack.entry_slice(slice),
             &bundle.pack,
             bundle.pack.pack_end() as u64,
-            |(_, id): &mut (u64, ObjectId), _, ctx: traverse::Context<'_>| {
-                if ctx.entry.header.as_kind() == Some(Kind::Tree) && !id.is_null() {
-                    f(*id, ctx.decompressed);
+            |slot: &mut Slot, _, ctx: traverse::Context<'_>| {
+                if slot.index != NOT_WANTED {
+                    if let Some(kind) = ctx.entry.header.as_kind() {
+                        let id = bundle.index.oid_at_index(slot.index).to_owned();
+                        f(kind, id, ctx.decompressed);
+                    }
                 }
                 Ok(())
             },
@@ -283,6 +277,17 @@ impl Stores {
             },
         )
         .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Maps every pack afresh, so that the pages the last pass read no
+    /// longer count against this process (they stay in the page cache).
+    pub fn release_pages(&mut self) -> Result<()> {
+        for bundle in &mut self.packs {
+            let path = bundle.index.path().to_path_buf();
+            *bundle = pack::Bundle::at(&path, gix::hash::Kind::Sha1)
+                .map_err(|e| anyhow!("cannot open pack {}: {e}", path.display()))?;
+        }
         Ok(())
     }
 
@@ -348,11 +353,97 @@ impl Stores {
     }
 }
 
+/// One entry of a pack: where it is, its place in the pack's index, and
+/// its kind (a delta's is its base's).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    offset: u64,
+    index: u32,
+    kind: Kind,
+}
+
+/// The index place of an entry that is decoded but not handed over.
+const NOT_WANTED: u32 = u32::MAX;
+
+/// Every entry of `bundle`'s pack, sorted by offset, with its kind, from
+/// the entry headers alone: an offset delta's base comes before it, so one
+/// pass in pack order knows every kind; a ref delta whose base comes later
+/// waits for it. The headers are read, not mapped, so that this pass does
+/// not keep the pack's pages.
+fn classify(bundle: &pack::Bundle) -> Result<Vec<Slot>, String> {
+    use pack::data::entry::Header;
+    use std::io::BufReader;
+    let index = &bundle.index;
+    let mut slots: Vec<Slot> = (0..index.num_objects())
+        .map(|i| Slot {
+            offset: index.pack_offset_at_index(i),
+            index: i,
+            kind: Kind::Blob,
+        })
+        .collect();
+    slots.sort_unstable_by_key(|s| s.offset);
+    let file = std::fs::File::open(bundle.pack.path()).map_err(|e| e.to_string())?;
+    let mut r = BufReader::with_capacity(64 * 1024, file);
+    let mut at = 0u64;
+    // (entry, its base) for ref deltas whose base is further on.
+    let mut later: Vec<(usize, usize)> = Vec::new();
+    for i in 0..slots.len() {
+        let offset = slots[i].offset;
+        r.seek_relative(offset as i64 - at as i64)
+            .map_err(|e| e.to_string())?;
+        let entry = pack::data::Entry::from_read(&mut r, offset, 20).map_err(|e| e.to_string())?;
+        at = offset + entry.header_size() as u64;
+        let base = match entry.header {
+            Header::OfsDelta { base_distance } => entry
+                .checked_base_pack_offset(base_distance)
+                .and_then(|o| position(&slots, o)),
+            Header::RefDelta { base_id } => index
+                .lookup(&base_id)
+                .and_then(|b| position(&slots, index.pack_offset_at_index(b))),
+            _ => {
+                slots[i].kind = entry.header.as_kind().expect("not a delta");
+                continue;
+            }
+        };
+        let Some(base) = base else {
+            return Err(format!(
+                "the delta base of the entry at {offset} is not in the pack"
+            ));
+        };
+        if base < i {
+            slots[i].kind = slots[base].kind;
+        } else {
+            later.push((i, base));
+        }
+    }
+    // Ref deltas on later bases, possibly chained: settle what can be.
+    while !later.is_empty() {
+        let before = later.len();
+        let pending: std::collections::HashSet<usize> = later.iter().map(|(i, _)| *i).collect();
+        later.retain(|&(i, base)| {
+            if pending.contains(&base) {
+                return true;
+            }
+            slots[i].kind = slots[base].kind;
+            false
+        });
+        if later.len() == before {
+            return Err("ref deltas in a cycle".to_string());
+        }
+    }
+    Ok(slots)
+}
+
+/// Where the entry at `offset` is in `slots`.
+fn position(slots: &[Slot], offset: u64) -> Option<usize> {
+    slots.binary_search_by_key(&offset, |s| s.offset).ok()
+}
+
 /// Where the trees are, found by [`Stores::for_each_object`].
 #[derive(Debug, Default)]
 pub struct TreeLocations {
-    /// Per pack, every tree in it: (pack offset, id).
-    packed: Vec<Vec<(u64, ObjectId)>>,
+    /// Per pack, every tree in it.
+    packed: Vec<Vec<Slot>>,
     /// Trees that were read one by one (loose, or in a damaged pack).
     by_id: Vec<ObjectId>,
 }
@@ -456,30 +547,73 @@ mod tests {
         (repo, stores, traversal)
     }
 
+    fn id_of(stores: &Stores, slot: &Slot) -> ObjectId {
+        stores.packs[0].index.oid_at_index(slot.index).to_owned()
+    }
+
+    /// The first pass hands over every object but the trees, once each,
+    /// with its kind; the trees are located, each once.
+    #[test]
+    fn first_pass_hands_over_all_but_trees_which_it_locates() {
+        let tmp = packed_history();
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let got = Mutex::new(Vec::new());
+        let traversal = stores.for_each_object(&repo, &Counters::default(), &|kind, id, data| {
+            let hashed = gix::objs::compute_hash(gix::hash::Kind::Sha1, kind, data).unwrap();
+            assert_eq!(hashed, id);
+            got.lock().unwrap().push((id, kind));
+        });
+        assert!(traversal.errors.is_empty(), "{:?}", traversal.errors);
+        let mut got = got.into_inner().unwrap();
+        got.extend(
+            traversal.trees.packed[0]
+                .iter()
+                .map(|s| (id_of(&stores, s), s.kind)),
+        );
+        got.sort();
+        let out = Command::new("git")
+            .args(["cat-file", "--batch-all-objects", "--batch-check"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        let mut want: Vec<(ObjectId, Kind)> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut f = l.split(' ');
+                let id = ObjectId::from_hex(f.next().unwrap().as_bytes()).unwrap();
+                (id, Kind::from_bytes(f.next().unwrap().as_bytes()).unwrap())
+            })
+            .collect();
+        want.sort();
+        assert!(want.iter().filter(|(_, k)| *k == Kind::Tree).count() >= 80);
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn trees_alone_decode_like_reading_each_tree() {
         let tmp = packed_history();
         let (repo, stores, traversal) = first_pass(&tmp);
-        let entries = &traversal.trees.packed[0];
-        assert!(entries.len() >= 80, "{} trees", entries.len());
+        let slots = &traversal.trees.packed[0];
+        assert!(slots.len() >= 80, "{} trees", slots.len());
 
         let got = Mutex::new(HashMap::new());
         stores
-            .traverse_trees(0, entries, &|id, data| {
+            .traverse_slots(0, slots.clone(), &|kind, id, data| {
+                assert_eq!(kind, Kind::Tree);
                 got.lock().unwrap().insert(id, data.to_vec());
             })
             .expect("the trees-only traversal works on a git-written pack");
         let got = got.into_inner().unwrap();
-        assert_eq!(got.len(), entries.len());
+        assert_eq!(got.len(), slots.len());
         let mut buf = Vec::new();
-        for (_, id) in entries {
+        for slot in slots {
             use gix::prelude::Find;
-            let want = repo.objects.try_find(id, &mut buf).unwrap().unwrap();
+            let id = id_of(&stores, slot);
+            let want = repo.objects.try_find(&id, &mut buf).unwrap().unwrap();
             assert_eq!(want.kind, Kind::Tree);
-            assert_eq!(got[id], want.data, "tree {id}");
-            let hashed =
-                gix::objs::compute_hash(gix::hash::Kind::Sha1, Kind::Tree, &got[id]).unwrap();
-            assert_eq!(hashed, *id);
+            assert_eq!(got[&id], want.data, "tree {id}");
         }
     }
 
@@ -492,16 +626,18 @@ mod tests {
         let (repo, stores, traversal) = first_pass(&tmp);
         let all = &traversal.trees.packed[0];
         // Leave out every base: only deltas remain, so their bases are missing.
-        let deltas: Vec<(u64, ObjectId)> = all
+        let deltas: Vec<Slot> = all
             .iter()
-            .filter(|(offset, _)| {
-                let entry = stores.packs[0].pack.entry(*offset).unwrap();
+            .filter(|s| {
+                let entry = stores.packs[0].pack.entry(s.offset).unwrap();
                 !entry.header.is_base()
             })
             .copied()
             .collect();
         assert!(!deltas.is_empty() && deltas.len() < all.len());
-        assert!(stores.traverse_trees(0, &deltas, &|_, _| {}).is_err());
+        assert!(stores
+            .traverse_slots(0, deltas.clone(), &|_, _, _| {})
+            .is_err());
 
         let locations = TreeLocations {
             packed: vec![deltas.clone()],
@@ -516,7 +652,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let mut got = got.into_inner().unwrap();
         got.sort();
-        let mut want: Vec<ObjectId> = deltas.iter().map(|(_, id)| *id).collect();
+        let mut want: Vec<ObjectId> = deltas.iter().map(|s| id_of(&stores, s)).collect();
         want.sort();
         assert_eq!(got, want);
     }

@@ -29,6 +29,8 @@ use crate::scan::finding::{CommitInfo, Finding};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, Result};
 use gix::objs::Kind;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -104,8 +106,10 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     }
 
     // Pass 1: every object once.
-    let stores = Stores::open(&repo.objects_dir)?;
+    let mut stores = Stores::open(&repo.objects_dir)?;
     let pass1 = read_objects(scanner, &repo, &stores, opts, &mut out);
+    // The pages pass 1 read are not needed again: let them go.
+    stores.release_pages()?;
     timing(started, "objects read, blobs scanned");
 
     // Pass 2: every tree once, reduced to its folders and the entries that
@@ -119,6 +123,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         pass1.present.as_ref(),
     );
     out.errors.extend(tree_errors);
+    stores.release_pages()?;
     timing(started, "trees indexed");
 
     // Pass 3: where each key blob came in; missing blobs.
@@ -415,23 +420,27 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// With `KEYSCAN_TIMING` set: when each phase ended, and the peak memory so
-/// far (for `scripts/bench-history`).
+/// With `KEYSCAN_TIMING` set: when each phase ended, the memory now and
+/// the peak so far (for `scripts/bench-history`).
 fn timing(started: Instant, phase: &str) {
     if std::env::var_os("KEYSCAN_TIMING").is_none() {
         return;
     }
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l[6..].trim().to_string())
-        })
-        .unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     eprintln!(
-        "timing: {phase} at {:.2} s, peak RSS {peak}",
-        started.elapsed().as_secs_f64()
+        "timing: {phase} at {:.2} s, RSS {} (heap {}, files {}), peak RSS {}",
+        started.elapsed().as_secs_f64(),
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+        field("VmHWM:")
     );
 }
 
@@ -619,16 +628,16 @@ impl Walk<'_> {
             .copied()
             .collect();
         let mut buf = Vec::new();
-        let mut walked: Vec<(ObjectId, CommitData)> = Vec::new();
+        let mut walked: Vec<(ObjectId, Cow<CommitData>)> = Vec::new();
         while let Some(id) = stack.pop() {
             if !self.seen.insert(id) {
                 continue;
             }
             let mut commit = match self.commits.get(&id) {
-                Some(c) => c.clone(),
+                Some(c) => Cow::Borrowed(c),
                 // Not a commit of the stores: say what it is.
                 None => match read_commit(self.reader, &id, &mut buf) {
-                    Ok(c) => c,
+                    Ok(c) => Cow::Owned(c),
                     Err(e) => {
                         self.found.errors.push(format!("{e:#}"));
                         continue;
@@ -636,7 +645,7 @@ impl Walk<'_> {
                 },
             };
             if self.shallow.contains(&id) {
-                commit.parents.clear();
+                commit.to_mut().parents.clear();
             }
             for p in &commit.parents {
                 if !self.excluded.contains(p) && !self.seen.contains(p) {
@@ -646,31 +655,39 @@ impl Walk<'_> {
             walked.push((id, commit));
         }
         self.walked += walked.len();
+        // Each commit diffed on its own, on all cores; the results are
+        // merged in walk order, so the first commit wins a tie as it would
+        // one after the other.
+        let (index, stores, hits, commits) = (self.index, self.stores, self.hits, self.commits);
+        // A tree that is in no store (not merely absent from the index,
+        // which leaves out trees that hold nothing that matters).
+        let lacks = |tree: &ObjectId| !index.has(tree) && !stores.contains(tree);
         // Parents left out by --since are still compared against.
-        let tree_of = |id: &ObjectId| self.commits.get(id).map(|c| c.tree);
-        let mut found = Found::default();
-        for (id, commit) in &walked {
-            if self.index_lacks(&commit.tree) {
-                found
-                    .errors
-                    .push(format!("commit {id}: tree {} is missing", commit.tree));
-                continue;
-            }
-            // A parent whose tree is missing (a treeless partial clone)
-            // counts as empty, so the keys this commit holds are still
-            // found; the parent's own visit reports its tree missing.
-            let parent_trees: Vec<ObjectId> = commit
-                .parents
-                .iter()
-                .filter_map(tree_of)
-                .filter(|t| !self.index_lacks(t))
-                .collect();
-            let (stores, hits) = (self.stores, self.hits);
-            self.index
-                .introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
+        let tree_of = |id: &ObjectId| commits.get(id).map(|c| c.tree);
+        let found = walked
+            .par_iter()
+            .fold(Found::default, |mut found, (id, commit)| {
+                if lacks(&commit.tree) {
+                    found
+                        .errors
+                        .push(format!("commit {id}: tree {} is missing", commit.tree));
+                    return found;
+                }
+                // A parent whose tree is missing (a treeless partial clone)
+                // counts as empty, so the keys this commit holds are still
+                // found; the parent's own visit reports its tree missing.
+                let parent_trees: Vec<ObjectId> = commit
+                    .parents
+                    .iter()
+                    .filter_map(tree_of)
+                    .filter(|t| !lacks(t))
+                    .collect();
+                index.introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
                     found.visit(stores, hits, path, blob, kind, (Some(*id), commit.time))
                 });
-        }
+                found
+            })
+            .reduce(Found::default, Found::merge);
         let mine = std::mem::take(&mut self.found);
         self.found = mine.merge(found);
     }
@@ -744,12 +761,6 @@ impl Walk<'_> {
             }
             None
         })
-    }
-
-    /// A tree that is in no store (not merely absent from the index, which
-    /// leaves out trees that hold nothing that matters).
-    fn index_lacks(&self, tree: &ObjectId) -> bool {
-        !self.stores.contains(tree)
     }
 
     /// Commits no ref reaches: those in the stores that the walk did not see.
