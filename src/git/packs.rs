@@ -129,6 +129,27 @@ impl Stores {
         counters: &Counters,
         f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
     ) -> Traversal {
+        self.for_each_object_with(repo, counters, &|o| f(o.kind, o.id, o.data))
+    }
+
+    /// [`Stores::for_each_object`], telling which packed objects were
+    /// rebuilt from which base: see [`Object`].
+    pub fn for_each_object_with(
+        &self,
+        repo: &gix::Repository,
+        counters: &Counters,
+        f: &(dyn Fn(&Object<'_>) + Sync),
+    ) -> Traversal {
+        let by_id_f = |kind, id, data: &[u8]| {
+            f(&Object {
+                kind,
+                id,
+                data,
+                key: None,
+                base: None,
+            })
+        };
+        let by_id_f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync) = &by_id_f;
         let errors = Mutex::new(Vec::new());
         let by_id = Mutex::new(Vec::new());
         let mut packed = Vec::new();
@@ -140,18 +161,18 @@ impl Stores {
                 counters
                     .objects
                     .fetch_add(trees.len() as u64, Ordering::Relaxed);
-                self.traverse_slots(pack_no, rest, &|kind, id, data| {
+                self.traverse_slots(pack_no, rest, &|o| {
                     counters.objects.fetch_add(1, Ordering::Relaxed);
-                    if shared && self.in_earlier_pack(pack_no, &id) {
+                    if shared && self.in_earlier_pack(pack_no, &o.id) {
                         return;
                     }
-                    if kind == Kind::Blob {
+                    if o.kind == Kind::Blob {
                         counters.blobs.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
-                            .fetch_add(data.len() as u64, Ordering::Relaxed);
+                            .fetch_add(o.data.len() as u64, Ordering::Relaxed);
                     }
-                    f(kind, id, data);
+                    f(o);
                 })?;
                 Ok(trees)
             });
@@ -164,11 +185,11 @@ impl Stores {
                         bundle.pack.path().display()
                     ));
                     packed.push(Vec::new());
-                    self.read_pack_by_object(repo, pack_no, counters, f, &errors, &by_id);
+                    self.read_pack_by_object(repo, pack_no, counters, by_id_f, &errors, &by_id);
                 }
             }
         }
-        self.read_loose(counters, f, &errors, &by_id);
+        self.read_loose(counters, by_id_f, &errors, &by_id);
         Traversal {
             errors: errors.into_inner().unwrap(),
             trees: TreeLocations {
@@ -193,9 +214,9 @@ impl Stores {
                 continue;
             }
             let hand_over = |id: &ObjectId| pack_no == 0 || !self.in_earlier_pack(pack_no, id);
-            let traversed = self.traverse_slots(pack_no, slots.clone(), &|kind, id, data| {
-                if kind == Kind::Tree && hand_over(&id) {
-                    f(id, data)
+            let traversed = self.traverse_slots(pack_no, slots.clone(), &|o| {
+                if o.kind == Kind::Tree && hand_over(&o.id) {
+                    f(o.id, o.data)
                 }
             });
             if traversed.is_err() {
@@ -215,13 +236,17 @@ impl Stores {
 
     /// Decodes the entries `slots` (sorted by offset, every delta's base
     /// among them) along their delta chains on all cores, calling
-    /// `f(kind, id, data)` for each.
+    /// `f` for each.
     fn traverse_slots(
         &self,
         pack_no: usize,
         mut slots: Vec<Slot>,
-        f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
+        f: &(dyn Fn(&Object<'_>) + Sync),
     ) -> Result<(), String> {
+        let first_key = self.packs[..pack_no]
+            .iter()
+            .map(|b| b.index.num_objects() as usize)
+            .sum::<usize>();
         use pack::cache::delta::{traverse, Tree};
         let bundle = &self.packs[pack_no];
         // gitoxide reads the first header right after the pack's own
@@ -234,6 +259,7 @@ impl Stores {
                 Slot {
                     offset: FIRST_ENTRY,
                     index: NOT_WANTED,
+                    base: NOT_WANTED,
                     kind: Kind::Blob,
                 },
             );
@@ -261,8 +287,19 @@ impl Stores {
             |slot: &mut Slot, _, ctx: traverse::Context<'_>| {
                 if slot.index != NOT_WANTED {
                     if let Some(kind) = ctx.entry.header.as_kind() {
-                        let id = bundle.index.oid_at_index(slot.index).to_owned();
-                        f(kind, id, ctx.decompressed);
+                        let base = (slot.base != NOT_WANTED && ctx.level > 0).then(|| Base {
+                            key: first_key + slot.base as usize,
+                            pack: &bundle.pack,
+                            delta: ctx.entry.data_offset..ctx.entry_end,
+                            delta_size: ctx.entry.decompressed_size,
+                        });
+                        f(&Object {
+                            kind,
+                            id: bundle.index.oid_at_index(slot.index).to_owned(),
+                            data: ctx.decompressed,
+                            key: Some(first_key + slot.index as usize),
+                            base,
+                        });
                     }
                 }
                 Ok(())
@@ -353,12 +390,102 @@ impl Stores {
     }
 }
 
+/// One object handed over by a traversal.
+pub struct Object<'a> {
+    pub kind: Kind,
+    pub id: ObjectId,
+    pub data: &'a [u8],
+    /// A number for a packed object, unique among all the stores' packs
+    /// (below [`Stores::packed_objects`]).
+    pub key: Option<usize>,
+    /// For an object rebuilt from a delta: its base, handed over before it.
+    pub base: Option<Base<'a>>,
+}
+
+/// The delta base of an object, and what the delta took from it.
+pub struct Base<'a> {
+    /// The base's [`Object::key`].
+    pub key: usize,
+    pack: &'a pack::data::File,
+    delta: std::ops::Range<u64>,
+    delta_size: u64,
+}
+
+impl Base<'_> {
+    /// The ranges of the object that were copied from the base, each by one
+    /// delta instruction, in order; `None` if the delta cannot be read
+    /// again. Everything else of the object is new.
+    pub fn copied(&self) -> Option<Vec<std::ops::Range<usize>>> {
+        thread_local! {
+            // One inflater and buffer per thread: setting one up costs more
+            // than inflating a small delta.
+            static INFLATE: std::cell::RefCell<(flate2::Decompress, Vec<u8>)> =
+                std::cell::RefCell::new((flate2::Decompress::new(true), Vec::new()));
+        }
+        let compressed = self.pack.entry_slice(self.delta.clone())?;
+        INFLATE.with(|cell| {
+            let (z, delta) = &mut *cell.borrow_mut();
+            z.reset(true);
+            delta.clear();
+            delta.resize(usize::try_from(self.delta_size).ok()?, 0);
+            z.decompress(compressed, delta, flate2::FlushDecompress::Finish)
+                .ok()?;
+            (z.total_out() == self.delta_size).then_some(())?;
+            copied_ranges(delta)
+        })
+    }
+}
+
+/// The target ranges of a git delta's copy instructions; `None` if it is
+/// malformed.
+fn copied_ranges(delta: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut at = 0;
+    // The base's size and the result's, as little-endian base-128 numbers.
+    for _ in 0..2 {
+        while *delta.get(at)? & 0x80 != 0 {
+            at += 1;
+        }
+        at += 1;
+    }
+    let mut out = Vec::new();
+    let mut to = 0usize;
+    while at < delta.len() {
+        let cmd = delta[at];
+        at += 1;
+        if cmd & 0x80 != 0 {
+            let mut size = 0usize;
+            // Offset bytes (bits 0-3), then size bytes (bits 4-6).
+            let offset_bytes = (cmd & 0x0f).count_ones() as usize;
+            at += offset_bytes;
+            for bit in 0..3 {
+                if cmd & (0x10 << bit) != 0 {
+                    size |= (*delta.get(at)? as usize) << (8 * bit);
+                    at += 1;
+                }
+            }
+            if size == 0 {
+                size = 0x10000;
+            }
+            out.push(to..to + size);
+            to += size;
+        } else if cmd != 0 {
+            at += cmd as usize;
+            to += cmd as usize;
+        } else {
+            return None;
+        }
+    }
+    (at == delta.len()).then_some(out)
+}
+
 /// One entry of a pack: where it is, its place in the pack's index, and
 /// its kind (a delta's is its base's).
 #[derive(Debug, Clone, Copy)]
 pub struct Slot {
     offset: u64,
     index: u32,
+    /// The index place of its delta base ([`NOT_WANTED`]: none).
+    base: u32,
     kind: Kind,
 }
 
@@ -378,6 +505,7 @@ fn classify(bundle: &pack::Bundle) -> Result<Vec<Slot>, String> {
         .map(|i| Slot {
             offset: index.pack_offset_at_index(i),
             index: i,
+            base: NOT_WANTED,
             kind: Kind::Blob,
         })
         .collect();
@@ -410,6 +538,7 @@ fn classify(bundle: &pack::Bundle) -> Result<Vec<Slot>, String> {
                 "the delta base of the entry at {offset} is not in the pack"
             ));
         };
+        slots[i].base = slots[base].index;
         if base < i {
             slots[i].kind = slots[base].kind;
         } else {
@@ -591,6 +720,42 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// Every object rebuilt from a delta names its base, handed over
+    /// before it, and what it says was copied from the base is in the base.
+    #[test]
+    fn deltas_name_their_base_and_what_they_copied() {
+        let tmp = packed_history();
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let seen: Mutex<HashMap<usize, Vec<u8>>> = Mutex::new(HashMap::new());
+        let deltas = AtomicU64::new(0);
+        let traversal = stores.for_each_object_with(&repo, &Counters::default(), &|o| {
+            let key = o.key.expect("packed");
+            if let Some(base) = &o.base {
+                let copied = base.copied().expect("a delta git wrote reads again");
+                let seen = seen.lock().unwrap();
+                let from = &seen[&base.key];
+                let mut end = 0;
+                for r in copied {
+                    assert!(r.start >= end && r.end <= o.data.len());
+                    let part = &o.data[r.clone()];
+                    assert!(from.windows(part.len()).any(|w| w == part));
+                    end = r.end;
+                }
+                deltas.fetch_add(1, Ordering::Relaxed);
+            }
+            seen.lock().unwrap().insert(key, o.data.to_vec());
+        });
+        assert!(traversal.errors.is_empty());
+        assert!(deltas.into_inner() > 10);
+        assert_eq!(
+            copied_ranges(&[3, 5, 0x91, 0, 2, 2, b'x', b'y']),
+            Some(vec![0..2])
+        );
+        assert_eq!(copied_ranges(&[3, 5, 0]), None);
+        assert_eq!(copied_ranges(&[3, 5, 0x91, 0]), None);
+    }
+
     #[test]
     fn trees_alone_decode_like_reading_each_tree() {
         let tmp = packed_history();
@@ -600,9 +765,9 @@ mod tests {
 
         let got = Mutex::new(HashMap::new());
         stores
-            .traverse_slots(0, slots.clone(), &|kind, id, data| {
-                assert_eq!(kind, Kind::Tree);
-                got.lock().unwrap().insert(id, data.to_vec());
+            .traverse_slots(0, slots.clone(), &|o| {
+                assert_eq!(o.kind, Kind::Tree);
+                got.lock().unwrap().insert(o.id, o.data.to_vec());
             })
             .expect("the trees-only traversal works on a git-written pack");
         let got = got.into_inner().unwrap();
