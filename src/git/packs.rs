@@ -526,7 +526,7 @@ fn classify(bundle: &pack::Bundle) -> Result<Vec<Slot>, String> {
                 .checked_base_pack_offset(base_distance)
                 .and_then(|o| position(&slots, o)),
             Header::RefDelta { base_id } => index
-                .lookup(&base_id)
+                .lookup(base_id)
                 .and_then(|b| position(&slots, index.pack_offset_at_index(b))),
             _ => {
                 slots[i].kind = entry.header.as_kind().expect("not a delta");
@@ -751,8 +751,8 @@ mod tests {
         assert!(traversal.errors.is_empty());
         assert!(deltas.into_inner() > 10);
         assert_eq!(
-            copied_ranges(&[3, 5, 0x91, 0, 2, 2, b'x', b'y']),
-            Some(vec![0..2])
+            copied_ranges(&[3, 8, 0x91, 0, 2, 2, b'x', b'y', 0x91, 1, 2]),
+            Some(vec![0..2, 4..6])
         );
         assert_eq!(copied_ranges(&[3, 5, 0]), None);
         assert_eq!(copied_ranges(&[3, 5, 0x91, 0]), None);
@@ -802,9 +802,7 @@ mod tests {
             .copied()
             .collect();
         assert!(!deltas.is_empty() && deltas.len() < all.len());
-        assert!(stores
-            .traverse_slots(0, deltas.clone(), &|_| {})
-            .is_err());
+        assert!(stores.traverse_slots(0, deltas.clone(), &|_| {}).is_err());
 
         let locations = TreeLocations {
             packed: vec![deltas.clone()],

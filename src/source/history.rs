@@ -1031,7 +1031,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(fresh_windows(&[0..100], 100, 10), vec![91..100]);
+        assert_eq!(
+            fresh_windows(&[0..100, 100..120], 120, 10),
+            [91..109, 111..120]
+        );
         assert_eq!(
             fresh_windows(&[0..50, 60..100], 100, 10),
             vec![41..69, 91..100]
