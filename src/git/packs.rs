@@ -7,8 +7,10 @@
 //! after the packs. An object that is in several stores belongs to the first
 //! one that holds it, so it is handed over once.
 //!
-//! A second pass can decode the trees alone ([`Stores::for_each_tree`]), for
-//! work that needs to know what the first pass found in the blobs.
+//! A pre-pass over the entry headers gives each entry its kind (a delta's is
+//! its base's), so the trees are left out of the first pass and decoded in a
+//! second one ([`Stores::for_each_tree`]), for work that needs to know what
+//! the first pass found in the blobs: every object is still decoded once.
 //!
 //! This yields objects no ref reaches too; the history door decides what is
 //! reachable from its walk of the commit graph.

@@ -2,12 +2,14 @@
 //! once, each finding tied to the commit and path that brought it in.
 //!
 //! So that a key-free blob costs little more than inflating it:
-//! 1. every object of the stores once, in pack order, on all cores
-//!    ([`crate::git::packs`]): blobs go through the rules and validators
-//!    (only those that hold a key are remembered), commits are parsed and
-//!    kept (tree, parents, time), and the messages of commits and tags go
-//!    through the rules too;
-//! 2. the trees alone, decoded again along their own delta chains, each
+//! 1. every object of the stores but the trees once, in pack order, on all
+//!    cores ([`crate::git::packs`]): blobs go through the rules and
+//!    validators (only those that hold a key are remembered; a delta of a
+//!    keyword-free blob has only its new bytes gated, see [`KeywordFree`]),
+//!    commits are parsed and kept (tree, parents, time), and the messages of
+//!    commits and tags go through the rules too; the pack's pages are then
+//!    let go;
+//! 2. the trees alone, decoded along their own delta chains, each
 //!    reduced to its folders and the entries that matter now that pass 1
 //!    named them: key blobs, blobs the stores lack, submodules
 //!    ([`crate::git::tree_index`]);
