@@ -27,7 +27,6 @@ pub mod hooks;
 pub mod index;
 pub mod introduced;
 pub mod objects;
-pub mod oversized;
 pub mod packs;
 pub mod repo;
 pub mod tree_index;

@@ -7,19 +7,19 @@
 //! after the packs. An object that is in several stores belongs to the first
 //! one that holds it, so it is handed over once.
 //!
-//! A second pass can decode the trees alone ([`Stores::for_each_tree`]), for
-//! work that needs to know what the first pass found in the blobs.
+//! A pre-pass over the entry headers gives each entry its kind (a delta's is
+//! its base's), so the trees are left out of the first pass and decoded in a
+//! second one ([`Stores::for_each_tree`]), for work that needs to know what
+//! the first pass found in the blobs: every object is still decoded once.
 //!
 //! This yields objects no ref reaches too; the history door decides what is
 //! reachable from its walk of the commit graph.
 
-use super::oversized::{self, Oversized, PackLimits};
 use super::ObjectId;
 use anyhow::{anyhow, Result};
 use gix::objs::Kind;
 use gix::odb::pack;
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -88,7 +88,8 @@ impl Stores {
     }
 
     /// Objects over `limit` bytes are reported in [`Traversal::oversized`]
-    /// instead of being read: found from their headers, never inflated.
+    /// instead of being read: their sizes come from their headers, and a
+    /// delta built on one is left out too (reading it would inflate it).
     pub fn with_limit(mut self, limit: u64) -> Self {
         self.limit = limit;
         self
@@ -97,6 +98,10 @@ impl Stores {
     /// The size limit per object ([`Stores::with_limit`]).
     pub fn limit(&self) -> u64 {
         self.limit
+    }
+
+    fn alloc_limit(&self) -> Option<usize> {
+        (self.limit != u64::MAX).then(|| usize::try_from(self.limit).unwrap_or(usize::MAX))
     }
 
     /// Whether there are loose objects, or stores borrowed from elsewhere
@@ -135,86 +140,95 @@ impl Stores {
     }
 
     /// Calls `f(kind, id, data)` once for every distinct object, in
-    /// parallel (blobs are counted in `counters`). Also says where the
-    /// trees are, for [`Stores::for_each_tree`], and which objects were
-    /// over the size limit and so never read.
+    /// parallel (blobs are counted in `counters`), trees excepted: those are
+    /// only located, for [`Stores::for_each_tree`]. A delta is of its base's
+    /// kind, so the trees and the rest are two separate sets of delta chains,
+    /// and neither pass decodes the other's.
     pub fn for_each_object(
         &self,
         repo: &gix::Repository,
         counters: &Counters,
         f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
     ) -> Traversal {
+        self.for_each_object_with(repo, counters, &|o| f(o.kind, o.id, o.data))
+    }
+
+    /// [`Stores::for_each_object`], telling which packed objects were
+    /// rebuilt from which base: see [`Object`].
+    pub fn for_each_object_with(
+        &self,
+        repo: &gix::Repository,
+        counters: &Counters,
+        f: &(dyn Fn(&Object<'_>) + Sync),
+    ) -> Traversal {
+        let by_id_f = |kind, id, data: &[u8]| {
+            f(&Object {
+                kind,
+                id,
+                data,
+                key: None,
+                base: None,
+            })
+        };
+        let by_id_f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync) = &by_id_f;
         let errors = Mutex::new(Vec::new());
         let by_id = Mutex::new(Vec::new());
         let mut oversized = Vec::new();
         let mut packed = Vec::new();
-        for pack_no in 0..self.packs.len() {
+        for (pack_no, bundle) in self.packs.iter().enumerate() {
             let shared = pack_no > 0;
-            let trees = Mutex::new(Vec::new());
-            let processor = |kind: Kind, offset: u64, id: ObjectId, data: &[u8]| {
-                counters.objects.fetch_add(1, Ordering::Relaxed);
-                if kind == Kind::Tree {
-                    // Every tree of the pack: a tree another pack hands over
-                    // may still be the delta base of one this pack does.
-                    trees.lock().unwrap().push((offset, id));
-                }
-                if !(shared && self.in_earlier_pack(pack_no, &id)) {
-                    if kind == Kind::Blob {
+            let traversed = classify(bundle, self.limit).and_then(|slots| {
+                let (slots, over) = self.set_apart_oversized(pack_no, slots)?;
+                oversized.extend(over);
+                let (trees, rest): (Vec<Slot>, Vec<Slot>) =
+                    slots.into_iter().partition(|s| s.kind == Kind::Tree);
+                counters
+                    .objects
+                    .fetch_add(trees.len() as u64, Ordering::Relaxed);
+                self.traverse_slots(pack_no, rest, &|o| {
+                    counters.objects.fetch_add(1, Ordering::Relaxed);
+                    if shared && self.in_earlier_pack(pack_no, &o.id) {
+                        return;
+                    }
+                    if o.kind == Kind::Blob {
                         counters.blobs.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
-                            .fetch_add(data.len() as u64, Ordering::Relaxed);
+                            .fetch_add(o.data.len() as u64, Ordering::Relaxed);
                     }
-                    f(kind, id, data);
-                }
-            };
-            let limits = match oversized::in_pack(&self.packs[pack_no], self.limit) {
-                Ok(limits) => limits,
+                    f(o);
+                })?;
+                Ok(trees)
+            });
+            match traversed {
+                Ok(trees) => packed.push(trees),
                 Err(e) => {
-                    errors.lock().unwrap().push(e);
-                    PackLimits::default()
-                }
-            };
-            oversized.extend(
-                limits
-                    .found
-                    .iter()
-                    .filter(|o| !(shared && self.in_earlier_pack(pack_no, &o.id)))
-                    .cloned(),
-            );
-            let outcome = if limits.skip.is_empty() {
-                self.traverse_pack(pack_no, &processor)
-            } else if limits.skip.contains(&FIRST_ENTRY) {
-                Err("its first object is over the size limit".to_string())
-            } else {
-                self.traverse_listed(
-                    pack_no,
-                    self.entries_except(pack_no, &limits.skip),
-                    &processor,
-                )
-            };
-            match outcome {
-                Ok(()) => packed.push(trees.into_inner().unwrap()),
-                Err(e) => {
-                    if !limits.skip.contains(&FIRST_ENTRY) {
-                        // A damaged pack: read what can be read of it object by object.
+                    // A damaged pack, or one led by an object over the limit
+                    // (nothing wrong): read it object by object.
+                    if e != LED_BY_OVERSIZED {
                         errors.lock().unwrap().push(format!(
                             "pack {} could not be traversed ({e}); reading it object by object",
-                            self.packs[pack_no].pack.path().display()
+                            bundle.pack.path().display()
                         ));
                     }
                     packed.push(Vec::new());
                     let read = ByObject {
                         counters,
-                        f,
+                        f: by_id_f,
                         errors: &errors,
                         trees: &by_id,
                     };
-                    oversized.extend(self.read_pack_by_object(repo, pack_no, &limits, &read));
+                    oversized.extend(self.read_pack_by_object(repo, pack_no, &read));
                 }
             }
         }
-        oversized.extend(self.read_loose(counters, f, &errors, &by_id));
+        let read = ByObject {
+            counters,
+            f: by_id_f,
+            errors: &errors,
+            trees: &by_id,
+        };
+        oversized.extend(self.read_loose(&read));
         Traversal {
             errors: errors.into_inner().unwrap(),
             oversized,
@@ -225,51 +239,9 @@ impl Stores {
         }
     }
 
-    /// The whole pack, by gitoxide's traversal of its index.
-    fn traverse_pack(&self, pack_no: usize, processor: &PackProcessor) -> Result<(), String> {
-        let bundle = &self.packs[pack_no];
-        let interrupt = AtomicBool::new(false);
-        bundle
-            .index
-            .traverse_with_index(
-                &bundle.pack,
-                |kind, data, entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
-                    processor(kind, entry.pack_offset, entry.oid, data);
-                    Ok(())
-                },
-                &mut gix::progress::Discard,
-                &interrupt,
-                pack::index::traverse::with_index::Options {
-                    thread_limit: Some(rayon::current_num_threads()),
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    // A delta whose declared result is over the limit stops
-                    // the traversal; the pack is then read object by object.
-                    alloc_limit_bytes: self.alloc_limit(),
-                },
-            )
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-
-    /// The pack's entries by offset, but for those at `skip`.
-    fn entries_except(&self, pack_no: usize, skip: &HashSet<u64>) -> Vec<(u64, ObjectId)> {
-        self.packs[pack_no]
-            .index
-            .iter()
-            .filter(|e| !skip.contains(&e.pack_offset))
-            .map(|e| (e.pack_offset, e.oid))
-            .collect()
-    }
-
-    fn alloc_limit(&self) -> Option<usize> {
-        (self.limit != u64::MAX).then(|| usize::try_from(self.limit).unwrap_or(usize::MAX))
-    }
-
     /// Calls `f(id, data)` once for every distinct tree of `trees`, in
-    /// parallel. Only the trees' own delta chains are decoded: git deltas a
-    /// tree against trees only, so this is a fraction of the whole pack.
-    /// A pack where that does not hold is read tree by tree.
+    /// parallel. Only the trees' own delta chains are decoded. A pack that
+    /// cannot be traversed so is read tree by tree.
     pub fn for_each_tree(
         &self,
         repo: &gix::Repository,
@@ -277,21 +249,22 @@ impl Stores {
         f: &(dyn Fn(ObjectId, &[u8]) + Sync),
     ) -> Vec<String> {
         let errors = Mutex::new(Vec::new());
-        for (pack_no, entries) in trees.packed.iter().enumerate() {
-            if entries.is_empty() {
+        for (pack_no, slots) in trees.packed.iter().enumerate() {
+            if slots.is_empty() {
                 continue;
             }
             let hand_over = |id: &ObjectId| pack_no == 0 || !self.in_earlier_pack(pack_no, id);
-            let traversed = self.traverse_trees(pack_no, entries, &|id, data| {
-                if hand_over(&id) {
-                    f(id, data)
+            let traversed = self.traverse_slots(pack_no, slots.clone(), &|o| {
+                if o.kind == Kind::Tree && hand_over(&o.id) {
+                    f(o.id, o.data)
                 }
             });
             if traversed.is_err() {
-                // A tree deltified against another kind, or a damaged pack.
-                let ids: Vec<ObjectId> = entries
+                // A damaged pack.
+                let index = &self.packs[pack_no].index;
+                let ids: Vec<ObjectId> = slots
                     .iter()
-                    .map(|(_, id)| *id)
+                    .map(|s| index.oid_at_index(s.index).to_owned())
                     .filter(|id| hand_over(id))
                     .collect();
                 read_trees_by_id(repo, &ids, f, &errors);
@@ -301,45 +274,41 @@ impl Stores {
         errors.into_inner().unwrap()
     }
 
-    fn traverse_trees(
+    /// Decodes the entries `slots` (sorted by offset, every delta's base
+    /// among them) along their delta chains on all cores, calling
+    /// `f` for each.
+    fn traverse_slots(
         &self,
         pack_no: usize,
-        entries: &[(u64, ObjectId)],
-        f: &(dyn Fn(ObjectId, &[u8]) + Sync),
+        mut slots: Vec<Slot>,
+        f: &(dyn Fn(&Object<'_>) + Sync),
     ) -> Result<(), String> {
-        self.traverse_listed(pack_no, entries.to_vec(), &|kind, _, id, data| {
-            if kind == Kind::Tree {
-                f(id, data)
-            }
-        })
-    }
-
-    /// The listed entries of a pack (and those there were no need to list,
-    /// as a delta's bases), by gitoxide's delta tree over just them. Fails
-    /// when a delta's base is neither listed nor reachable.
-    fn traverse_listed(
-        &self,
-        pack_no: usize,
-        mut entries: Vec<(u64, ObjectId)>,
-        processor: &PackProcessor<'_>,
-    ) -> Result<(), String> {
+        let first_key = self.packs[..pack_no]
+            .iter()
+            .map(|b| b.index.num_objects() as usize)
+            .sum::<usize>();
         use pack::cache::delta::{traverse, Tree};
         let bundle = &self.packs[pack_no];
-        entries.sort_unstable_by_key(|(offset, _)| *offset);
         // gitoxide reads the first header right after the pack's own
         // (12 bytes) without seeking: start the list with whatever object is
-        // there, and hand over only the objects that were asked for.
-        if entries
-            .first()
-            .is_none_or(|(offset, _)| *offset != FIRST_ENTRY)
-        {
-            entries.insert(0, (FIRST_ENTRY, ObjectId::null(gix::hash::Kind::Sha1)));
+        // there, and hand over only the entries that were asked for.
+        if slots.first().is_none_or(|s| s.offset != FIRST_ENTRY) {
+            slots.insert(
+                0,
+                Slot {
+                    offset: FIRST_ENTRY,
+                    index: NOT_WANTED,
+                    base: NOT_WANTED,
+                    kind: Kind::Blob,
+                    over: 0,
+                },
+            );
         }
         let interrupt = AtomicBool::new(false);
         let tree = Tree::from_offsets_in_pack(
             bundle.pack.path(),
-            entries.into_iter(),
-            &|(offset, _)| *offset,
+            slots.into_iter(),
+            &|s| s.offset,
             &|id| {
                 Ok(bundle
                     .index
@@ -355,9 +324,23 @@ impl Stores {
             |slice, pack: &pack::data::File| pack.entry_slice(slice),
             &bundle.pack,
             bundle.pack.pack_end() as u64,
-            |(offset, id): &mut (u64, ObjectId), _, ctx: traverse::Context<'_>| {
-                if let (Some(kind), false) = (ctx.entry.header.as_kind(), id.is_null()) {
-                    processor(kind, *offset, *id, ctx.decompressed);
+            |slot: &mut Slot, _, ctx: traverse::Context<'_>| {
+                if slot.index != NOT_WANTED {
+                    if let Some(kind) = ctx.entry.header.as_kind() {
+                        let base = (slot.base != NOT_WANTED && ctx.level > 0).then(|| Base {
+                            key: first_key + slot.base as usize,
+                            pack: &bundle.pack,
+                            delta: ctx.entry.data_offset..ctx.entry_end,
+                            delta_size: ctx.entry.decompressed_size,
+                        });
+                        f(&Object {
+                            kind,
+                            id: bundle.index.oid_at_index(slot.index).to_owned(),
+                            data: ctx.decompressed,
+                            key: Some(first_key + slot.index as usize),
+                            base,
+                        });
+                    }
                 }
                 Ok(())
             },
@@ -367,11 +350,55 @@ impl Stores {
                 thread_limit: Some(rayon::current_num_threads()),
                 should_interrupt: &interrupt,
                 object_hash: gix::hash::Kind::Sha1,
+                // A delta whose declared result is over the limit stops the
+                // traversal; the pack is then read object by object.
                 alloc_limit_bytes: self.alloc_limit(),
             },
         )
         .map_err(|e| e.to_string())?;
         Ok(())
+    }
+
+    /// Maps every pack afresh, so that the pages the last pass read no
+    /// longer count against this process (they stay in the page cache).
+    pub fn release_pages(&mut self) -> Result<()> {
+        for bundle in &mut self.packs {
+            let path = bundle.index.path().to_path_buf();
+            *bundle = pack::Bundle::at(&path, gix::hash::Kind::Sha1)
+                .map_err(|e| anyhow!("cannot open pack {}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The pack's objects over the limit (from [`classify`]), set apart
+    /// from the rest. Fails when the pack's first object is one: the
+    /// traversal would decode it whatever the list says.
+    fn set_apart_oversized(
+        &self,
+        pack_no: usize,
+        slots: Vec<Slot>,
+    ) -> Result<(Vec<Slot>, Vec<Oversized>), String> {
+        if slots.iter().all(|s| s.over == 0) {
+            return Ok((slots, Vec::new()));
+        }
+        if slots
+            .first()
+            .is_some_and(|s| s.offset == FIRST_ENTRY && s.over > 0)
+        {
+            return Err(LED_BY_OVERSIZED.to_string());
+        }
+        let index = &self.packs[pack_no].index;
+        let (over, kept): (Vec<Slot>, Vec<Slot>) = slots.into_iter().partition(|s| s.over > 0);
+        let over = over
+            .iter()
+            .map(|s| Oversized {
+                id: index.oid_at_index(s.index).to_owned(),
+                kind: Some(s.kind),
+                size: s.over,
+            })
+            .filter(|o| !(pack_no > 0 && self.in_earlier_pack(pack_no, &o.id)))
+            .collect();
+        Ok((kept, over))
     }
 
     /// A pack read one object at a time (damaged, or led by an object over
@@ -380,28 +407,21 @@ impl Stores {
         &self,
         repo: &gix::Repository,
         pack_no: usize,
-        limits: &PackLimits,
         read: &ByObject<'_>,
     ) -> Vec<Oversized> {
         use gix::prelude::Find;
-        let bundle = &self.packs[pack_no];
         let mut oversized = Vec::new();
         let mut buf = Vec::new();
-        for entry in bundle.index.iter() {
+        for entry in self.packs[pack_no].index.iter() {
             let id = entry.oid;
-            if limits.skip.contains(&entry.pack_offset)
-                || (pack_no > 0 && self.in_earlier_pack(pack_no, &id))
-            {
+            if pack_no > 0 && self.in_earlier_pack(pack_no, &id) {
                 continue;
             }
             read.counters.objects.fetch_add(1, Ordering::Relaxed);
             match header(&repo.objects, &id) {
                 Ok(Some((kind, size))) if size > self.limit => {
-                    oversized.push(Oversized {
-                        id,
-                        kind: Some(kind),
-                        size,
-                    });
+                    let kind = Some(kind);
+                    oversized.push(Oversized { id, kind, size });
                     continue;
                 }
                 Ok(_) => {}
@@ -419,19 +439,7 @@ impl Stores {
         oversized
     }
 
-    fn read_loose(
-        &self,
-        counters: &Counters,
-        f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync),
-        errors: &Mutex<Vec<String>>,
-        trees: &Mutex<Vec<ObjectId>>,
-    ) -> Vec<Oversized> {
-        let read = ByObject {
-            counters,
-            f,
-            errors,
-            trees,
-        };
+    fn read_loose(&self, read: &ByObject<'_>) -> Vec<Oversized> {
         let oversized = Mutex::new(Vec::new());
         for (store_no, store) in self.loose.iter().enumerate() {
             let ids: Vec<ObjectId> = store.iter().filter_map(|r| r.ok()).collect();
@@ -441,15 +449,11 @@ impl Stores {
                 {
                     return;
                 }
-                counters.objects.fetch_add(1, Ordering::Relaxed);
+                read.counters.objects.fetch_add(1, Ordering::Relaxed);
                 match store.try_header(id) {
                     Ok(Some((size, kind))) if size > self.limit => {
-                        let kind = Some(kind);
-                        oversized.lock().unwrap().push(Oversized {
-                            id: *id,
-                            kind,
-                            size,
-                        });
+                        let (id, kind) = (*id, Some(kind));
+                        oversized.lock().unwrap().push(Oversized { id, kind, size });
                         return;
                     }
                     Ok(_) => {}
@@ -466,6 +470,16 @@ impl Stores {
     }
 }
 
+/// An object that was not read because of the size limit per object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversized {
+    pub id: ObjectId,
+    pub kind: Option<Kind>,
+    /// The bytes reading it would hold at once: its own size, or that of
+    /// the over-limit object it is a delta of.
+    pub size: u64,
+}
+
 /// An object's kind and size from its header, without inflating it.
 fn header(store: &impl gix::odb::Header, id: &ObjectId) -> Result<Option<(Kind, u64)>, String> {
     store
@@ -474,17 +488,206 @@ fn header(store: &impl gix::odb::Header, id: &ObjectId) -> Result<Option<(Kind, 
         .map_err(|e| e.to_string())
 }
 
-/// Takes each object of a pack: its kind, pack offset, id and data.
-type PackProcessor<'a> = dyn Fn(Kind, u64, ObjectId, &[u8]) + Sync + 'a;
+/// Why a pack is read object by object when its first object is over the
+/// size limit.
+const LED_BY_OVERSIZED: &str = "its first object is over the size limit";
 
-/// Where the pack starts its first object, right after its 12-byte header.
+/// Where the pack's first object starts, right after its 12-byte header.
 const FIRST_ENTRY: u64 = 12;
+
+/// One object handed over by a traversal.
+pub struct Object<'a> {
+    pub kind: Kind,
+    pub id: ObjectId,
+    pub data: &'a [u8],
+    /// A number for a packed object, unique among all the stores' packs
+    /// (below [`Stores::packed_objects`]).
+    pub key: Option<usize>,
+    /// For an object rebuilt from a delta: its base, handed over before it.
+    pub base: Option<Base<'a>>,
+}
+
+/// The delta base of an object, and what the delta took from it.
+pub struct Base<'a> {
+    /// The base's [`Object::key`].
+    pub key: usize,
+    pack: &'a pack::data::File,
+    delta: std::ops::Range<u64>,
+    delta_size: u64,
+}
+
+impl Base<'_> {
+    /// The ranges of the object that were copied from the base, each by one
+    /// delta instruction, in order; `None` if the delta cannot be read
+    /// again. Everything else of the object is new.
+    pub fn copied(&self) -> Option<Vec<std::ops::Range<usize>>> {
+        thread_local! {
+            // One inflater and buffer per thread: setting one up costs more
+            // than inflating a small delta.
+            static INFLATE: std::cell::RefCell<(flate2::Decompress, Vec<u8>)> =
+                std::cell::RefCell::new((flate2::Decompress::new(true), Vec::new()));
+        }
+        let compressed = self.pack.entry_slice(self.delta.clone())?;
+        INFLATE.with(|cell| {
+            let (z, delta) = &mut *cell.borrow_mut();
+            z.reset(true);
+            delta.clear();
+            delta.resize(usize::try_from(self.delta_size).ok()?, 0);
+            z.decompress(compressed, delta, flate2::FlushDecompress::Finish)
+                .ok()?;
+            (z.total_out() == self.delta_size).then_some(())?;
+            copied_ranges(delta)
+        })
+    }
+}
+
+/// The target ranges of a git delta's copy instructions; `None` if it is
+/// malformed.
+fn copied_ranges(delta: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut at = 0;
+    // The base's size and the result's, as little-endian base-128 numbers.
+    for _ in 0..2 {
+        while *delta.get(at)? & 0x80 != 0 {
+            at += 1;
+        }
+        at += 1;
+    }
+    let mut out = Vec::new();
+    let mut to = 0usize;
+    while at < delta.len() {
+        let cmd = delta[at];
+        at += 1;
+        if cmd & 0x80 != 0 {
+            let mut size = 0usize;
+            // Offset bytes (bits 0-3), then size bytes (bits 4-6).
+            let offset_bytes = (cmd & 0x0f).count_ones() as usize;
+            at += offset_bytes;
+            for bit in 0..3 {
+                if cmd & (0x10 << bit) != 0 {
+                    size |= (*delta.get(at)? as usize) << (8 * bit);
+                    at += 1;
+                }
+            }
+            if size == 0 {
+                size = 0x10000;
+            }
+            out.push(to..to + size);
+            to += size;
+        } else if cmd != 0 {
+            at += cmd as usize;
+            to += cmd as usize;
+        } else {
+            return None;
+        }
+    }
+    (at == delta.len()).then_some(out)
+}
+
+/// One entry of a pack: where it is, its place in the pack's index, and
+/// its kind (a delta's is its base's).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    offset: u64,
+    index: u32,
+    /// The index place of its delta base ([`NOT_WANTED`]: none).
+    base: u32,
+    kind: Kind,
+    /// Over the size limit (itself, or a delta built on such an object):
+    /// the size it would take to read it; 0 otherwise.
+    over: u64,
+}
+
+/// The index place of an entry that is decoded but not handed over.
+const NOT_WANTED: u32 = u32::MAX;
+
+/// Every entry of `bundle`'s pack, sorted by offset, with its kind (and
+/// whether it is over `limit`, or a delta of one that is), from
+/// the entry headers alone: an offset delta's base comes before it, so one
+/// pass in pack order knows every kind; a ref delta whose base comes later
+/// waits for it. The headers are read, not mapped, so that this pass does
+/// not keep the pack's pages.
+fn classify(bundle: &pack::Bundle, limit: u64) -> Result<Vec<Slot>, String> {
+    use pack::data::entry::Header;
+    use std::io::BufReader;
+    let index = &bundle.index;
+    let mut slots: Vec<Slot> = (0..index.num_objects())
+        .map(|i| Slot {
+            offset: index.pack_offset_at_index(i),
+            index: i,
+            base: NOT_WANTED,
+            kind: Kind::Blob,
+            over: 0,
+        })
+        .collect();
+    slots.sort_unstable_by_key(|s| s.offset);
+    let file = std::fs::File::open(bundle.pack.path()).map_err(|e| e.to_string())?;
+    let mut r = BufReader::with_capacity(64 * 1024, file);
+    let mut at = 0u64;
+    // (entry, its base) for ref deltas whose base is further on.
+    let mut later: Vec<(usize, usize)> = Vec::new();
+    for i in 0..slots.len() {
+        let offset = slots[i].offset;
+        r.seek_relative(offset as i64 - at as i64)
+            .map_err(|e| e.to_string())?;
+        let entry = pack::data::Entry::from_read(&mut r, offset, 20).map_err(|e| e.to_string())?;
+        at = offset + entry.header_size() as u64;
+        if entry.decompressed_size > limit {
+            slots[i].over = entry.decompressed_size;
+        }
+        let base = match entry.header {
+            Header::OfsDelta { base_distance } => entry
+                .checked_base_pack_offset(base_distance)
+                .and_then(|o| position(&slots, o)),
+            Header::RefDelta { base_id } => index
+                .lookup(base_id)
+                .and_then(|b| position(&slots, index.pack_offset_at_index(b))),
+            _ => {
+                slots[i].kind = entry.header.as_kind().expect("not a delta");
+                continue;
+            }
+        };
+        let Some(base) = base else {
+            return Err(format!(
+                "the delta base of the entry at {offset} is not in the pack"
+            ));
+        };
+        slots[i].base = slots[base].index;
+        if base < i {
+            slots[i].kind = slots[base].kind;
+            slots[i].over = slots[i].over.max(slots[base].over);
+        } else {
+            later.push((i, base));
+        }
+    }
+    // Ref deltas on later bases, possibly chained: settle what can be.
+    while !later.is_empty() {
+        let before = later.len();
+        let pending: std::collections::HashSet<usize> = later.iter().map(|(i, _)| *i).collect();
+        later.retain(|&(i, base)| {
+            if pending.contains(&base) {
+                return true;
+            }
+            slots[i].kind = slots[base].kind;
+            slots[i].over = slots[i].over.max(slots[base].over);
+            false
+        });
+        if later.len() == before {
+            return Err("ref deltas in a cycle".to_string());
+        }
+    }
+    Ok(slots)
+}
+
+/// Where the entry at `offset` is in `slots`.
+fn position(slots: &[Slot], offset: u64) -> Option<usize> {
+    slots.binary_search_by_key(&offset, |s| s.offset).ok()
+}
 
 /// Where the trees are, found by [`Stores::for_each_object`].
 #[derive(Debug, Default)]
 pub struct TreeLocations {
-    /// Per pack, every tree in it: (pack offset, id).
-    packed: Vec<Vec<(u64, ObjectId)>>,
+    /// Per pack, every tree in it.
+    packed: Vec<Vec<Slot>>,
     /// Trees that were read one by one (loose, or in a damaged pack).
     by_id: Vec<ObjectId>,
 }
@@ -570,7 +773,7 @@ mod tests {
     /// deltas between tree versions, exactly as reading each one by id does,
     /// and without falling back.
     /// A repository of 40 commits over 4 folders, packed so that tree
-    /// versions are deltas of one another.
+    /// versions and file versions are deltas of one another.
     fn packed_history() -> tempfile::TempDir {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
@@ -579,7 +782,9 @@ mod tests {
             let sub = dir.join(format!("d{}", i % 4));
             std::fs::create_dir_all(&sub).unwrap();
             for j in 0..30 {
-                std::fs::write(sub.join(format!("f{j}")), format!("{i} {j}\n")).unwrap();
+                // Versions of a file share most lines: blob deltas.
+                let body: String = (0..40).map(|k| format!("line {k} of f{j}\n")).collect();
+                std::fs::write(sub.join(format!("f{j}")), format!("{body}{i} {j}\n")).unwrap();
             }
             git(dir, &["add", "-A"]);
             git(dir, &["commit", "-qm", &format!("c{i}")]);
@@ -597,30 +802,109 @@ mod tests {
         (repo, stores, traversal)
     }
 
+    fn id_of(stores: &Stores, slot: &Slot) -> ObjectId {
+        stores.packs[0].index.oid_at_index(slot.index).to_owned()
+    }
+
+    /// The first pass hands over every object but the trees, once each,
+    /// with its kind; the trees are located, each once.
+    #[test]
+    fn first_pass_hands_over_all_but_trees_which_it_locates() {
+        let tmp = packed_history();
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let got = Mutex::new(Vec::new());
+        let traversal = stores.for_each_object(&repo, &Counters::default(), &|kind, id, data| {
+            let hashed = gix::objs::compute_hash(gix::hash::Kind::Sha1, kind, data).unwrap();
+            assert_eq!(hashed, id);
+            got.lock().unwrap().push((id, kind));
+        });
+        assert!(traversal.errors.is_empty(), "{:?}", traversal.errors);
+        let mut got = got.into_inner().unwrap();
+        got.extend(
+            traversal.trees.packed[0]
+                .iter()
+                .map(|s| (id_of(&stores, s), s.kind)),
+        );
+        got.sort();
+        let out = Command::new("git")
+            .args(["cat-file", "--batch-all-objects", "--batch-check"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        let mut want: Vec<(ObjectId, Kind)> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut f = l.split(' ');
+                let id = ObjectId::from_hex(f.next().unwrap().as_bytes()).unwrap();
+                (id, Kind::from_bytes(f.next().unwrap().as_bytes()).unwrap())
+            })
+            .collect();
+        want.sort();
+        assert!(want.iter().filter(|(_, k)| *k == Kind::Tree).count() >= 80);
+        assert_eq!(got, want);
+    }
+
+    /// Every object rebuilt from a delta names its base, handed over
+    /// before it, and what it says was copied from the base is in the base.
+    #[test]
+    fn deltas_name_their_base_and_what_they_copied() {
+        let tmp = packed_history();
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let seen: Mutex<HashMap<usize, Vec<u8>>> = Mutex::new(HashMap::new());
+        let deltas = AtomicU64::new(0);
+        let traversal = stores.for_each_object_with(&repo, &Counters::default(), &|o| {
+            let key = o.key.expect("packed");
+            if let Some(base) = &o.base {
+                let copied = base.copied().expect("a delta git wrote reads again");
+                let seen = seen.lock().unwrap();
+                let from = &seen[&base.key];
+                let mut end = 0;
+                for r in copied {
+                    assert!(r.start >= end && r.end <= o.data.len());
+                    let part = &o.data[r.clone()];
+                    assert!(from.windows(part.len()).any(|w| w == part));
+                    end = r.end;
+                }
+                deltas.fetch_add(1, Ordering::Relaxed);
+            }
+            seen.lock().unwrap().insert(key, o.data.to_vec());
+        });
+        assert!(traversal.errors.is_empty());
+        assert!(deltas.into_inner() > 10);
+        assert_eq!(
+            copied_ranges(&[3, 8, 0x91, 0, 2, 2, b'x', b'y', 0x91, 1, 2]),
+            Some(vec![0..2, 4..6])
+        );
+        assert_eq!(copied_ranges(&[3, 5, 0]), None);
+        assert_eq!(copied_ranges(&[3, 5, 0x91, 0]), None);
+    }
+
     #[test]
     fn trees_alone_decode_like_reading_each_tree() {
         let tmp = packed_history();
         let (repo, stores, traversal) = first_pass(&tmp);
-        let entries = &traversal.trees.packed[0];
-        assert!(entries.len() >= 80, "{} trees", entries.len());
+        let slots = &traversal.trees.packed[0];
+        assert!(slots.len() >= 80, "{} trees", slots.len());
 
         let got = Mutex::new(HashMap::new());
         stores
-            .traverse_trees(0, entries, &|id, data| {
-                got.lock().unwrap().insert(id, data.to_vec());
+            .traverse_slots(0, slots.clone(), &|o| {
+                assert_eq!(o.kind, Kind::Tree);
+                got.lock().unwrap().insert(o.id, o.data.to_vec());
             })
             .expect("the trees-only traversal works on a git-written pack");
         let got = got.into_inner().unwrap();
-        assert_eq!(got.len(), entries.len());
+        assert_eq!(got.len(), slots.len());
         let mut buf = Vec::new();
-        for (_, id) in entries {
+        for slot in slots {
             use gix::prelude::Find;
-            let want = repo.objects.try_find(id, &mut buf).unwrap().unwrap();
+            let id = id_of(&stores, slot);
+            let want = repo.objects.try_find(&id, &mut buf).unwrap().unwrap();
             assert_eq!(want.kind, Kind::Tree);
-            assert_eq!(got[id], want.data, "tree {id}");
-            let hashed =
-                gix::objs::compute_hash(gix::hash::Kind::Sha1, Kind::Tree, &got[id]).unwrap();
-            assert_eq!(hashed, *id);
+            assert_eq!(got[&id], want.data, "tree {id}");
         }
     }
 
@@ -633,16 +917,16 @@ mod tests {
         let (repo, stores, traversal) = first_pass(&tmp);
         let all = &traversal.trees.packed[0];
         // Leave out every base: only deltas remain, so their bases are missing.
-        let deltas: Vec<(u64, ObjectId)> = all
+        let deltas: Vec<Slot> = all
             .iter()
-            .filter(|(offset, _)| {
-                let entry = stores.packs[0].pack.entry(*offset).unwrap();
+            .filter(|s| {
+                let entry = stores.packs[0].pack.entry(s.offset).unwrap();
                 !entry.header.is_base()
             })
             .copied()
             .collect();
         assert!(!deltas.is_empty() && deltas.len() < all.len());
-        assert!(stores.traverse_trees(0, &deltas, &|_, _| {}).is_err());
+        assert!(stores.traverse_slots(0, deltas.clone(), &|_| {}).is_err());
 
         let locations = TreeLocations {
             packed: vec![deltas.clone()],
@@ -657,7 +941,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let mut got = got.into_inner().unwrap();
         got.sort();
-        let mut want: Vec<ObjectId> = deltas.iter().map(|(_, id)| *id).collect();
+        let mut want: Vec<ObjectId> = deltas.iter().map(|s| id_of(&stores, s)).collect();
         want.sort();
         assert_eq!(got, want);
     }

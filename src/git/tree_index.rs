@@ -395,6 +395,11 @@ impl TreeIndex {
         known(root) == Some(true)
     }
 
+    /// Whether `tree` is indexed (then it is in the stores).
+    pub fn has(&self, tree: &ObjectId) -> bool {
+        self.trees.contains_key(tree)
+    }
+
     /// The marked entry at `path` under `tree`, if there is one: what
     /// `still_in` asks of each ref's tip.
     pub fn marked_at(&self, tree: &ObjectId, path: &[u8]) -> Option<ObjectId> {

@@ -110,6 +110,30 @@ impl Engine {
         kept
     }
 
+    /// Whether a keyword of any rule is in `data`. Unless this or
+    /// [`Engine::binary_matches`] holds, `data` has no candidate (and only
+    /// an archive could hold a key). A keyword is a literal: whether one is
+    /// at a place depends on its bytes alone, at most
+    /// [`Engine::longest_keyword`] of them.
+    pub fn gate_matches(&self, data: &[u8]) -> bool {
+        self.gate.as_ref().is_some_and(|g| g.is_match(data))
+    }
+
+    /// Whether a binary rule (a whole-blob candidate) matches `data`.
+    pub fn binary_matches(&self, data: &[u8]) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.binary && r.start.is_match(data))
+    }
+
+    /// The length of the longest keyword, in bytes.
+    pub fn longest_keyword(&self) -> usize {
+        (self.rules.iter())
+            .flat_map(|r| r.keywords.iter().map(|k| k.len()))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Candidates in `data`, which is the output of the decoding rules in
     /// `within` (outermost first).
     fn find<'r, 'd>(

@@ -2,12 +2,14 @@
 //! once, each finding tied to the commit and path that brought it in.
 //!
 //! So that a key-free blob costs little more than inflating it:
-//! 1. every object of the stores once, in pack order, on all cores
-//!    ([`crate::git::packs`]): blobs go through the rules and validators
-//!    (only those that hold a key are remembered), commits are parsed and
-//!    kept (tree, parents, time), and the messages of commits and tags go
-//!    through the rules too;
-//! 2. the trees alone, decoded again along their own delta chains, each
+//! 1. every object of the stores but the trees once, in pack order, on all
+//!    cores ([`crate::git::packs`]): blobs go through the rules and
+//!    validators (only those that hold a key are remembered; a delta of a
+//!    keyword-free blob has only its new bytes gated, see [`KeywordFree`]),
+//!    commits are parsed and kept (tree, parents, time), and the messages of
+//!    commits and tags go through the rules too; the pack's pages are then
+//!    let go;
+//! 2. the trees alone, decoded along their own delta chains, each
 //!    reduced to its folders and the entries that matter now that pass 1
 //!    named them: key blobs, blobs the stores lack, submodules
 //!    ([`crate::git::tree_index`]);
@@ -29,6 +31,8 @@ use crate::scan::finding::{CommitInfo, Finding};
 use crate::scan::{Hit, Origin, Scanner};
 use anyhow::{anyhow, Result};
 use gix::objs::Kind;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -104,8 +108,10 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     }
 
     // Pass 1: every object once.
-    let stores = Stores::open(&repo.objects_dir)?.with_limit(super::blob_limit(scanner));
+    let mut stores = Stores::open(&repo.objects_dir)?.with_limit(super::blob_limit(scanner));
     let pass1 = read_objects(scanner, &repo, &stores, opts, &mut out);
+    // The pages pass 1 read are not needed again: let them go.
+    stores.release_pages()?;
     timing(started, "objects read, blobs scanned");
 
     // Pass 2: every tree once, reduced to its folders and the entries that
@@ -122,6 +128,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         pass1.present.as_ref(),
     );
     out.errors.extend(tree_errors);
+    stores.release_pages()?;
     timing(started, "trees indexed");
 
     // Pass 3: where each key blob came in; missing blobs.
@@ -258,18 +265,21 @@ fn read_objects(
     // repository cannot lack one without its pack failing to read.
     let present: Option<Mutex<Vec<ObjectId>>> =
         (repo.partial || stores.has_loose_or_alternates()).then(Default::default);
+    let keyword_free = KeywordFree::new(scanner, stores.packed_objects);
     let traversal = with_progress(opts.progress, &counters, stores.packed_objects, || {
-        stores.for_each_object(&repo.repo, &counters, &|kind, id, data| match kind {
+        stores.for_each_object_with(&repo.repo, &counters, &|o| match o.kind {
             Kind::Blob => {
+                let id = o.id;
                 if let Some(p) = &present {
                     p.lock().unwrap().push(id);
                 }
-                let found = scanner.hits(data);
+                let found = keyword_free.hits(scanner, o);
                 if !found.is_empty() {
                     hits.lock().unwrap().insert(id, found);
                 }
             }
             Kind::Commit | Kind::Tag => {
+                let (kind, id, data) = (o.kind, o.id, o.data);
                 if kind == Kind::Commit {
                     commits.add(id, data);
                 }
@@ -282,7 +292,7 @@ fn read_objects(
         })
     });
     out.errors.extend(traversal.errors);
-    // Never inflated (see git::oversized): a blob is skipped and said so
+    // Never inflated (see git::packs::Oversized): a blob is skipped and said so
     // with its path after the walk, as `scan` skips a file over
     // max_file_size; anything else over the limit cannot be read.
     let mut too_big = HashMap::new();
@@ -310,6 +320,94 @@ fn read_objects(
         present: present.map(|p| Present::new(p.into_inner().unwrap())),
         too_big,
     }
+}
+
+/// The packed blobs known to hold no keyword of the rules' literal gate. A
+/// blob rebuilt from such a base by a delta holds a keyword only where the
+/// delta put new bytes, or across the edge of a copied range: only there is
+/// the gate run, instead of over the whole blob (most blobs of a history
+/// are small edits of another).
+struct KeywordFree {
+    bits: Vec<std::sync::atomic::AtomicU64>,
+    /// The longest keyword, in bytes.
+    reach: usize,
+}
+
+impl KeywordFree {
+    fn new(scanner: &Scanner, packed: u64) -> Self {
+        KeywordFree {
+            bits: (0..packed.div_ceil(64))
+                .map(|_| Default::default())
+                .collect(),
+            reach: scanner.engine.longest_keyword(),
+        }
+    }
+
+    fn is_free(&self, key: usize) -> bool {
+        self.bits
+            .get(key / 64)
+            .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (key % 64)) != 0)
+    }
+
+    /// The blob's hits: the whole pipeline runs only when the gate, an
+    /// anchored binary rule or an archive could find something, as
+    /// [`crate::rules::matcher::Engine::gate_matches`] requires.
+    fn hits(&self, scanner: &Scanner, o: &crate::git::packs::Object<'_>) -> Vec<Hit> {
+        let engine = &scanner.engine;
+        let data = o.data;
+        let windows = (o.base.as_ref())
+            .filter(|b| self.is_free(b.key))
+            .and_then(|b| b.copied())
+            .map(|copied| fresh_windows(&copied, data.len(), self.reach));
+        let gate = match windows {
+            Some(windows) => windows.into_iter().any(|w| engine.gate_matches(&data[w])),
+            None => engine.gate_matches(data),
+        };
+        if !gate {
+            if let Some(w) = o
+                .key
+                .and_then(|key| self.bits.get(key / 64).map(|w| (w, key)))
+            {
+                w.0.fetch_or(1 << (w.1 % 64), Ordering::Relaxed);
+            }
+        }
+        let may_hold =
+            gate || crate::scan::archive::kind(data).is_some() || engine.binary_matches(data);
+        if may_hold {
+            scanner.hits(data)
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The ranges of a blob of `len` bytes where a keyword of at most `reach`
+/// bytes may start or lie, given the ranges `copied` (in order) that a delta
+/// copied from a keyword-free base: any keyword wholly inside one copied
+/// range would be in the base.
+fn fresh_windows(
+    copied: &[std::ops::Range<usize>],
+    len: usize,
+    reach: usize,
+) -> Vec<std::ops::Range<usize>> {
+    if reach == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    // The first start position not known to be safe.
+    let mut from = 0;
+    for r in copied.iter().filter(|r| r.len() >= reach) {
+        // Starts whose keyword would end within `r`.
+        let safe = r.start..r.end + 1 - reach;
+        if safe.start > from {
+            out.push(from..(safe.start + reach - 1).min(len));
+        }
+        from = from.max(safe.end);
+    }
+    if from < len {
+        out.push(from..len);
+    }
+    out
 }
 
 /// Each tip's name and the tree it leads to, or the blob a tag names
@@ -424,23 +522,27 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// With `KEYSCAN_TIMING` set: when each phase ended, and the peak memory so
-/// far (for `scripts/bench-history`).
+/// With `KEYSCAN_TIMING` set: when each phase ended, the memory now and
+/// the peak so far (for `scripts/bench-history`).
 fn timing(started: Instant, phase: &str) {
     if std::env::var_os("KEYSCAN_TIMING").is_none() {
         return;
     }
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l[6..].trim().to_string())
-        })
-        .unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     eprintln!(
-        "timing: {phase} at {:.2} s, peak RSS {peak}",
-        started.elapsed().as_secs_f64()
+        "timing: {phase} at {:.2} s, RSS {} (heap {}, files {}), peak RSS {}",
+        started.elapsed().as_secs_f64(),
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+        field("VmHWM:")
     );
 }
 
@@ -667,16 +769,16 @@ impl<'a> Walk<'a> {
             .copied()
             .collect();
         let mut buf = Vec::new();
-        let mut walked: Vec<(ObjectId, CommitData)> = Vec::new();
+        let mut walked: Vec<(ObjectId, Cow<CommitData>)> = Vec::new();
         while let Some(id) = stack.pop() {
             if !self.seen.insert(id) {
                 continue;
             }
             let mut commit = match self.commits.get(&id) {
-                Some(c) => c.clone(),
+                Some(c) => Cow::Borrowed(c),
                 // Not a commit of the stores: say what it is.
                 None => match read_commit(self.reader, &id, &mut buf) {
-                    Ok(c) => c,
+                    Ok(c) => Cow::Owned(c),
                     Err(e) => {
                         self.found.errors.push(format!("{e:#}"));
                         continue;
@@ -684,7 +786,7 @@ impl<'a> Walk<'a> {
                 },
             };
             if self.shallow.contains(&id) {
-                commit.parents.clear();
+                commit.to_mut().parents.clear();
             }
             for p in &commit.parents {
                 if !self.excluded.contains(p) && !self.seen.contains(p) {
@@ -694,31 +796,39 @@ impl<'a> Walk<'a> {
             walked.push((id, commit));
         }
         self.walked += walked.len();
+        // Each commit diffed on its own, on all cores; the results are
+        // merged in walk order, so the first commit wins a tie as it would
+        // one after the other.
+        let (index, stores, commits, known) = (self.index, self.stores, self.commits, self.known());
+        // A tree that is in no store (not merely absent from the index,
+        // which leaves out trees that hold nothing that matters).
+        let lacks = |tree: &ObjectId| !index.has(tree) && !stores.contains(tree);
         // Parents left out by --since are still compared against.
-        let tree_of = |id: &ObjectId| self.commits.get(id).map(|c| c.tree);
-        let mut found = Found::default();
-        for (id, commit) in &walked {
-            if self.index_lacks(&commit.tree) {
-                found
-                    .errors
-                    .push(format!("commit {id}: tree {} is missing", commit.tree));
-                continue;
-            }
-            // A parent whose tree is missing (a treeless partial clone)
-            // counts as empty, so the keys this commit holds are still
-            // found; the parent's own visit reports its tree missing.
-            let parent_trees: Vec<ObjectId> = commit
-                .parents
-                .iter()
-                .filter_map(tree_of)
-                .filter(|t| !self.index_lacks(t))
-                .collect();
-            let known = self.known();
-            self.index
-                .introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
+        let tree_of = |id: &ObjectId| commits.get(id).map(|c| c.tree);
+        let found = walked
+            .par_iter()
+            .fold(Found::default, |mut found, (id, commit)| {
+                if lacks(&commit.tree) {
+                    found
+                        .errors
+                        .push(format!("commit {id}: tree {} is missing", commit.tree));
+                    return found;
+                }
+                // A parent whose tree is missing (a treeless partial clone)
+                // counts as empty, so the keys this commit holds are still
+                // found; the parent's own visit reports its tree missing.
+                let parent_trees: Vec<ObjectId> = commit
+                    .parents
+                    .iter()
+                    .filter_map(tree_of)
+                    .filter(|t| !lacks(t))
+                    .collect();
+                index.introduced(&commit.tree, &parent_trees, &mut |path, blob, kind| {
                     found.visit(known, path, blob, kind, (Some(*id), commit.time))
                 });
-        }
+                found
+            })
+            .reduce(Found::default, Found::merge);
         let mine = std::mem::take(&mut self.found);
         self.found = mine.merge(found);
     }
@@ -792,12 +902,6 @@ impl<'a> Walk<'a> {
             }
             None
         })
-    }
-
-    /// A tree that is in no store (not merely absent from the index, which
-    /// leaves out trees that hold nothing that matters).
-    fn index_lacks(&self, tree: &ObjectId) -> bool {
-        !self.stores.contains(tree)
     }
 
     /// Commits no ref reaches: those in the stores that the walk did not see.
@@ -934,7 +1038,58 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::eta;
+    use super::{eta, fresh_windows};
+
+    /// A keyword that is new in a blob rebuilt by copies from a base that
+    /// lacks it always lies wholly within one of the windows.
+    #[test]
+    fn fresh_windows_hold_every_new_keyword() {
+        let key = b"KEYWORD";
+        let base: Vec<u8> = (0..400u32)
+            .map(|i| b"abcdefgh"[(i * 7 % 8) as usize])
+            .collect();
+        let mut seed = 7u32;
+        let mut next = |n: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) % n
+        };
+        for _ in 0..2000 {
+            // A target of copies from the base and inserts of random bits
+            // of the keyword, so that keywords form across edges.
+            let (mut data, mut copied) = (Vec::new(), Vec::new());
+            for _ in 0..1 + next(6) {
+                if next(2) == 0 {
+                    let at = next(390) as usize;
+                    let n = 1 + next(10) as usize;
+                    copied.push(data.len()..data.len() + n);
+                    data.extend_from_slice(&base[at..at + n]);
+                } else {
+                    let a = next(7) as usize;
+                    let b = a + next(8 - a as u32) as usize;
+                    data.extend_from_slice(&key[a..b]);
+                }
+            }
+            let windows = fresh_windows(&copied, data.len(), key.len());
+            for at in 0..data.len() {
+                if data[at..].starts_with(key) {
+                    assert!(
+                        windows
+                            .iter()
+                            .any(|w| w.start <= at && at + key.len() <= w.end),
+                        "{data:?} {copied:?} {windows:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            fresh_windows(&[0..100, 100..120], 120, 10),
+            [91..109, 111..120]
+        );
+        assert_eq!(
+            fresh_windows(&[0..50, 60..100], 100, 10),
+            vec![41..69, 91..100]
+        );
+    }
 
     #[test]
     fn eta_is_estimated_from_the_share_done() {
