@@ -208,19 +208,32 @@ pub fn scan_push(
         .filter_map(|u| Some((u.name.as_str(), u.old?)))
         .filter(|(_, old)| matches!(stores.header(old), Ok(Some(_))))
         .collect();
-    // git lists the commits while the quarantine is read.
+    // Into a repository that holds no object yet (a migration), every
+    // commit the tips reach is new and in the quarantine: listed from it.
+    // Otherwise git lists the commits while the quarantine is read.
+    let quarantine = hook_stores::quarantine();
+    let whole = quarantine.is_some() && hook_stores::server_is_empty(&git_dir);
     let (listed, brought) = std::thread::scope(|s| {
-        let lister = s.spawn(|| list_commits(&tips, &olds, exclude, exclude_ids, limit));
-        let brought = match hook_stores::quarantine() {
-            Some(dir) => Pushed::read(scanner, &git_dir, &dir, &|| clock.past(), started),
+        let list = || list_commits(&tips, &olds, exclude, exclude_ids, limit);
+        let lister = (!whole).then(|| s.spawn(list));
+        let brought = match &quarantine {
+            Some(dir) => Pushed::read(scanner, &git_dir, dir, whole, &|| clock.past(), started),
             None => Ok(Pushed::default()),
         };
-        let listed = lister
-            .join()
-            .unwrap_or_else(|_| Err(RunError::Failed(anyhow!("listing the commits failed"))));
+        let listed = lister.map(|l| {
+            l.join()
+                .unwrap_or_else(|_| Err(RunError::Failed(anyhow!("listing the commits failed"))))
+        });
         (listed, brought)
     });
     let brought = brought?;
+    let listed = listed.unwrap_or_else(|| match brought.ancestry(&tips) {
+        Some(new) => Ok((
+            new.iter().map(|(id, ps)| (*id, ps.clone(), true)).collect(),
+            refs_of(&tips, &new),
+        )),
+        None => list_commits(&tips, &olds, exclude, exclude_ids, limit),
+    });
     timing(started, "commits listed");
     let (commits, via) = match listed {
         Ok(listed) => listed,

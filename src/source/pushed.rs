@@ -60,10 +60,13 @@ struct Collected {
 
 impl Pushed {
     /// Reads the quarantine at `dir`: blobs are scanned until `past()`.
+    /// `whole`: the server holds no object of its own, so every blob a
+    /// pushed tree names is here.
     pub fn read(
         scanner: &Scanner,
         git_dir: &Path,
         dir: &Path,
+        whole: bool,
         past: &(dyn Fn() -> bool + Sync),
         started: Instant,
     ) -> Result<Pushed> {
@@ -94,13 +97,13 @@ impl Pushed {
         timing(started, "quarantine read, its blobs scanned");
         let mut interesting: gix::hashtable::HashSet = hits.keys().copied().collect();
         interesting.extend(too_big.iter().map(|(id, _)| *id));
-        let present = Present::new(blobs.iter().copied());
+        let present = (!whole).then(|| Present::new(blobs.iter().copied()));
         let (index, errors) = TreeIndex::build(
             &stores,
             &repo,
             &traversal.trees,
             &interesting,
-            Some(&present),
+            present.as_ref(),
         );
         timing(started, "quarantine trees indexed");
         Ok(Pushed {
@@ -115,6 +118,23 @@ impl Pushed {
             // nothing: then every tree is read by id instead.
             index: errors.is_empty().then_some(index),
         })
+    }
+
+    /// Every commit the tips reach, with its parents, when all of them are
+    /// here (else `None`).
+    pub fn ancestry(&self, tips: &[(String, ObjectId)]) -> Option<Vec<(ObjectId, Vec<ObjectId>)>> {
+        let mut seen = gix::hashtable::HashSet::default();
+        let mut stack: Vec<ObjectId> = tips.iter().map(|(_, id)| *id).collect();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let c = self.commits.get(&id)?;
+            stack.extend(c.parents.iter().copied());
+            out.push((id, c.parents.clone()));
+        }
+        Some(out)
     }
 
     /// Calls `visit(path, blob, kind)` for each entry of `tree` that is at
