@@ -90,3 +90,20 @@ impl ObjectReader for HookStores {
         Ok(None)
     }
 }
+
+/// Whether the repository's own object stores hold no object at all (a push
+/// into an empty repository), so that everything a push names is in its
+/// quarantine. Another store named in the environment makes it false.
+pub fn server_is_empty(git_dir: &Path) -> bool {
+    let Ok(own) = git_dir.join("objects").canonicalize() else {
+        return false;
+    };
+    let others = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some_and(|alts| {
+        std::env::split_paths(&alts)
+            .filter(|d| !d.as_os_str().is_empty())
+            .any(|d| d.canonicalize().ok().as_ref() != Some(&own))
+    });
+    !others
+        && super::packs::Stores::open(&own)
+            .is_ok_and(|s| s.packed_objects == 0 && !s.has_loose_or_alternates())
+}

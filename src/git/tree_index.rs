@@ -343,12 +343,14 @@ impl TreeIndex {
     }
 
     /// Whether the tree, or any tree under it, has a marked entry. Walked
-    /// with a stack of its own, however deep the trees nest.
-    fn holds(&self, root: &ObjectId) -> bool {
+    /// with a stack of its own, however deep the trees nest. With `indexed`
+    /// (see [`TreeIndex::introduced_partial`]), a tree that was not read
+    /// into the index may hold anything.
+    fn holds(&self, root: &ObjectId, indexed: Option<&Indexed<'_>>) -> bool {
         // Known: not indexed (nothing marked), cached, or marked itself.
         let known = |id: &ObjectId| -> Option<bool> {
             let Some(info) = self.trees.get(id) else {
-                return Some(false);
+                return Some(indexed.is_some_and(|read| !read(id)));
             };
             match info.holds.load(Ordering::Relaxed) {
                 1 => Some(false),
@@ -430,6 +432,33 @@ impl TreeIndex {
         parents: &[ObjectId],
         visit: &mut dyn FnMut(&[u8], ObjectId, EntryKind),
     ) {
+        self.diff(tree, parents, None, visit);
+    }
+
+    /// [`TreeIndex::introduced`] over an index of some trees only (those a
+    /// push brought): `indexed(id)` says whether a tree was read into the
+    /// index, where one left out holds nothing marked. A tree that was not
+    /// read, or one of whose parents was not, is not looked into: it is
+    /// returned with its path and parent trees, for the caller to diff by
+    /// reading them.
+    pub fn introduced_partial(
+        &self,
+        tree: &ObjectId,
+        parents: &[ObjectId],
+        indexed: &Indexed<'_>,
+        visit: &mut dyn FnMut(&[u8], ObjectId, EntryKind),
+    ) -> Vec<(Vec<u8>, ObjectId, Vec<ObjectId>)> {
+        self.diff(tree, parents, Some(indexed), visit)
+    }
+
+    fn diff(
+        &self,
+        tree: &ObjectId,
+        parents: &[ObjectId],
+        indexed: Option<&Indexed<'_>>,
+        visit: &mut dyn FnMut(&[u8], ObjectId, EntryKind),
+    ) -> Vec<(Vec<u8>, ObjectId, Vec<ObjectId>)> {
+        let mut left = Vec::new();
         // Depth first with a stack of its own (trees may nest arbitrarily
         // deep); one path buffer, cut back to each tree's parent's path.
         struct Frame {
@@ -450,8 +479,14 @@ impl TreeIndex {
             if let Some(name) = frame.name {
                 self.names.push(&mut path, name);
             }
-            if frame.parents.contains(&frame.tree) || !self.holds(&frame.tree) {
+            if frame.parents.contains(&frame.tree) || !self.holds(&frame.tree, indexed) {
                 continue;
+            }
+            if let Some(read) = indexed {
+                if !read(&frame.tree) || !frame.parents.iter().all(read) {
+                    left.push((path.clone(), frame.tree, frame.parents));
+                    continue;
+                }
             }
             let Some(info) = self.trees.get(&frame.tree) else {
                 continue;
@@ -475,7 +510,7 @@ impl TreeIndex {
             // Reversed, so that subtrees are visited in tree order.
             for (name, sub) in info.subtrees.iter().rev() {
                 // Holding nothing: no need to look inside.
-                if !self.holds(sub) {
+                if !self.holds(sub, indexed) {
                     continue;
                 }
                 let sub_parents: Vec<ObjectId> = parent_infos
@@ -490,8 +525,12 @@ impl TreeIndex {
                 });
             }
         }
+        left
     }
 }
+
+/// Whether a tree was read into a partial index.
+pub type Indexed<'a> = dyn Fn(&ObjectId) -> bool + 'a;
 
 #[cfg(test)]
 mod tests {

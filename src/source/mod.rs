@@ -6,6 +6,7 @@ pub mod files;
 pub mod history;
 pub mod machines;
 pub mod push;
+mod pushed;
 pub mod staged;
 
 use crate::git::{objects, ObjectId, ObjectReader};
@@ -40,4 +41,24 @@ pub(crate) fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// With `KEYSCAN_TIMING` set: when a phase of a git door ended, and the
+/// peak memory so far, on standard error (for the benchmarks).
+pub(crate) fn timing(started: std::time::Instant, phase: &str) {
+    if std::env::var_os("KEYSCAN_TIMING").is_none() {
+        return;
+    }
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "timing: {phase} at {:.2} s, peak RSS {peak}",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -12,22 +12,23 @@
 //!
 //! The repository is found with libgit2's `open_from_env`; objects are read
 //! with gitoxide from exactly the stores git names in the hook's environment
-//! ([`crate::git::hook_stores`]). The pushed pack in the quarantine is read in
-//! pack order, each delta resolved once ([`crate::git::packs`]); only blobs
-//! the server already had are read one by one. (libgit2 reading blob by blob
-//! inflated each delta chain again: 8.5 s instead of 0.35 s on a 100 MB
-//! push.) The commit list comes from `git rev-list`, which answers in
-//! milliseconds where a revwalk that hides every ref takes seconds. Nothing
-//! here writes to the repository.
+//! ([`crate::git::hook_stores`]). The push's quarantine is read once, in pack
+//! order, each delta resolved once, while `git rev-list` lists the commits
+//! (`source::pushed`): every blob there is scanned, and the commits are
+//! then diffed in memory, only to place the blobs that hold keys and to find
+//! the server's own blobs that new commits bring back (read by id, with the
+//! trees the server already had). (Reading every tree and blob by id cost
+//! 3x `keyscan history` on a migration of git's own history.) Nothing here
+//! writes to the repository.
 //! Whatever cannot be read is an error: the push is rejected. What the
 //! server's policy then allows is [`crate::policy::server`]'s business.
 
-use super::{commit_info, plural};
+use super::pushed::Pushed;
+use super::{commit_info, plural, timing};
 use crate::git::command::{self, RunError};
 use crate::git::hook_stores::{self, open_repo, HookStores};
 use crate::git::introduced::{self, EntryKind};
 use crate::git::objects::{self, peel_to_tree, peel_with, read_commit, read_tree, Peeled};
-use crate::git::packs::{Counters, Stores};
 use crate::git::{from_git2, ObjectId, ObjectReader};
 use crate::policy::config::{ServerSettings, FILE_NAME};
 use crate::policy::server::{self, PushContext};
@@ -137,17 +138,17 @@ struct Location {
     path: String,
 }
 
-/// The message of a new commit or tag.
+/// A new commit or tag whose message holds a key.
 struct Message {
     /// "commit" or "tag".
     kind: &'static str,
     id: ObjectId,
     r#ref: String,
-    text: Vec<u8>,
+    hits: Vec<Hit>,
 }
 
 /// Blobs with where they came in, in the order they were first met, and
-/// the messages of new commits and tags.
+/// the new commits and tags whose messages hold keys.
 #[derive(Default)]
 struct Found {
     order: Vec<ObjectId>,
@@ -185,6 +186,7 @@ pub fn scan_push(
     exclude_ids: &[ObjectId],
     limit: Option<Instant>,
 ) -> Result<PushScan> {
+    let started = Instant::now();
     let mut out = PushScan::default();
     let pushed: Vec<&RefUpdate> = updates.iter().filter(|u| u.new.is_some()).collect();
     out.refs = pushed.len();
@@ -199,15 +201,50 @@ pub fn scan_push(
         return Ok(out);
     }
     let mut found = Found::default();
-    let tips = peel_tips(&stores, &pushed, &mut found)?;
+    let tips = peel_tips(scanner, &stores, &pushed, &mut found)?;
+    // Old tips to compare with, when they are here (pre-push: they may not be).
     let olds: HashMap<&str, ObjectId> = pushed
         .iter()
         .filter_map(|u| Some((u.name.as_str(), u.old?)))
+        .filter(|(_, old)| matches!(stores.header(old), Ok(Some(_))))
         .collect();
-    let (commits, via) = match list_commits(&stores, &tips, &olds, exclude, exclude_ids, limit) {
+    // Into a repository that holds no object yet (a migration), every
+    // commit the tips reach is new and in the quarantine: listed from it.
+    // Otherwise git lists the commits while the quarantine is read.
+    let quarantine = hook_stores::quarantine();
+    let whole = quarantine.is_some() && hook_stores::server_is_empty(&git_dir);
+    let (listed, brought) = std::thread::scope(|s| {
+        let list = || list_commits(&tips, &olds, exclude, exclude_ids, limit);
+        let lister = (!whole).then(|| s.spawn(list));
+        let brought = match &quarantine {
+            Some(dir) => Pushed::read(scanner, &git_dir, dir, whole, &|| clock.past(), started),
+            None => Ok(Pushed::default()),
+        };
+        let listed = lister.map(|l| {
+            l.join()
+                .unwrap_or_else(|_| Err(RunError::Failed(anyhow!("listing the commits failed"))))
+        });
+        (listed, brought)
+    });
+    let brought = brought?;
+    let listed = listed.unwrap_or_else(|| match brought.ancestry(&tips) {
+        Some(new) => Ok((
+            new.iter().map(|(id, ps)| (*id, ps.clone(), true)).collect(),
+            refs_of(&tips, &new),
+        )),
+        None => list_commits(&tips, &olds, exclude, exclude_ids, limit),
+    });
+    timing(started, "commits listed");
+    let (commits, via) = match listed {
         Ok(listed) => listed,
         Err(RunError::TimedOut) => {
             out.timed_out = Some("the new commits could not be listed in time".into());
+            out.findings = unlocated(
+                scanner,
+                &brought.hits,
+                &found,
+                "where it came in was not checked in time",
+            );
             return Ok(out);
         }
         Err(RunError::Failed(e)) => return Err(e),
@@ -215,16 +252,25 @@ pub fn scan_push(
     out.commits = commits.iter().filter(|c| c.2).count();
     let commits: Vec<(ObjectId, Vec<ObjectId>)> =
         commits.into_iter().map(|(id, ps, _)| (id, ps)).collect();
-    if let Some(done) = introduce(&stores, &commits, &via, &mut found, clock)? {
+    let walked = introduce(
+        scanner, &stores, &brought, &commits, &via, &mut found, clock,
+    )?;
+    timing(started, "trees diffed");
+    // Blobs new commits bring that the quarantine lacks: the server's own.
+    let old: Vec<ObjectId> = (found.order.iter())
+        .filter(|b| !brought.blobs.contains(*b))
+        .copied()
+        .collect();
+    out.blobs = brought.blobs.len() + old.len();
+    let scanned = scan_by_id(scanner, &git_dir, &stores, &old, clock)?;
+    timing(started, "blobs scanned");
+    let mut too_big = brought.too_big.clone();
+    too_big.extend(scanned.too_big);
+    refuse_too_big(scanner, &found, &too_big)?;
+    let unscanned = brought.unscanned + scanned.unscanned;
+    if let Some(done) = walked {
         out.timed_out = Some(format!("{done} of {} new commits were read", commits.len()));
-        return Ok(out);
-    }
-    let blobs = std::mem::take(&mut found.order);
-    out.blobs = blobs.len();
-    let scanned = scan_blobs(scanner, &git_dir, &stores, &blobs, clock)?;
-    refuse_too_big(scanner, &found, &scanned.too_big)?;
-    let unscanned = scanned.unscanned;
-    if unscanned > 0 {
+    } else if unscanned > 0 {
         // What was checked still counts: a key found there blocks.
         out.timed_out = Some(format!(
             "{} of {} blobs and the messages of {} new commits were checked; \
@@ -234,24 +280,67 @@ pub fn scan_push(
             commits.len()
         ));
     }
-    let mut findings = locate(scanner, &stores, &found, scanned.hits);
-    for (id, hits) in scanned.unreferenced {
+    out.findings = findings(
+        scanner,
+        &stores,
+        &found,
+        &brought,
+        scanned.hits,
+        walked.is_some(),
+    );
+    timing(started, "findings located");
+    Ok(out)
+}
+
+/// The findings: each blob's hits where it came in (or, with no place for
+/// it, as sent in the push, or not located when `late`), and the messages'.
+fn findings(
+    scanner: &Scanner,
+    stores: &HookStores,
+    found: &Found,
+    brought: &Pushed,
+    old_hits: Vec<(ObjectId, Vec<Hit>)>,
+    late: bool,
+) -> Vec<Finding> {
+    let (located, unreferenced): (Vec<_>, Vec<_>) = (brought.hits.iter())
+        .map(|(id, hits)| (*id, hits.clone()))
+        .chain(old_hits)
+        .partition(|(id, _)| found.at.contains_key(id));
+    let mut findings = locate(scanner, stores, found, located);
+    let unreferenced: HashMap<ObjectId, Vec<Hit>> = unreferenced.into_iter().collect();
+    let why = match late {
+        true => "where it came in was not checked in time",
+        false => "sent in the push but in no pushed commit",
+    };
+    findings.extend(unlocated(scanner, &unreferenced, found, why));
+    findings.extend(messages(scanner, stores, &found.messages));
+    sort(&mut findings);
+    findings
+}
+
+/// A finding for each hit of a blob `found` has no place for, saying `why`.
+fn unlocated(
+    scanner: &Scanner,
+    hits: &HashMap<ObjectId, Vec<Hit>>,
+    found: &Found,
+    why: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (id, hits) in hits.iter().filter(|(id, _)| !found.at.contains_key(*id)) {
         let origin = Origin {
-            path: format!("(blob {id}, sent in the push but in no pushed commit)"),
+            path: format!("(blob {id}, {why})"),
             blob: Some(id.to_string()),
             commit: None,
         };
-        findings.extend(hits.into_iter().map(|h| scanner.finding(h, &origin)));
+        findings.extend(hits.iter().map(|h| scanner.finding(h.clone(), &origin)));
     }
-    findings.extend(messages(scanner, &stores, &found.messages));
-    sort(&mut findings);
-    out.findings = findings;
-    Ok(out)
+    findings
 }
 
 /// Each pushed ref's tip, peeled: commits are returned (for rev-list); a tag
 /// on a tree or a blob brings that object, added to `found`.
 fn peel_tips(
+    scanner: &Scanner,
     stores: &HookStores,
     pushed: &[&RefUpdate],
     found: &mut Found,
@@ -268,12 +357,15 @@ fn peel_tips(
             path,
         };
         let mut on_tag = |id: ObjectId, text: &[u8]| {
-            found.messages.push(Message {
-                kind: "tag",
-                id,
-                r#ref: name.clone(),
-                text: text.to_vec(),
-            })
+            let hits = scanner.hits(text);
+            if !hits.is_empty() {
+                found.messages.push(Message {
+                    kind: "tag",
+                    id,
+                    r#ref: name.clone(),
+                    hits,
+                })
+            }
         };
         let peeled = peel_with(stores, new, &mut buf, &mut on_tag).with_context(|| name.clone())?;
         match peeled {
@@ -304,7 +396,6 @@ type Listed = (
 /// NEW ^OLD`): a `--no-ff` merge of a branch the server holds brings that
 /// branch's keys onto the ref, as a revert that restores a key would.
 fn list_commits(
-    stores: &HookStores,
     tips: &[(String, ObjectId)],
     olds: &HashMap<&str, ObjectId>,
     exclude: &[String],
@@ -316,13 +407,9 @@ fn list_commits(
     let mut commits: Vec<(ObjectId, Vec<ObjectId>, bool)> =
         new.into_iter().map(|(id, ps)| (id, ps, true)).collect();
     for (name, tip) in tips {
-        // The old tip must be here to compare with (pre-push: it may not).
         let Some(old) = olds.get(name.as_str()) else {
             continue;
         };
-        if !matches!(stores.header(old), Ok(Some(_))) {
-            continue;
-        }
         for (id, ps) in new_commits(&[(name.clone(), *tip)], &[], &[*old], limit)? {
             let refs = via.entry(id).or_insert_with(|| {
                 commits.push((id, ps, false));
@@ -362,38 +449,51 @@ fn refs_of(
     via
 }
 
-/// Every blob each new commit introduces relative to each parent, added to
-/// `found`. `Some(n)`: the time ran out after `n` commits.
+/// Every blob that matters here ([`Pushed::introduced`]) each new commit
+/// introduces relative to each parent, added to `found`, and the commits
+/// whose messages hold keys. `Some(n)`: the time ran out after `n` commits.
 fn introduce(
+    scanner: &Scanner,
     stores: &HookStores,
+    brought: &Pushed,
     commits: &[(ObjectId, Vec<ObjectId>)],
     via: &HashMap<ObjectId, Vec<String>>,
     found: &mut Found,
     clock: Clock,
 ) -> Result<Option<usize>> {
     let mut buf = Vec::new();
-    let mut parent_buf = Vec::new();
+    let tree_of = |id: &ObjectId, buf: &mut Vec<u8>| -> Result<ObjectId> {
+        Ok(match brought.commits.get(id) {
+            Some(c) => c.tree,
+            None => read_commit(stores, id, buf)?.tree,
+        })
+    };
     for (done, (id, ps)) in commits.iter().enumerate() {
-        if clock.past() {
+        // Now and then: a commit costs microseconds here, and a blob whose
+        // scan began before the limit may have ended after it.
+        if done % 256 == 255 && clock.past() {
             return Ok(Some(done));
         }
-        let commit = read_commit(stores, id, &mut buf)?;
         let names = via.get(id).cloned().unwrap_or_else(|| vec![String::new()]);
-        found.messages.push(Message {
-            kind: "commit",
-            id: *id,
-            r#ref: names.first().cloned().unwrap_or_default(),
-            text: objects::message(&buf).to_vec(),
-        });
-        let mut parent_trees = Vec::with_capacity(ps.len());
-        for p in ps {
-            parent_trees.push(read_commit(stores, p, &mut parent_buf)?.tree);
+        let hits = match brought.commits.get(id) {
+            Some(_) => brought.messages.get(id).cloned().unwrap_or_default(),
+            None => {
+                read_commit(stores, id, &mut buf)?;
+                scanner.hits(objects::message(&buf))
+            }
+        };
+        if !hits.is_empty() {
+            found.messages.push(Message {
+                kind: "commit",
+                id: *id,
+                r#ref: names.first().cloned().unwrap_or_default(),
+                hits,
+            });
         }
-        introduced::introduced(
-            stores,
-            commit.tree,
-            &parent_trees,
-            &mut |path, blob, kind| {
+        let tree = tree_of(id, &mut buf)?;
+        let parent_trees = (ps.iter().map(|p| tree_of(p, &mut buf))).collect::<Result<Vec<_>>>()?;
+        brought
+            .introduced(stores, tree, &parent_trees, &mut |path, blob, kind| {
                 if kind != EntryKind::Submodule {
                     for name in &names {
                         found.add(
@@ -407,30 +507,25 @@ fn introduce(
                         );
                     }
                 }
-                Ok(())
-            },
-        )
-        .with_context(|| format!("commit {id}"))?;
+            })
+            .with_context(|| format!("commit {id}"))?;
     }
     Ok(None)
 }
 
-/// Blobs with hits, blobs with hits that no pushed commit or tag refers to,
-/// and how many blobs were left unscanned at the time limit.
+/// Blobs with hits, and how many blobs were left unscanned at the time
+/// limit.
 struct Scanned {
     hits: Vec<(ObjectId, Vec<Hit>)>,
-    unreferenced: Vec<(ObjectId, Vec<Hit>)>,
     unscanned: usize,
     /// Blobs over the per-blob size limit: (id, size), not scanned.
     too_big: Vec<(ObjectId, u64)>,
 }
 
-/// Each distinct blob once: first every blob in the push's quarantine, in
-/// pack order with each delta resolved once (as `keyscan history` reads
-/// packs), those no pushed commit refers to included (a hand-made client
-/// can send them); then the rest one by one (blobs the server already had),
-/// on all cores, each thread a contiguous share with its own caches.
-fn scan_blobs(
+/// Each of `blobs` (the server's, brought back by new commits) read by id
+/// and scanned, on all cores, each thread a contiguous share with its own
+/// caches.
+fn scan_by_id(
     scanner: &Scanner,
     git_dir: &Path,
     stores: &HookStores,
@@ -439,22 +534,11 @@ fn scan_blobs(
 ) -> Result<Scanned> {
     let mut out = Scanned {
         hits: Vec::new(),
-        unreferenced: Vec::new(),
         unscanned: 0,
         too_big: Vec::new(),
     };
     let limit = super::blob_limit(scanner);
-    let from_pack = match hook_stores::quarantine() {
-        Some(quarantine) => {
-            scan_quarantine(scanner, git_dir, &quarantine, blobs, clock, limit, &mut out)?
-        }
-        None => HashSet::new(),
-    };
-    let rest: Vec<ObjectId> = blobs
-        .iter()
-        .filter(|b| !from_pack.contains(*b))
-        .copied()
-        .collect();
+    let rest = blobs;
     // Ok(None): out of time; Some(Err(size)): over the size limit.
     let scan_one = |stores: &HookStores, id: &ObjectId, buf: &mut Vec<u8>| {
         if clock.past() {
@@ -500,61 +584,6 @@ fn scan_blobs(
         }
     }
     Ok(out)
-}
-
-/// The blobs in the push's quarantine pack, in pack order: hits go to
-/// `out` (those no pushed commit names as `unreferenced`); returns the ids
-/// read there, so they are not read again.
-fn scan_quarantine(
-    scanner: &Scanner,
-    git_dir: &Path,
-    quarantine: &Path,
-    blobs: &[ObjectId],
-    clock: Clock,
-    limit: u64,
-    out: &mut Scanned,
-) -> Result<HashSet<ObjectId>> {
-    let mut from_pack: HashSet<ObjectId> = HashSet::new();
-    let too_big: std::sync::Mutex<Vec<(ObjectId, u64)>> = Default::default();
-    let wanted: HashSet<ObjectId> = blobs.iter().copied().collect();
-    // Over the limit: read from the pack headers only, never inflated.
-    let packed = Stores::open(quarantine)?.with_limit(limit);
-    let fallback =
-        gix::open(git_dir).map_err(|e| anyhow!("cannot open {}: {e}", git_dir.display()))?;
-    let scanned: std::sync::Mutex<Vec<(ObjectId, Vec<Hit>)>> = Default::default();
-    let late = std::sync::atomic::AtomicUsize::new(0);
-    // What cannot be read here is read again by id below.
-    let traversal = packed.for_each_blob(&fallback, &Counters::default(), &|id, data| {
-        if data.len() as u64 > limit {
-            too_big.lock().unwrap().push((id, data.len() as u64));
-        } else if !clock.past() {
-            let found = scanner.hits(data);
-            scanned.lock().unwrap().push((id, found));
-        } else if !wanted.contains(&id) {
-            late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    out.unscanned += late.into_inner();
-    let mut too_big = too_big.into_inner().unwrap();
-    too_big.extend(
-        (traversal.oversized.iter())
-            .filter(|o| o.kind == Some(gix::objs::Kind::Blob))
-            .map(|o| (o.id, o.size)),
-    );
-    from_pack.extend(too_big.iter().map(|(id, _)| *id));
-    out.too_big.extend(too_big);
-    for (id, found) in scanned.into_inner().unwrap() {
-        from_pack.insert(id);
-        if found.is_empty() {
-            continue;
-        }
-        if wanted.contains(&id) {
-            out.hits.push((id, found));
-        } else {
-            out.unreferenced.push((id, found));
-        }
-    }
-    Ok(from_pack)
 }
 
 /// A blob's hits, or its size when it is over the limit.
@@ -624,10 +653,6 @@ fn locate(
 fn messages(scanner: &Scanner, stores: &HookStores, messages: &[Message]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for m in messages {
-        let hits = scanner.hits(&m.text);
-        if hits.is_empty() {
-            continue;
-        }
         let mut commit = match m.kind {
             "commit" => commit_info(stores, &m.id),
             _ => CommitInfo {
@@ -641,8 +666,8 @@ fn messages(scanner: &Scanner, stores: &HookStores, messages: &[Message]) -> Vec
             blob: None,
             commit: Some(commit),
         };
-        for hit in hits {
-            findings.push(scanner.finding(hit, &origin));
+        for hit in &m.hits {
+            findings.push(scanner.finding(hit.clone(), &origin));
         }
     }
     findings

@@ -1107,3 +1107,96 @@ fn twenty_encrypted_keys_in_one_file_stay_within_the_time_limit() {
     // The default time limit is 4 s; git itself needs a moment more.
     assert!(took < std::time::Duration::from_secs(7), "{took:?}\n{out}");
 }
+
+/// Sends the pack of `objects` (ids, one a line) and one ref update to the
+/// server's receive-pack, as a hand-made client would: its output.
+fn hand_push(p: &Push, objects: &str, update: &str) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut pack =
+        p.r.command("git", &p.r.dir)
+            .args(["pack-objects", "--stdout", "-q"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut stdin = pack.stdin.take().unwrap();
+    stdin.write_all(objects.as_bytes()).unwrap();
+    drop(stdin);
+    let pack = pack.wait_with_output().unwrap();
+    assert!(pack.status.success());
+    let mut input = pkt(&format!("{update}\0report-status\n"));
+    input.extend_from_slice(b"0000");
+    input.extend_from_slice(&pack.stdout);
+    let mut rp =
+        p.r.command("git", &p.r.home)
+            .arg("receive-pack")
+            .arg(&p.bare)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    rp.stdin.take().unwrap().write_all(&input).unwrap();
+    text(&rp.wait_with_output().unwrap())
+}
+
+/// A push big enough to arrive as a pack, read in pack order with its trees
+/// indexed: a commit in the middle of it brings to `main` a folder two
+/// levels deep that the server holds on another ref, and the pack leaves
+/// out that folder's trees and key blob (the server has them). The key is
+/// found there, at its path, attributed to that commit only.
+#[test]
+fn a_long_push_that_restores_an_old_folder_brings_its_key_back() {
+    let p = Push::without_hook();
+    let (key, fp) = p.key("deep");
+    let old = p.commit_file("README", "base\n", "base");
+    p.r.ok(&["checkout", "-q", "-b", "keep"]);
+    p.commit_file("ops/deep/id", &key, "key");
+    p.r.ok(&["checkout", "-q", "main"]);
+    assert!(p.push(&["main", "keep"]).0);
+    p.install_hook();
+    let before = p.server_refs();
+
+    // 40 commits, the restore, 40 more: some 400 objects, over git's
+    // unpack limit, so they arrive as a pack.
+    for i in 0..80 {
+        if i == 40 {
+            p.r.ok(&["checkout", "-q", "keep", "--", "ops"]);
+            p.r.ok(&["commit", "-q", "--no-verify", "-m", "restore ops"]);
+        }
+        p.commit_file(
+            &format!("src/d{}/f{i}.txt", i % 7),
+            &format!("{i}\n"),
+            "work",
+        );
+    }
+    let new = p.r.ok(&["rev-parse", "HEAD"]);
+    let restore = p.r.ok(&["rev-parse", "HEAD~40"]);
+    let held: Vec<String> = ["keep:ops", "keep:ops/deep", "keep:ops/deep/id"]
+        .iter()
+        .map(|rev| p.r.ok(&["rev-parse", rev]))
+        .collect();
+    let objects: String =
+        p.r.ok(&["rev-list", "--objects", "main", "--not", &old])
+            .lines()
+            .filter_map(|l| l.split(' ').next())
+            .filter(|id| !held.iter().any(|h| h == id))
+            .map(|id| format!("{id}\n"))
+            .collect();
+    assert!(objects.lines().count() > 300);
+    let out = hand_push(&p, &objects, &format!("{old} {new} refs/heads/main"));
+    assert!(out.contains("pre-receive hook declined"), "{out}");
+    assert!(out.contains(&fp), "{out}");
+    assert!(!out.contains(body_line(&key)), "{out}");
+    assert!(
+        out.contains("push blocked: 1 private key in 81 new commits"),
+        "{out}"
+    );
+    assert!(out.contains("ops/deep/id"), "{out}");
+    assert!(
+        out.contains(&restore),
+        "not attributed to the restore:\n{out}"
+    );
+    assert_eq!(p.server_refs(), before);
+}
