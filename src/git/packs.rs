@@ -359,6 +359,19 @@ impl Stores {
         Ok(())
     }
 
+    /// Every tree that `trees` locates, by id.
+    pub fn tree_ids(&self, trees: &TreeLocations) -> Vec<ObjectId> {
+        let packed = trees
+            .packed
+            .iter()
+            .enumerate()
+            .flat_map(|(pack_no, slots)| {
+                let index = &self.packs[pack_no].index;
+                slots.iter().map(|s| index.oid_at_index(s.index).to_owned())
+            });
+        packed.chain(trees.by_id.iter().copied()).collect()
+    }
+
     /// Maps every pack afresh, so that the pages the last pass read no
     /// longer count against this process (they stay in the page cache).
     pub fn release_pages(&mut self) -> Result<()> {
@@ -844,6 +857,14 @@ mod tests {
         want.sort();
         assert!(want.iter().filter(|(_, k)| *k == Kind::Tree).count() >= 80);
         assert_eq!(got, want);
+        // The trees it locates, by id (what pre-receive asks of a quarantine).
+        let mut trees = stores.tree_ids(&traversal.trees);
+        trees.sort();
+        let want_trees: Vec<ObjectId> = (want.iter())
+            .filter(|(_, k)| *k == Kind::Tree)
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(trees, want_trees);
     }
 
     /// Every object rebuilt from a delta names its base, handed over

@@ -113,7 +113,10 @@ impl Pushed {
             unscanned: c.unscanned.into_inner(),
             commits: c.commits.into_inner().unwrap().into_iter().collect(),
             messages: c.messages.into_inner().unwrap(),
-            trees: c.trees.into_inner().unwrap().into_iter().collect(),
+            // Trees are located by the pack pass, not handed over.
+            trees: (c.trees.into_inner().unwrap().into_iter())
+                .chain(stores.tree_ids(&traversal.trees))
+                .collect(),
             // A tree that could not be indexed would pass for one that holds
             // nothing: then every tree is read by id instead.
             index: errors.is_empty().then_some(index),
