@@ -208,32 +208,14 @@ pub fn scan_push(
         .filter_map(|u| Some((u.name.as_str(), u.old?)))
         .filter(|(_, old)| matches!(stores.header(old), Ok(Some(_))))
         .collect();
-    // Into a repository that holds no object yet (a migration), every
-    // commit the tips reach is new and in the quarantine: listed from it.
-    // Otherwise git lists the commits while the quarantine is read.
-    let quarantine = hook_stores::quarantine();
-    let whole = quarantine.is_some() && hook_stores::server_is_empty(&git_dir);
-    let (listed, brought) = std::thread::scope(|s| {
-        let list = || list_commits(&tips, &olds, exclude, exclude_ids, limit);
-        let lister = (!whole).then(|| s.spawn(list));
-        let brought = match &quarantine {
-            Some(dir) => Pushed::read(scanner, &git_dir, dir, whole, &|| clock.past(), started),
-            None => Ok(Pushed::default()),
-        };
-        let listed = lister.map(|l| {
-            l.join()
-                .unwrap_or_else(|_| Err(RunError::Failed(anyhow!("listing the commits failed"))))
-        });
-        (listed, brought)
-    });
-    let brought = brought?;
-    let listed = listed.unwrap_or_else(|| match brought.ancestry(&tips) {
-        Some(new) => Ok((
-            new.iter().map(|(id, ps)| (*id, ps.clone(), true)).collect(),
-            refs_of(&tips, &new),
-        )),
-        None => list_commits(&tips, &olds, exclude, exclude_ids, limit),
-    });
+    let what = Listing {
+        tips: &tips,
+        olds: &olds,
+        exclude,
+        exclude_ids,
+        limit,
+    };
+    let (brought, listed) = read_and_list(scanner, &git_dir, &what, clock, started)?;
     timing(started, "commits listed");
     let (commits, via) = match listed {
         Ok(listed) => listed,
@@ -290,6 +272,63 @@ pub fn scan_push(
     );
     timing(started, "findings located");
     Ok(out)
+}
+
+/// What to list the new commits from: the pushed tips, the refs' old tips,
+/// and what the server already reaches.
+struct Listing<'a> {
+    tips: &'a [(String, ObjectId)],
+    olds: &'a HashMap<&'a str, ObjectId>,
+    exclude: &'a [String],
+    exclude_ids: &'a [ObjectId],
+    limit: Option<Instant>,
+}
+
+impl Listing<'_> {
+    fn list(&self) -> std::result::Result<Listed, RunError> {
+        list_commits(
+            self.tips,
+            self.olds,
+            self.exclude,
+            self.exclude_ids,
+            self.limit,
+        )
+    }
+}
+
+/// Reads the quarantine, and lists the new commits at the same time. Into a
+/// repository that holds no object yet (a migration), every commit the tips
+/// reach is new and in the quarantine: listed from it.
+fn read_and_list(
+    scanner: &Scanner,
+    git_dir: &Path,
+    what: &Listing<'_>,
+    clock: Clock,
+    started: Instant,
+) -> Result<(Pushed, std::result::Result<Listed, RunError>)> {
+    let quarantine = hook_stores::quarantine();
+    let whole = quarantine.is_some() && hook_stores::server_is_empty(git_dir);
+    let (listed, brought) = std::thread::scope(|s| {
+        let lister = (!whole).then(|| s.spawn(|| what.list()));
+        let brought = match &quarantine {
+            Some(dir) => Pushed::read(scanner, git_dir, dir, whole, &|| clock.past(), started),
+            None => Ok(Pushed::default()),
+        };
+        let listed = lister.map(|l| {
+            l.join()
+                .unwrap_or_else(|_| Err(RunError::Failed(anyhow!("listing the commits failed"))))
+        });
+        (listed, brought)
+    });
+    let brought = brought?;
+    let listed = listed.unwrap_or_else(|| match brought.ancestry(what.tips) {
+        Some(new) => Ok((
+            new.iter().map(|(id, ps)| (*id, ps.clone(), true)).collect(),
+            refs_of(what.tips, &new),
+        )),
+        None => what.list(),
+    });
+    Ok((brought, listed))
 }
 
 /// The findings: each blob's hits where it came in (or, with no place for
