@@ -20,7 +20,7 @@
 //!    reachable blobs from dangling ones. Then each location is looked up
 //!    in every ref's tip tree: `still_in`.
 
-use super::{commit_info, plural};
+use super::{commit_info, plural, timing};
 use crate::git::introduced::EntryKind;
 use crate::git::objects::{self, peel, peel_with, read_commit, CommitData, Peeled};
 use crate::git::packs::{Counters, Stores, TreeLocations};
@@ -520,30 +520,6 @@ fn sort(findings: &mut [Finding]) {
         let time = |f: &Finding| f.commit.as_ref().and_then(|c| c.date.clone());
         (time(a), &a.path, a.line).cmp(&(time(b), &b.path, b.line))
     });
-}
-
-/// With `KEYSCAN_TIMING` set: when each phase ended, the memory now and
-/// the peak so far (for `scripts/bench-history`).
-fn timing(started: Instant, phase: &str) {
-    if std::env::var_os("KEYSCAN_TIMING").is_none() {
-        return;
-    }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    eprintln!(
-        "timing: {phase} at {:.2} s, RSS {} (heap {}, files {}), peak RSS {}",
-        started.elapsed().as_secs_f64(),
-        field("VmRSS:"),
-        field("RssAnon:"),
-        field("RssFile:"),
-        field("VmHWM:")
-    );
 }
 
 /// `want` names `name`: exactly, or as a short name of a branch, tag or remote-tracking ref.

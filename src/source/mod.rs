@@ -43,22 +43,27 @@ pub(crate) fn plural(n: usize) -> &'static str {
     }
 }
 
-/// With `KEYSCAN_TIMING` set: when a phase of a git door ended, and the
-/// peak memory so far, on standard error (for the benchmarks).
+/// With `KEYSCAN_TIMING` set: when a phase of a git door ended, the memory
+/// in use (heap and file pages) and its peak so far, on standard error (for
+/// the benchmarks).
 pub(crate) fn timing(started: std::time::Instant, phase: &str) {
     if std::env::var_os("KEYSCAN_TIMING").is_none() {
         return;
     }
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l[6..].trim().to_string())
-        })
-        .unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     eprintln!(
-        "timing: {phase} at {:.2} s, peak RSS {peak}",
-        started.elapsed().as_secs_f64()
+        "timing: {phase} at {:.2} s, RSS {} (heap {}, files {}), peak RSS {}",
+        started.elapsed().as_secs_f64(),
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+        field("VmHWM:")
     );
 }
