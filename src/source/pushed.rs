@@ -51,7 +51,6 @@ pub(super) struct Pushed {
 struct Collected {
     blobs: Mutex<Vec<ObjectId>>,
     hits: Mutex<HashMap<ObjectId, Vec<Hit>>>,
-    too_big: Mutex<Vec<(ObjectId, u64)>>,
     unscanned: AtomicUsize,
     commits: Mutex<Vec<(ObjectId, CommitData)>>,
     messages: Mutex<HashMap<ObjectId, Vec<Hit>>>,
@@ -82,14 +81,13 @@ impl Pushed {
         let c = Collected::default();
         // What cannot be read here is read again by id where it is needed.
         let traversal = stores.for_each_object(&repo, &Counters::default(), &|kind, id, data| {
-            c.take(scanner, limit, past, kind, id, data)
+            c.take(scanner, past, kind, id, data)
         });
-        let mut too_big = c.too_big.into_inner().unwrap();
-        too_big.extend(
-            (traversal.oversized.iter())
-                .filter(|o| o.kind == Some(Kind::Blob))
-                .map(|o| (o.id, o.size)),
-        );
+        // The stores never hand over a blob over the limit: it is here.
+        let too_big: Vec<(ObjectId, u64)> = (traversal.oversized.iter())
+            .filter(|o| o.kind == Some(Kind::Blob))
+            .map(|o| (o.id, o.size))
+            .collect();
         let mut blobs: gix::hashtable::HashSet =
             c.blobs.into_inner().unwrap().into_iter().collect();
         blobs.extend(too_big.iter().map(|(id, _)| *id));
@@ -177,7 +175,6 @@ impl Collected {
     fn take(
         &self,
         scanner: &Scanner,
-        limit: u64,
         past: &(dyn Fn() -> bool + Sync),
         kind: Kind,
         id: ObjectId,
@@ -186,9 +183,7 @@ impl Collected {
         match kind {
             Kind::Blob => {
                 self.blobs.lock().unwrap().push(id);
-                if data.len() as u64 > limit {
-                    self.too_big.lock().unwrap().push((id, data.len() as u64));
-                } else if past() {
+                if past() {
                     self.unscanned.fetch_add(1, Ordering::Relaxed);
                 } else {
                     let found = scanner.hits(data);
