@@ -123,22 +123,6 @@ impl Stores {
             .any(|b| b.index.lookup(id).is_some())
     }
 
-    /// Calls `blob(id, data)` once for every distinct blob, in parallel.
-    /// Objects that cannot be decoded or are over the limit are returned
-    /// after everything else was read.
-    pub fn for_each_blob(
-        &self,
-        repo: &gix::Repository,
-        counters: &Counters,
-        blob: &(dyn Fn(ObjectId, &[u8]) + Sync),
-    ) -> Traversal {
-        self.for_each_object(repo, counters, &|kind, id, data| {
-            if kind == Kind::Blob {
-                blob(id, data)
-            }
-        })
-    }
-
     /// Calls `f(kind, id, data)` once for every distinct object, in
     /// parallel (blobs are counted in `counters`), trees excepted: those are
     /// only located, for [`Stores::for_each_tree`]. A delta is of its base's
