@@ -156,6 +156,7 @@ impl Stores {
         };
         let by_id_f: &(dyn Fn(Kind, ObjectId, &[u8]) + Sync) = &by_id_f;
         let errors = Mutex::new(Vec::new());
+        let mut notes = Vec::new();
         let by_id = Mutex::new(Vec::new());
         let mut oversized = Vec::new();
         let mut packed = Vec::new();
@@ -190,7 +191,7 @@ impl Stores {
                     // A damaged pack, or one led by an object over the limit
                     // (nothing wrong): read it object by object.
                     if e != LED_BY_OVERSIZED {
-                        errors.lock().unwrap().push(format!(
+                        notes.push(format!(
                             "pack {} could not be traversed ({e}); reading it object by object",
                             bundle.pack.path().display()
                         ));
@@ -215,6 +216,7 @@ impl Stores {
         oversized.extend(self.read_loose(&read));
         Traversal {
             errors: errors.into_inner().unwrap(),
+            notes,
             oversized,
             trees: TreeLocations {
                 packed,
@@ -620,8 +622,9 @@ fn classify(bundle: &pack::Bundle, limit: u64) -> Result<Vec<Slot>, String> {
     let file = std::fs::File::open(bundle.pack.path()).map_err(|e| e.to_string())?;
     let mut r = BufReader::with_capacity(64 * 1024, file);
     let mut at = 0u64;
-    // (entry, its base) for ref deltas whose base is further on.
+    // (entry, its base) for deltas whose base's kind is not known yet.
     let mut later: Vec<(usize, usize)> = Vec::new();
+    let mut waiting = vec![false; slots.len()];
     for i in 0..slots.len() {
         let offset = slots[i].offset;
         r.seek_relative(offset as i64 - at as i64)
@@ -649,23 +652,25 @@ fn classify(bundle: &pack::Bundle, limit: u64) -> Result<Vec<Slot>, String> {
             ));
         };
         slots[i].base = slots[base].index;
-        if base < i {
+        // A base before this entry may itself still wait for a later base.
+        if base < i && !waiting[base] {
             slots[i].kind = slots[base].kind;
             slots[i].over = slots[i].over.max(slots[base].over);
         } else {
+            waiting[i] = true;
             later.push((i, base));
         }
     }
     // Ref deltas on later bases, possibly chained: settle what can be.
     while !later.is_empty() {
         let before = later.len();
-        let pending: std::collections::HashSet<usize> = later.iter().map(|(i, _)| *i).collect();
         later.retain(|&(i, base)| {
-            if pending.contains(&base) {
+            if waiting[base] {
                 return true;
             }
             slots[i].kind = slots[base].kind;
             slots[i].over = slots[i].over.max(slots[base].over);
+            waiting[i] = false;
             false
         });
         if later.len() == before {
@@ -694,6 +699,9 @@ pub struct TreeLocations {
 pub struct Traversal {
     /// What could not be read, a line each.
     pub errors: Vec<String>,
+    /// Packs read object by object, their objects all read unless `errors`
+    /// says otherwise.
+    pub notes: Vec<String>,
     /// Objects over the size limit per object: never read.
     pub oversized: Vec<Oversized>,
     pub trees: TreeLocations,

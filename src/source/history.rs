@@ -292,6 +292,7 @@ fn read_objects(
         })
     });
     out.errors.extend(traversal.errors);
+    out.notes.extend(traversal.notes);
     // Never inflated (see git::packs::Oversized): a blob is skipped and said so
     // with its path after the walk, as `scan` skips a file over
     // max_file_size; anything else over the limit cannot be read.

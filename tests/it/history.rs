@@ -1981,3 +1981,64 @@ fn a_delta_of_a_blob_over_the_limit_is_named_too() {
         );
     }
 }
+
+#[test]
+fn a_fetched_thin_pack_completed_by_git_is_traversed() {
+    // `git fetch` receives a thin pack: its deltas refer to objects the
+    // receiver already has, and git completes it by appending those bases
+    // at its end. A tree delta then rests on a ref delta whose base comes
+    // later in the pack; the kind of each must still be known.
+    let lab = Lab::new();
+    let source = lab.init("source");
+    for i in 0..150 {
+        source.write(&format!("src/file{i:03}.txt"), format!("{i}\n").as_bytes());
+    }
+    source.commit("many files");
+    let receiver = lab.init("receiver");
+    let url = source.dir.to_str().unwrap();
+    receiver.git(&["fetch", "-q", url, "main:refs/heads/up"]);
+    let (k, fp) = lab.key("thin");
+    let mut commits = Vec::new();
+    for i in 0..6 {
+        source.write(&format!("src/file{i:03}.txt"), b"changed\n");
+        if i == 3 {
+            source.write("src/zz/id_thin", &k);
+        }
+        commits.push(source.commit(&format!("edit {i}")));
+    }
+    lab.git(
+        &receiver.dir,
+        &[
+            "-c",
+            "fetch.unpackLimit=1",
+            "fetch",
+            "-q",
+            url,
+            "main:refs/heads/up",
+        ],
+    );
+    let packs = fs::read_dir(receiver.dir.join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("pack".as_ref()))
+        .count();
+    assert_eq!(packs, 2, "the second fetch keeps its pack");
+
+    let run = history(&receiver.dir, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.warnings()
+            .iter()
+            .all(|w| !w.contains("could not be traversed")),
+        "{:?}",
+        run.warnings()
+    );
+    // The key entered once: one location, its commit, path and blob.
+    let want = expect(&receiver, &fp, "src/zz/id_thin", &commits[3]);
+    assert_eq!(
+        run.locations()
+            .into_iter()
+            .map(|l| (l.path, l.commit, l.blob))
+            .collect::<Vec<_>>(),
+        vec![(want.path, want.commit, want.blob)]
+    );
+}
