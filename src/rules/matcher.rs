@@ -4,13 +4,14 @@
 //! encoding, UTF-16) are decoded and scanned again.
 
 use super::decode;
+use super::keywords::Keywords;
 use super::unwrap::{self, Armor};
 use super::{Rule, Validator};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use memchr::memmem;
-use regex::bytes::Regex;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::mem;
 use std::ops::Range;
 
 /// How deep encodings inside encodings are followed (UTF-16 holding
@@ -36,37 +37,14 @@ pub struct Candidate<'r, 'd> {
 
 pub struct Engine {
     rules: Vec<Rule>,
-    /// One pass over the blob finds out whether any keyword is there at all.
-    gate: Option<Regex>,
-    /// Per rule, a finder per keyword.
-    finders: Vec<Vec<memmem::Finder<'static>>>,
+    /// Every rule's keywords, found in one pass.
+    keywords: Keywords,
 }
 
 impl Engine {
     pub fn new(rules: Vec<Rule>) -> Result<Self> {
-        let keywords: Vec<String> = rules
-            .iter()
-            .flat_map(|r| r.keywords.iter().map(|k| regex::escape(k)))
-            .collect();
-        let gate = if keywords.is_empty() {
-            None
-        } else {
-            Some(Regex::new(&keywords.join("|")).context("building the keyword gate")?)
-        };
-        let finders = rules
-            .iter()
-            .map(|r| {
-                r.keywords
-                    .iter()
-                    .map(|k| memmem::Finder::new(k.as_bytes()).into_owned())
-                    .collect()
-            })
-            .collect();
-        Ok(Engine {
-            rules,
-            gate,
-            finders,
-        })
+        let keywords = Keywords::new(&rules)?;
+        Ok(Engine { rules, keywords })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -116,7 +94,7 @@ impl Engine {
     /// at a place depends on its bytes alone, at most
     /// [`Engine::longest_keyword`] of them.
     pub fn gate_matches(&self, data: &[u8]) -> bool {
-        self.gate.as_ref().is_some_and(|g| g.is_match(data))
+        self.keywords.any(data)
     }
 
     /// Whether a binary rule (a whole-blob candidate) matches `data`.
@@ -128,10 +106,7 @@ impl Engine {
 
     /// The length of the longest keyword, in bytes.
     pub fn longest_keyword(&self) -> usize {
-        (self.rules.iter())
-            .flat_map(|r| r.keywords.iter().map(|k| k.len()))
-            .max()
-            .unwrap_or(0)
+        self.keywords.longest()
     }
 
     /// Candidates in `data`, which is the output of the decoding rules in
@@ -154,82 +129,131 @@ impl Engine {
                 });
             }
         }
-        match &self.gate {
-            Some(gate) if gate.is_match(data) => {}
-            _ => return,
-        }
-        for (rule, finders) in self.rules.iter().zip(&self.finders) {
-            if rule.binary || !finders.iter().any(|f| f.find(data).is_some()) {
-                continue;
-            }
+        for (i, starts) in self.keywords.starts(&self.rules, data) {
+            let rule = &self.rules[i];
             // A whole-blob decoding never applies to its own output.
             if rule.validator.decodes_whole_blob() && within.iter().any(|w| w.id == rule.id) {
                 continue;
             }
-            let mut pos = 0;
-            while let Some(caps) = rule.start.captures_at(data, pos) {
-                let m = caps.get(0).expect("group 0 always matches");
-                pos = m.end().max(m.start() + 1);
-                let label = caps
-                    .name("label")
-                    .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
-                    .unwrap_or_default();
-                let found = match (&rule.end, &rule.end_regex) {
-                    (Some(end), _) => find_end(data, m.start(), m.end(), rule, end, &label),
-                    (None, Some(end)) => {
-                        let limit = window_end(data, m.start(), rule);
-                        end.find_at(&data[..limit], m.end())
-                            .map(|e| (m.start()..e.end(), m.start()..e.end()))
-                    }
-                    (None, None) => Some((m.range(), m.range())),
+            self.find_rule(rule, data, &starts, within, out);
+        }
+    }
+
+    /// The candidates of `rule` whose match starts in one of `starts`.
+    fn find_rule<'r, 'd>(
+        &'r self,
+        rule: &'r Rule,
+        data: &'d [u8],
+        starts: &[Range<usize>],
+        within: &[&'r Rule],
+        out: &mut Vec<Candidate<'r, 'd>>,
+    ) {
+        let mut pos = 0;
+        let mut orders = [false; 2];
+        for window in starts {
+            pos = pos.max(window.start);
+            // No match starting in the window reaches past this.
+            let end = rule
+                .reach()
+                .map_or(data.len(), |r| data.len().min(window.end.saturating_add(r)));
+            while pos < window.end {
+                let Some(caps) = captures_at(rule, data, end, pos) else {
+                    break;
                 };
-                let Some((span, body)) = found else { continue };
-                pos = pos.max(span.end);
-                match rule.validator {
-                    Validator::Base64 => {
-                        let decoded = unwrap::decode_base64_prefix(&data[span.clone()]);
-                        self.expand(rule, &decoded, within, Mapping::Run(span), out);
-                        continue;
-                    }
-                    Validator::Percent => {
-                        let decoded = decode::decode_percent_run(&data[span.clone()]);
-                        self.expand(rule, &decoded, within, Mapping::Run(span), out);
-                        continue;
-                    }
-                    Validator::Escaped => {
-                        let run = String::from_utf8_lossy(&data[span.clone()]);
-                        let decoded = decode::peel_layers(run);
-                        self.expand(rule, decoded.as_bytes(), within, Mapping::Run(span), out);
-                        continue;
-                    }
-                    // One decoding of the whole blob serves every key in it.
-                    Validator::Utf16 => {
-                        let big_endian = m.start() % 2 == 1;
-                        let decoded = decode::utf16_to_ascii(data, big_endian);
-                        self.expand(rule, &decoded, within, Mapping::Utf16(&decoded), out);
-                        break;
-                    }
-                    Validator::QuotedPrintable => {
-                        let from = span.end;
-                        let (decoded, offsets) = decode::decode_quoted_printable(&data[from..]);
-                        let mapping = Mapping::Offsets { from, offsets };
-                        self.expand(rule, &decoded, within, mapping, out);
-                        break;
-                    }
-                    _ => {}
+                let m = caps.get(0).expect("group 0 always matches");
+                if m.start() >= window.end {
+                    break;
                 }
-                let prefix = line_prefix(data, m.start());
-                let armor = unwrap::armor_in(&label, &data[body], prefix);
-                out.push(Candidate {
-                    rule,
-                    bytes: Cow::Borrowed(&data[span.clone()]),
-                    span,
-                    lines: None,
-                    armor: Some(armor),
-                    wrapped_by: Vec::new(),
-                });
+                pos = m.end().max(m.start() + 1);
+                // UTF-16: the whole blob is decoded once per byte order (a
+                // match's alignment says which), whichever marker comes first.
+                if rule.validator == Validator::Utf16
+                    && mem::replace(&mut orders[m.start() % 2], true)
+                {
+                    continue;
+                }
+                match self.take(rule, data, &caps, within, out) {
+                    Taken::Upto(end) => pos = pos.max(end),
+                    Taken::WholeBlob => return,
+                }
             }
         }
+    }
+
+    /// The candidate (or decoded candidates) of one match of `rule`.
+    fn take<'r, 'd>(
+        &'r self,
+        rule: &'r Rule,
+        data: &'d [u8],
+        caps: &regex::bytes::Captures<'d>,
+        within: &[&'r Rule],
+        out: &mut Vec<Candidate<'r, 'd>>,
+    ) -> Taken {
+        let m = caps.get(0).expect("group 0 always matches");
+        let label = caps
+            .name("label")
+            .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let found = match (&rule.end, &rule.end_regex) {
+            (Some(end), _) => find_end(data, m.start(), m.end(), rule, end, &label),
+            // A second start before the end: the first never ended (a
+            // decoy, a doc), as with a second BEGIN before an END.
+            (None, Some(end)) => {
+                let limit = window_end(data, m.start(), rule);
+                end.find_at(&data[..limit], m.end())
+                    .filter(|e| !rule.start.is_match(&data[m.end()..e.end()]))
+                    .map(|e| (m.start()..e.end(), m.start()..e.end()))
+            }
+            (None, None) => Some((m.range(), m.range())),
+        };
+        let Some((span, body)) = found else {
+            return Taken::Upto(0);
+        };
+        let end = span.end;
+        match rule.validator {
+            Validator::Base64 => {
+                let decoded = unwrap::decode_base64_prefix(&data[span.clone()]);
+                self.expand(rule, &decoded, within, Mapping::Run(span), out);
+                return Taken::Upto(end);
+            }
+            Validator::Percent => {
+                let decoded = decode::decode_percent_run(&data[span.clone()]);
+                self.expand(rule, &decoded, within, Mapping::Run(span), out);
+                return Taken::Upto(end);
+            }
+            Validator::Escaped => {
+                let run = String::from_utf8_lossy(&data[span.clone()]);
+                let decoded = decode::peel_layers(run);
+                self.expand(rule, decoded.as_bytes(), within, Mapping::Run(span), out);
+                return Taken::Upto(end);
+            }
+            // One decoding of the whole blob serves every key in it.
+            Validator::Utf16 => {
+                let big_endian = m.start() % 2 == 1;
+                let decoded = decode::utf16_to_ascii(data, big_endian);
+                self.expand(rule, &decoded, within, Mapping::Utf16(&decoded), out);
+                return Taken::Upto(end);
+            }
+            Validator::QuotedPrintable => {
+                let from = span.end;
+                let (decoded, offsets) = decode::decode_quoted_printable(&data[from..]);
+                let mapping = Mapping::Offsets { from, offsets };
+                self.expand(rule, &decoded, within, mapping, out);
+                return Taken::WholeBlob;
+            }
+            _ => {}
+        }
+        let prefix = line_prefix(data, m.start());
+        let armor = unwrap::armor_in(&label, &data[body], prefix);
+        out.push(Candidate {
+            rule,
+            bytes: Cow::Borrowed(&data[span.clone()]),
+            span,
+            lines: None,
+            armor: Some(armor),
+            wrapped_by: Vec::new(),
+        });
+        Taken::Upto(end)
     }
 
     /// Scan text decoded from `data` again with every rule; what it reveals
@@ -276,6 +300,31 @@ impl Engine {
             });
         }
     }
+}
+
+/// How far one match took the search.
+enum Taken {
+    /// Go on after this offset (0: wherever the search already is).
+    Upto(usize),
+    /// The rule decoded the whole blob: its search is over.
+    WholeBlob,
+}
+
+/// The first match of `rule` at or after `pos` among `data[..end]` (a
+/// match cannot reach past `end`). A match that touches `end` is searched
+/// again in all of `data`, where what follows may change it (`$`, `\b`).
+fn captures_at<'d>(
+    rule: &Rule,
+    data: &'d [u8],
+    end: usize,
+    pos: usize,
+) -> Option<regex::bytes::Captures<'d>> {
+    let caps = rule.start.captures_at(&data[..end], pos)?;
+    let m = caps.get(0).expect("group 0 always matches");
+    if m.end() == end && end < data.len() {
+        return rule.start.captures_at(data, m.start());
+    }
+    Some(caps)
 }
 
 /// Where candidates found in decoded text are reported.
@@ -474,5 +523,162 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert!(c[0].wrapped_by.is_empty());
         assert!(c[0].armor.as_ref().unwrap().data().ends_with('='));
+    }
+
+    /// (rule, span) of every candidate, decoded ones at their encoded run.
+    fn spans(e: &Engine, data: &[u8]) -> Vec<(String, Range<usize>)> {
+        let ids = |c: &Candidate| match c.wrapped_by.first() {
+            Some(outer) => outer.id.clone(),
+            None => c.rule.id.clone(),
+        };
+        e.candidates(data)
+            .iter()
+            .map(|c| (ids(c), c.span.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn regexes_run_near_keywords_yet_find_what_a_whole_blob_search_finds() {
+        let e = Engine::new(crate::rules::builtin_compiled().unwrap()).unwrap();
+        // Key-free text with every rule's keywords scattered through it, so
+        // that windows open, merge and close all over the blob.
+        let mut filler = String::new();
+        for (n, rule) in e.rules().iter().enumerate() {
+            for k in &rule.keywords {
+                filler.push_str(&format!("line {n}: {k} and some words\n"));
+                filler.push_str(&"fn main() { let x = [1, 2, 3]; }\n".repeat(97 * (n % 5 + 1)));
+            }
+        }
+        for rule in e.rules().iter().filter(|r| !r.binary) {
+            for ex in &rule.examples {
+                let alone = spans(&e, ex.as_bytes());
+                assert!(!alone.is_empty(), "{}: {ex}", rule.id);
+                for cut in [0, filler.len() / 3, filler.len()] {
+                    // An even shift: UTF-16 text keeps its byte order.
+                    // At a line's start: what follows a key may continue it.
+                    let at = filler[..cut].rfind('\n').map_or(0, |i| i + 1);
+                    let nl = if at % 2 == 0 { "\n\n" } else { "\n" };
+                    let text = format!("{}{nl}{ex}\n{}", &filler[..at], &filler[at..]);
+                    let shift = at + nl.len();
+                    let found = spans(&e, text.as_bytes());
+                    // Where a span ends may depend on what follows it.
+                    for (id, span) in &alone {
+                        let at = span.start + shift;
+                        assert!(
+                            found.iter().any(|(i, s)| i == id && s.start == at),
+                            "{}: {ex} at {at} not in {found:?}",
+                            rule.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn engine_of(toml: &str) -> Engine {
+        Engine::new(crate::rules::parse_rules("test.toml", toml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_keyword_inside_another_still_gates_its_rule() {
+        let e = engine_of(
+            r#"
+            [[rule]]
+            id = "long"
+            description = "long"
+            keywords = ["abcdef"]
+            start = 'abcdef'
+            validator = "pem"
+            [[rule]]
+            id = "short"
+            description = "short"
+            keywords = ["cde"]
+            start = 'cde[0-9]'
+            validator = "pem"
+            "#,
+        );
+        let found = spans(&e, b"xx abcdef cde1 abcdx9 ");
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, vec!["long", "short"], "{found:?}");
+        assert_eq!(found[1].1, 10..14);
+        // The only "cde" is inside "abcdef": the rule still runs there.
+        let found = spans(&e, b"abcdef7");
+        assert_eq!(found.len(), 1);
+        let e2 = engine_of(
+            r#"
+            [[rule]]
+            id = "short"
+            description = "short"
+            keywords = ["cde"]
+            start = 'cdef[0-9]'
+            validator = "pem"
+            [[rule]]
+            id = "long"
+            description = "long"
+            keywords = ["abcdef"]
+            start = 'zzz'
+            validator = "pem"
+            "#,
+        );
+        assert_eq!(spans(&e2, b"abcdef7").len(), 1);
+    }
+
+    #[test]
+    fn a_match_longer_than_its_bound_is_taken_whole_and_context_is_near() {
+        let e = engine_of(
+            r#"
+            [[rule]]
+            id = "run"
+            description = "an unbounded run"
+            keywords = ["KEYWORD"]
+            start = 'KEYWORD[a-z]*'
+            validator = "pem"
+            max_len = 16
+            [[rule]]
+            id = "context"
+            description = "a number near a word"
+            keywords = ["near"]
+            near = 100
+            start = '(?-u:\b)[0-9]{6}(?-u:\b)'
+            validator = "pem"
+            max_len = 16
+            "#,
+        );
+        let text = format!("KEYWORD{}!", "a".repeat(100));
+        assert_eq!(
+            spans(&e, text.as_bytes()),
+            vec![("run".to_string(), 0..107)]
+        );
+        // Within 100 bytes of "near", either side: found; further: not.
+        let pad = |n| "x ".repeat(n);
+        for (text, found) in [
+            (format!("123456 {}near", pad(40)), 1),
+            (format!("near{} 123456", pad(40)), 1),
+            (format!("123456 {}near", pad(60)), 0),
+            (format!("near{} 123456 1234567", pad(60)), 0),
+        ] {
+            assert_eq!(spans(&e, text.as_bytes()).len(), found, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_decoy_marker_before_a_key_hides_nothing() {
+        let e = engine();
+        // A start whose end lies past a real key's start (GnuPG's end is a
+        // pattern, not a marker bound to the start).
+        let key = "Key: (private-key (ecc (curve Ed25519)(q\n  #40D4#)\n (d #C6BB#)\n ))\n";
+        let text = format!("Key: (private-key is what the file holds\n{key}");
+        let c = e.candidates(text.as_bytes());
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].span.start, text.len() - key.len());
+        // UTF-16LE text whose first "BEGIN " is at the other byte order:
+        // CJK characters that read as one, then a real key.
+        let pem = format!("-----BEGIN EC PRIVATE KEY-----\n{BODY}\n-----END EC PRIVATE KEY-----\n");
+        let text = format!("\u{4200}\u{4500}\u{4700}\u{4900}\u{4e00}\u{2000}\n{pem}");
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let c = e.candidates(&bytes);
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].rule.id, "pem-private-key");
+        assert_eq!(wrappers(&c[0]), vec!["utf16-text"]);
     }
 }

@@ -6,6 +6,7 @@
 
 mod check;
 pub mod decode;
+mod keywords;
 mod matcher;
 mod pattern;
 pub mod unwrap;
@@ -137,6 +138,7 @@ pub struct RuleSpec {
     validator: Validator,
     #[serde(default = "default_max_len")]
     max_len: usize,
+    near: Option<usize>,
     #[serde(default)]
     binary: bool,
     #[serde(default)]
@@ -166,10 +168,36 @@ pub struct Rule {
     pub validator: Validator,
     /// Longest span a match may cover (0: unbounded, the whole blob).
     pub max_len: usize,
+    /// For keywords that are context, not part of the match (a file that
+    /// names Bitcoin): the match starts within this many bytes of one.
+    /// Without it, a match holds its keyword.
+    pub near: Option<usize>,
     /// Matches raw bytes of a whole blob rather than text.
     pub binary: bool,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+}
+
+impl Rule {
+    /// How far a match of `start` reaches from where it starts: the
+    /// regex's own bound, else `max_len` (`None`: to the blob's end).
+    pub fn reach(&self) -> Option<usize> {
+        match self.start.max_match_len() {
+            Some(n) => Some(n),
+            None if self.max_len > 0 => Some(self.max_len),
+            None => None,
+        }
+    }
+
+    /// Where a match may start, given this rule's keyword of `len` bytes at
+    /// `at` in a blob of `size` bytes.
+    pub fn starts_near(&self, at: usize, len: usize, size: usize) -> std::ops::Range<usize> {
+        match (self.near, self.reach()) {
+            (Some(n), _) => at.saturating_sub(n)..size.min(at + len + n),
+            (None, Some(r)) => (at + len).saturating_sub(r)..at + 1,
+            (None, None) => 0..at + 1,
+        }
+    }
 }
 
 /// The rules written in one rule file, not yet compiled; `origin` names it
@@ -249,6 +277,7 @@ fn build(origin: &str, spec: RuleSpec, lazy: bool) -> Result<Rule, RuleError> {
         end_regex,
         validator: spec.validator,
         max_len: spec.max_len,
+        near: spec.near,
         binary: spec.binary,
         examples: spec.examples,
         negative_examples: spec.negative_examples,

@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 pub struct Pattern {
     source: String,
     compiled: OnceLock<Regex>,
+    /// The longest match, once asked (`None` inside: unbounded).
+    longest: OnceLock<Option<usize>>,
 }
 
 impl Pattern {
@@ -25,6 +27,7 @@ impl Pattern {
         Ok(Pattern {
             source: source.to_string(),
             compiled,
+            longest: OnceLock::new(),
         })
     }
 
@@ -34,6 +37,7 @@ impl Pattern {
         Pattern {
             source,
             compiled: OnceLock::new(),
+            longest: OnceLock::new(),
         }
     }
 
@@ -45,6 +49,18 @@ impl Pattern {
     /// Whether the regex has been compiled yet.
     pub fn is_compiled(&self) -> bool {
         self.compiled.get().is_some()
+    }
+
+    /// The most bytes a match can span, if the pattern bounds it.
+    pub fn max_match_len(&self) -> Option<usize> {
+        *self.longest.get_or_init(|| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(&self.source)
+                .ok()?;
+            hir.properties().maximum_len()
+        })
     }
 
     fn regex(&self) -> &Regex {

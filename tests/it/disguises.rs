@@ -483,6 +483,7 @@ fn utf16_with_and_without_bom_and_utf8_bom() {
         let text = format!("Exported by Њ tool\r\n\r\n{}", k.text.replace('\n', "\r\n"));
         let mut utf8_bom = b"\xEF\xBB\xBF".to_vec();
         utf8_bom.extend(k.text.as_bytes());
+        let decoy = format!("\u{4200}\u{4500}\u{4700}\u{4900}\u{4e00}\u{2000}\r\n{text}");
         let at = |name: &str, bytes: Vec<u8>, line: usize| Case {
             name: name.to_string(),
             bytes,
@@ -493,6 +494,10 @@ fn utf16_with_and_without_bom_and_utf8_bom() {
             at("le.txt", utf16(&text, false, false), 3),
             at("be-bom.txt", utf16(&text, true, true), 3),
             at("be.txt", utf16(&text, true, false), 3),
+            // CJK characters whose bytes read "BEGIN " at the other byte
+            // order come first: each order is decoded.
+            at("le-decoy.txt", utf16(&decoy, false, false), 4),
+            at("be-decoy.txt", utf16(&decoy, true, false), 4),
             at("utf8-bom.pem", utf8_bom, 1),
         ];
         assert_all_found(dir, k, &cases);

@@ -387,6 +387,14 @@ fn gnupg_private_keys_v1_d() {
             "{who}: {info:#?}"
         );
         assert_eq!(info.format, "GnuPG private-keys-v1.d");
+        // A decoy start before it (whose end would be the key's) hides nothing.
+        let mut decoy = b"Key: (private-key is what such a file holds\n".to_vec();
+        decoy.extend(&data);
+        assert_eq!(
+            one_in(&s, who, &decoy).status,
+            status,
+            "{who} after a decoy"
+        );
         if let Some(public) = ssh_pub {
             assert_eq!(
                 info.fingerprint,
