@@ -6,26 +6,26 @@
 //! [`super::Rule::near`] for what "near" is.
 
 use super::Rule;
-use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 use anyhow::{Context, Result};
+use regex::bytes::Regex;
+use std::collections::HashMap;
 use std::ops::Range;
 
 pub struct Keywords {
-    searcher: Searcher,
+    /// An alternation of every keyword, in the rules' order. The regex
+    /// crate picks the literal search (SIMD Teddy over the prefixes it
+    /// chooses); measured faster here than a packed searcher over the
+    /// whole keywords once there are more than 32 of them.
+    searcher: Option<Regex>,
+    /// Keyword -> id.
+    ids: HashMap<Vec<u8>, usize>,
     /// Distinct keywords, by id.
     words: Vec<Vec<u8>>,
     /// Keyword id -> the rules it gates.
     rules_of: Vec<Vec<usize>>,
-    /// Keyword id -> the other keywords inside it, with their offset: where
-    /// the longer one is reported, these occur too.
-    inside: Vec<Vec<(usize, usize)>>,
-}
-
-enum Searcher {
-    None,
-    Packed(packed::Searcher),
-    /// More keywords than Teddy takes, or no SIMD.
-    Automaton(AhoCorasick),
+    /// Keyword id -> the other keywords that start like it: where one is
+    /// reported, a shorter one is there too and a longer one may be.
+    same_start: Vec<Vec<usize>>,
 }
 
 /// Where a rule's regex may start a match in one blob: merged ranges, in
@@ -36,7 +36,16 @@ impl Keywords {
     pub fn new(rules: &[Rule]) -> Result<Self> {
         let mut words: Vec<Vec<u8>> = Vec::new();
         let mut rules_of: Vec<Vec<usize>> = Vec::new();
-        for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.binary) {
+        // In the order of the rule files' names: the literal search's speed
+        // depends on the order (how Teddy buckets the keywords), and this is
+        // the order `scripts/bench` hands ripgrep, its baseline.
+        let mut order: Vec<(usize, &Rule)> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.binary)
+            .collect();
+        order.sort_by(|a, b| a.1.origin.cmp(&b.1.origin));
+        for (i, rule) in order {
             for k in &rule.keywords {
                 let id = match words.iter().position(|w| w == k.as_bytes()) {
                     Some(id) => id,
@@ -51,54 +60,37 @@ impl Keywords {
                 }
             }
         }
-        let inside = (words.iter())
-            .map(|outer| {
+        let same_start = (words.iter().enumerate())
+            .map(|(i, w)| {
                 (words.iter().enumerate())
-                    .filter(|(_, w)| w.len() < outer.len())
-                    .flat_map(|(id, w)| {
-                        let starts = memchr::memmem::find_iter(outer, w).collect::<Vec<_>>();
-                        starts.into_iter().map(move |at| (id, at))
-                    })
+                    .filter(|&(j, v)| j != i && (v.starts_with(w) || w.starts_with(v)))
+                    .map(|(j, _)| j)
                     .collect()
             })
             .collect();
         let searcher = if words.is_empty() {
-            Searcher::None
+            None
         } else {
-            let packed = packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostLongest)
-                .builder()
-                .extend(&words)
-                .build();
-            match packed {
-                Some(p) => Searcher::Packed(p),
-                None => Searcher::Automaton(
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::LeftmostLongest)
-                        .build(&words)
-                        .context("building the keyword automaton")?,
-                ),
-            }
+            let alternation: Vec<String> = (words.iter())
+                .map(|w| regex_syntax::escape(&String::from_utf8_lossy(w)))
+                .collect();
+            let pattern = alternation.join("|");
+            Some(Regex::new(&pattern).context("building the keyword search")?)
         };
+        let ids = (words.iter().cloned()).zip(0..).collect();
         Ok(Keywords {
             searcher,
+            ids,
             words,
             rules_of,
-            inside,
+            same_start,
         })
     }
 
     /// The first keyword at or after `from`: (keyword id, position).
     fn next(&self, data: &[u8], from: usize) -> Option<(usize, usize)> {
-        match &self.searcher {
-            Searcher::None => None,
-            Searcher::Packed(p) => p
-                .find_in(data, Span::from(from..data.len()))
-                .map(|m| (m.pattern().as_usize(), m.start())),
-            Searcher::Automaton(a) => a
-                .find(Input::new(data).span(from..data.len()))
-                .map(|m| (m.pattern().as_usize(), m.start())),
-        }
+        let m = self.searcher.as_ref()?.find_at(data, from)?;
+        Some((self.ids[m.as_bytes()], m.start()))
     }
 
     /// Whether any keyword is in `data`.
@@ -111,15 +103,17 @@ impl Keywords {
         self.words.iter().map(Vec::len).max().unwrap_or(0)
     }
 
-    /// Every keyword occurrence in `data` (a keyword inside another at the
-    /// same place included), as (keyword id, position). Each position where
-    /// some keyword starts is reported: the search resumes one byte on.
+    /// Every keyword occurrence in `data`, as (keyword id, position). The
+    /// search resumes one byte on, so every position where some keyword
+    /// starts is reported; the others starting there are checked.
     fn each(&self, data: &[u8], mut f: impl FnMut(usize, usize)) {
         let mut from = 0;
         while let Some((id, at)) = self.next(data, from) {
             f(id, at);
-            for &(inner, offset) in &self.inside[id] {
-                f(inner, at + offset);
+            for &other in &self.same_start[id] {
+                if data[at..].starts_with(&self.words[other]) {
+                    f(other, at);
+                }
             }
             from = at + 1;
         }
