@@ -14,11 +14,21 @@ const NAME: &str = ".NET XML";
 
 pub const FORMAT: Format = Format {
     validator: Validator::Xmlrsa,
-    validate: |c| validate(&String::from_utf8_lossy(&c.bytes)),
+    validate: |c| validate(&unescape(&String::from_utf8_lossy(&c.bytes))),
     lock: super::no_lock,
     redact: |_, lines, via| format!("<RSAKeyValue> [{lines} redacted]{via}"),
     placeholders: false,
 };
+
+/// An XML block escaped inside an attribute or text node (a `web.config`
+/// `value="&lt;RSAKeyValue&gt;..."`), with its markup restored.
+fn unescape(xml: &str) -> std::borrow::Cow<'_, str> {
+    if xml.starts_with("&lt;") {
+        xml.replace("&lt;", "<").replace("&gt;", ">").into()
+    } else {
+        xml.into()
+    }
+}
 
 /// The base64 content of `<tag>`, decoded; `None` when absent or not base64.
 fn element(xml: &str, tag: &str) -> Option<Vec<u8>> {
@@ -64,5 +74,8 @@ mod tests {
         assert!(validate(public).is_none());
         assert!(validate("<RSAKeyValue><D>...</D></RSAKeyValue>").is_none());
         assert!(validate("<RSAKeyValue><D>").is_none());
+        let escaped = unescape("&lt;RSAKeyValue&gt;&lt;D&gt;AQAB&lt;/D&gt;&lt;/RSAKeyValue&gt;");
+        assert_eq!(escaped, "<RSAKeyValue><D>AQAB</D></RSAKeyValue>");
+        assert_eq!(unescape("<D>&lt;</D>"), "<D>&lt;</D>");
     }
 }

@@ -1039,3 +1039,100 @@ fn minisign_key_with_an_empty_passphrase_opens_within_the_budget() {
     assert_eq!(f["status"], "valid", "{f}");
     assert_eq!(f["public_key"], public.lines().nth(1).unwrap());
 }
+
+#[test]
+fn keys_in_variables_base64_files_and_escaped_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = scanner();
+    let public_of = |text: &str| one_in(&s, text, text.as_bytes()).public_key;
+
+    // WireGuard: the key alone in a variable that names it.
+    let private = sh(d, "wg genkey").trim().to_string();
+    let public = sh(d, &format!("echo {private} | wg pubkey"))
+        .trim()
+        .to_string();
+    for text in [
+        format!("services:\n  vpn:\n    environment:\n      - WIREGUARD_PRIVATE_KEY={private}\n"),
+        format!("wg_private_key: \"{private}\"\n"),
+        format!("export WG_PRIVATE_KEY='{private}'\n"),
+    ] {
+        assert_eq!(public_of(&text).as_deref(), Some(public.as_str()), "{text}");
+    }
+    quiet(
+        &s,
+        "public",
+        format!("WIREGUARD_PUBLIC_KEY={public}\n").as_bytes(),
+    );
+    quiet(&s, "placeholder", b"WIREGUARD_PRIVATE_KEY=<your key>\n");
+
+    // Whole files base64-encoded in a Kubernetes Secret's data.
+    let secret = |name: &str, file: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\ndata:\n  {name}: {}\n",
+            b64(file.as_bytes())
+        )
+    };
+    let conf = format!("[Interface]\nAddress = 10.0.0.1/24\nPrivateKey = {private}\n");
+    assert_eq!(
+        public_of(&secret("wg0.conf", &conf)).as_deref(),
+        Some(public.as_str())
+    );
+    let peers = format!("[Interface]\nAddress = 10.0.0.1/24\n[Peer]\nPublicKey = {public}\n");
+    quiet(&s, "base64 peers", secret("wg0.conf", &peers).as_bytes());
+    sh(d, "minisign -G -W -p m.pub -s m.key >/dev/null");
+    sh(d, "signify-openbsd -G -n -p s.pub -s s.sec");
+    for (key, public) in [("m.key", "m.pub"), ("s.sec", "s.pub")] {
+        let key = fs::read_to_string(d.join(key)).unwrap();
+        let public = fs::read_to_string(d.join(public)).unwrap();
+        let (_, pub_raw) = two_lines(&public);
+        let (_, key_raw) = two_lines(&key);
+        let info = one_in(&s, "base64 key", secret("key", &key).as_bytes());
+        assert_eq!(info.status, Status::Valid, "{info:#?}");
+        assert_eq!(info.public_key.as_deref(), Some(b64(&pub_raw).as_str()));
+        quiet(&s, "base64 public", secret("pub", &public).as_bytes());
+        let mut broken = key_raw.clone();
+        let at = broken.len() / 2;
+        broken[at] ^= 1;
+        let comment = key.lines().next().unwrap();
+        let text = secret("key", &format!("{comment}\n{}\n", b64(&broken)));
+        assert_eq!(
+            one_in(&s, "base64 broken", text.as_bytes()).status,
+            Status::Unverified
+        );
+    }
+
+    // .NET XML escaped inside an attribute.
+    let m = xml_members(&rsa_members(d, "x"));
+    let ssh = support::ssh_fingerprint(&d.join("x.pem"));
+    let escape = |xml: &str| xml.replace('<', "&lt;").replace('>', "&gt;");
+    let config = format!(
+        "<appSettings>\n  <add key=\"Rsa\" value=\"{}\" />\n</appSettings>\n",
+        escape(&xml(&m))
+    );
+    let info = one_in(&s, "escaped xml", config.as_bytes());
+    assert_eq!(info.fingerprint.as_deref(), Some(ssh.as_str()), "{info:#?}");
+    let public = format!("<add key=\"Rsa\" value=\"{}\" />\n", escape(&xml(&m[..2])));
+    quiet(&s, "escaped public", public.as_bytes());
+
+    // WIF in variables named in lower case, or BTC, or BITCOIN.
+    let k = scalar(7);
+    let mut payload = vec![0x80];
+    payload.extend_from_slice(&k);
+    payload.push(1);
+    let wif = base58check(&payload);
+    let point = hex(&secp256k1(&k, true));
+    for text in [
+        format!("wallet_wif: {wif}\n"),
+        format!("btc_privkey = \"{wif}\"\n"),
+        format!("BTC_PRIVKEY={wif}\n"),
+        format!("BITCOIN_PRIVATE_KEY={wif}\n"),
+    ] {
+        assert_eq!(public_of(&text).as_deref(), Some(point.as_str()), "{text}");
+    }
+    quiet(
+        &s,
+        "broken",
+        format!("btc_privkey = \"{}\"\n", flip(&wif, 20)).as_bytes(),
+    );
+}
