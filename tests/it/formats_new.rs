@@ -1135,4 +1135,14 @@ fn keys_in_variables_base64_files_and_escaped_xml() {
         "broken",
         format!("btc_privkey = \"{}\"\n", flip(&wif, 20)).as_bytes(),
     );
+    // A wallet dump: the key far below the header that names Bitcoin.
+    let mut dump = String::from("# Wallet dump created by Bitcoin v0.21.1\n");
+    for i in 0..600 {
+        dump.push_str(&format!("# label=spare{i} reserve=1 # addr=bc1qspare{i}\n"));
+    }
+    dump.push_str(&format!(
+        "{wif} 2021-01-01T00:00:00Z reserve=1 # addr=bc1q hdkeypath=m/0'/0'/7'\n"
+    ));
+    assert!(dump.len() > 20_000);
+    assert_eq!(public_of(&dump).as_deref(), Some(point.as_str()));
 }
