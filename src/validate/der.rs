@@ -27,9 +27,12 @@ const PKCS7_DATA: &[u8] = &[
 pub const FORMAT: Format = Format {
     validator: Validator::Der,
     validate: |c| validate(&c.bytes),
-    lock: |c| match shrouded_key_bag(&c.bytes) {
-        Some(bag) => pkcs8_lock(bag.to_vec(), "PKCS#12"),
-        None => pkcs8_lock(c.bytes.to_vec(), "DER encrypted PKCS#8"),
+    lock: |c| {
+        let (bytes, n) = super::part_of(&c.bytes);
+        match shrouded_key_bags(bytes).nth(n) {
+            Some(bag) => pkcs8_lock(bag.to_vec(), "PKCS#12"),
+            None => pkcs8_lock(bytes.to_vec(), "DER encrypted PKCS#8"),
+        }
     },
     redact: |c, _, _| format!("<{} bytes of binary DER, redacted>", c.bytes.len()),
     placeholders: true,
@@ -37,6 +40,10 @@ pub const FORMAT: Format = Format {
 
 /// A whole binary blob: a DER key or a PKCS#12 holding one, else `None`.
 pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
+    let (bytes, bag) = super::part_of(bytes);
+    if bag > 0 {
+        return pkcs12(bytes, bag);
+    }
     let bytes = trim_trailing_whitespace(bytes);
     let (tag, content, rest) = tlv(bytes)?;
     if tag != 0x30 || !rest.is_empty() || content.is_empty() {
@@ -49,7 +56,7 @@ pub fn validate(bytes: &[u8]) -> Option<KeyInfo> {
             return Some(info);
         }
     }
-    pkcs12(bytes)
+    pkcs12(bytes, 0)
 }
 
 fn trim_trailing_whitespace(bytes: &[u8]) -> &[u8] {
@@ -412,38 +419,59 @@ pub fn dsa_info(p: &[u8], q: &[u8], g: &[u8], y: Option<&[u8]>, x: &[u8]) -> Par
     Ok(out)
 }
 
-/// A PFX holding a key bag: its contents are passphrase-protected.
-fn pkcs12(der: &[u8]) -> Option<KeyInfo> {
-    let (_, content, _) = tlv(der)?;
-    let (tag, version, after) = tlv(content)?;
-    if tag != 0x02 || version != [3] {
+/// Key bag `bag` of a PFX: its contents are passphrase-protected.
+fn pkcs12(der: &[u8], bag: usize) -> Option<KeyInfo> {
+    if !is_pfx(der) {
         return None;
     }
-    let (tag, auth_safe, _) = tlv(after)?;
-    if tag != 0x30 || !auth_safe.starts_with(PKCS7_DATA) {
-        return None;
-    }
+    let shrouded = shrouded_key_bags(der).count();
     let find = |needle: &[u8]| memchr::memmem::find(der, needle).is_some();
-    let status = if find(P12_SHROUDED_BAG) {
+    let status = if bag < shrouded || (bag == 0 && find(P12_SHROUDED_BAG)) {
         Status::Encrypted
-    } else if find(P12_KEY_BAG) {
+    } else if bag == 0 && find(P12_KEY_BAG) {
         Status::Valid
     } else {
         return None;
     };
-    Some(KeyInfo::new(status, "PKCS#12", "unknown"))
+    let mut info = KeyInfo::new(status, "PKCS#12", "unknown");
+    if shrouded > 1 {
+        info.note = Some(format!("key bag {} of {shrouded}", bag + 1));
+    }
+    Some(info)
 }
 
-/// The EncryptedPrivateKeyInfo of a PFX's first pkcs8ShroudedKeyBag (Java
-/// keystores, `openssl pkcs12 -export`): SafeBag { bagId, [0] bagValue }.
-pub fn shrouded_key_bag(pfx: &[u8]) -> Option<&[u8]> {
-    let at = memchr::memmem::find(pfx, P12_SHROUDED_BAG)?;
-    let (tag, value, _) = tlv(&pfx[at + P12_SHROUDED_BAG.len()..])?;
-    if tag != 0xa0 {
-        return None;
+/// Whether `der` is a PFX: version 3, its authSafe pkcs7-data.
+fn is_pfx(der: &[u8]) -> bool {
+    let Some((_, content, _)) = tlv(der) else {
+        return false;
+    };
+    let Some((tag, version, after)) = tlv(content) else {
+        return false;
+    };
+    let auth_safe = tlv(after).filter(|(tag, _, _)| *tag == 0x30);
+    tag == 0x02 && version == [3] && auth_safe.is_some_and(|(_, a, _)| a.starts_with(PKCS7_DATA))
+}
+
+/// The key bags after the first of a PFX, a candidate each.
+pub fn more_bags(data: &[u8]) -> Vec<Vec<u8>> {
+    if !is_pfx(data) {
+        return Vec::new();
     }
-    let (tag, _, rest) = tlv(value)?;
-    (tag == 0x30).then(|| &value[..value.len() - rest.len()])
+    super::parts(data, shrouded_key_bags(data).count())
+}
+
+/// The EncryptedPrivateKeyInfo of each of a PFX's pkcs8ShroudedKeyBags
+/// (Java keystores, `openssl pkcs12 -export`): SafeBag { bagId, [0]
+/// bagValue }.
+pub fn shrouded_key_bags(pfx: &[u8]) -> impl Iterator<Item = &[u8]> {
+    memchr::memmem::find_iter(pfx, P12_SHROUDED_BAG).filter_map(|at| {
+        let (tag, value, _) = tlv(&pfx[at + P12_SHROUDED_BAG.len()..])?;
+        if tag != 0xa0 {
+            return None;
+        }
+        let (tag, _, rest) = tlv(value)?;
+        (tag == 0x30).then(|| &value[..value.len() - rest.len()])
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use super::asn1::tlv;
 use super::fingerprint::{self, bits};
 use super::javaser;
-use super::{der, oids, pbe, Format, Lock};
+use super::{der, oids, part_of, parts, pbe, Format, Lock};
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use ::der::asn1::ObjectIdentifier as Oid;
@@ -158,35 +158,12 @@ fn certificate<'a>(r: &mut Reader<'a>, version: u32) -> Option<&'a [u8]> {
     r.bytes()
 }
 
-/// Private key entries a store is reported by, one finding each; more
-/// is a hostile store, and the rest share the last finding's fate.
-const MAX_PARTS: usize = 64;
-
-/// A copy of a store that stands for its private key entry `n` (n >= 1)
-/// ends with this and `n`: keyscan's own marker, never written to a file.
-const PART: &[u8] = b"\0keyscan:jks-entry:";
-
-/// The store's own bytes and the private key entry a candidate stands for.
-fn part_of(data: &[u8]) -> (&[u8], usize) {
-    match data.len().checked_sub(PART.len() + 4) {
-        Some(at) if data[at..].starts_with(PART) => {
-            let n: [u8; 4] = data[data.len() - 4..].try_into().unwrap_or_default();
-            (&data[..at], u32::from_be_bytes(n) as usize)
-        }
-        _ => (data, 0),
-    }
-}
-
-/// One candidate's bytes for each private key entry after the first (the
-/// store's own candidate stands for the first), so that each key gets its
-/// own finding, fingerprint and weak-password check.
+/// The store's private key entries after the first, a candidate each.
 pub fn more_entries(data: &[u8]) -> Vec<Vec<u8>> {
     let Some(store) = parse(data) else {
         return Vec::new();
     };
-    (1..store.keys.len().min(MAX_PARTS))
-        .map(|n| [data, PART, &(n as u32).to_be_bytes()].concat())
-        .collect()
+    parts(data, store.keys.len())
 }
 
 /// A keystore with a private or secret key: `encrypted`, or `None`.

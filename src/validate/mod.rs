@@ -105,25 +105,53 @@ pub fn validate(c: &Candidate) -> Option<KeyInfo> {
     }
 }
 
+/// A container of several keys (a Java keystore's private key entries, a
+/// PKCS#12's key bags) is a candidate per key: entry `n` (n >= 1) is a copy
+/// of the container's bytes ending with this marker and `n`, keyscan's
+/// own, never written to a file.
+const PART: &[u8] = b"\0keyscan:entry:";
+/// More entries than any real container holds: a hostile one. The rest
+/// share the last finding's fate.
+const MAX_PARTS: usize = 64;
+
+/// The candidates' bytes for entries 1..count of `data` (entry 0 is
+/// `data` itself).
+pub fn parts(data: &[u8], count: usize) -> Vec<Vec<u8>> {
+    (1..count.min(MAX_PARTS))
+        .map(|n| [data, PART, &(n as u32).to_be_bytes()].concat())
+        .collect()
+}
+
+/// The container's own bytes and the entry a candidate stands for.
+pub fn part_of(data: &[u8]) -> (&[u8], usize) {
+    match data.len().checked_sub(PART.len() + 4) {
+        Some(at) if data[at..].starts_with(PART) => {
+            let n: [u8; 4] = data[data.len() - 4..].try_into().unwrap_or_default();
+            (&data[..at], u32::from_be_bytes(n) as usize)
+        }
+        _ => (data, 0),
+    }
+}
+
 /// Adds a candidate for each further key a candidate's structure holds (a
-/// Java keystore's private key entries), so that each is its own finding.
+/// Java keystore's private key entries, a PKCS#12's key bags), so that
+/// each is its own finding.
 pub fn add_entries<'r, 'd>(candidates: &mut Vec<Candidate<'r, 'd>>) {
     let mut more = Vec::new();
     for c in candidates.iter() {
-        if c.rule.validator == Validator::Jks {
-            more.extend(
-                jks::more_entries(&c.bytes)
-                    .into_iter()
-                    .map(|bytes| Candidate {
-                        rule: c.rule,
-                        span: c.span.clone(),
-                        lines: c.lines,
-                        bytes: std::borrow::Cow::Owned(bytes),
-                        armor: None,
-                        wrapped_by: c.wrapped_by.clone(),
-                    }),
-            );
-        }
+        let entries = match c.rule.validator {
+            Validator::Jks => jks::more_entries(&c.bytes),
+            Validator::Der => der::more_bags(&c.bytes),
+            _ => continue,
+        };
+        more.extend(entries.into_iter().map(|bytes| Candidate {
+            rule: c.rule,
+            span: c.span.clone(),
+            lines: c.lines,
+            bytes: std::borrow::Cow::Owned(bytes),
+            armor: None,
+            wrapped_by: c.wrapped_by.clone(),
+        }));
     }
     candidates.extend(more);
 }

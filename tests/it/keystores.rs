@@ -579,6 +579,38 @@ fn every_private_entry_is_its_own_finding_and_secret_entries_are_stepped_over() 
     let valid: Vec<(String, String)> = want.iter().map(|f| (f.clone(), "valid".into())).collect();
     assert_eq!(got, valid, "{v:#}");
 
+    // PKCS#12 as keytool writes it: a key bag per key pair, each its own
+    // finding; with a strong password, each encrypted and numbered.
+    genkey(d, "two.p12", "PKCS12", "RSA", "first", "changeit");
+    genkey(d, "two.p12", "PKCS12", "EC", "second", "changeit");
+    let mut want = [
+        entry_fingerprint(d, "two.p12", "first", "changeit"),
+        entry_fingerprint(d, "two.p12", "second", "changeit"),
+    ];
+    want.sort();
+    let (code, v) = json(d, &["scan", "two.p12"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let mut got: Vec<String> = (findings(&v).iter())
+        .filter(|f| f["status"] == "valid")
+        .map(|f| f["fingerprint"].as_str().unwrap_or("").to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, want, "{v:#}");
+    let strong = "Zq8-long-and-random";
+    genkey(d, "strong.p12", "PKCS12", "RSA", "a", strong);
+    genkey(d, "strong.p12", "PKCS12", "EC", "b", strong);
+    let (code, v) = json(d, &["scan", "strong.p12"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let mut notes: Vec<String> = (findings(&v).iter())
+        .inspect(|f| assert_eq!(f["status"], "encrypted", "{f:#}"))
+        .map(|f| f["note"].as_str().unwrap_or("").to_string())
+        .collect();
+    notes.sort();
+    assert!(
+        notes[0].contains("key bag 1 of 2") && notes[1].contains("key bag 2 of 2"),
+        "{notes:?}"
+    );
+
     // Strong: each key pair encrypted, named by its certificate; the
     // aliases include the secret keys'.
     genkey(
