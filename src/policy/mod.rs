@@ -98,8 +98,14 @@ impl Policy {
 
     /// False (and a warning) when a file is over `max_file_size`.
     pub fn admit_size(&self, shown: &str, len: u64) -> bool {
+        self.admit_size_of(|| shown.to_string(), len)
+    }
+
+    /// As [`Policy::admit_size`], the name spelt out only for a file skipped.
+    pub fn admit_size_of(&self, shown: impl FnOnce() -> String, len: u64) -> bool {
         match self.max_file_size {
             Some(max) if len > max => {
+                let shown = shown();
                 let mut w = self
                     .skips
                     .too_large

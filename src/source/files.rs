@@ -219,7 +219,7 @@ fn scan_file(scanner: &Scanner, path: &Path, buf: &mut Vec<u8>) -> FileResult {
     };
     // Most files hold no key: their path is only spelt out when needed.
     let hits = match read(path, buf, |len| {
-        scanner.policy.admit_size(&shown_path(path).0, len)
+        scanner.policy.admit_size_of(|| shown_path(path).0, len)
     }) {
         Ok(Content::Skipped) => Vec::new(),
         Ok(content) => {
