@@ -99,9 +99,7 @@ impl Engine {
 
     /// Whether a binary rule (a whole-blob candidate) matches `data`.
     pub fn binary_matches(&self, data: &[u8]) -> bool {
-        self.rules
-            .iter()
-            .any(|r| r.binary && r.start.is_match(data))
+        (self.rules.iter()).any(|r| r.binary && may_start(r, data) && r.start.is_match(data))
     }
 
     /// The length of the longest keyword, in bytes.
@@ -118,7 +116,7 @@ impl Engine {
         out: &mut Vec<Candidate<'r, 'd>>,
     ) {
         for rule in self.rules.iter().filter(|r| r.binary) {
-            if rule.start.is_match(data) {
+            if may_start(rule, data) && rule.start.is_match(data) {
                 out.push(Candidate {
                     rule,
                     span: 0..data.len(),
@@ -300,6 +298,12 @@ impl Engine {
             });
         }
     }
+}
+
+/// Whether a binary rule (anchored at the blob's start) may match `data`,
+/// from its first byte: most blobs are ruled out without a regex search.
+fn may_start(rule: &Rule, data: &[u8]) -> bool {
+    data.first().is_none_or(|&b| rule.start.may_start_with(b))
 }
 
 /// How far one match took the search.

@@ -17,6 +17,8 @@ pub struct Pattern {
     compiled: OnceLock<Regex>,
     /// The longest match, once asked (`None` inside: unbounded).
     longest: OnceLock<Option<usize>>,
+    /// The bytes a match can start with, once asked.
+    first: OnceLock<[bool; 256]>,
 }
 
 impl Pattern {
@@ -28,6 +30,7 @@ impl Pattern {
             source: source.to_string(),
             compiled,
             longest: OnceLock::new(),
+            first: OnceLock::new(),
         })
     }
 
@@ -38,6 +41,7 @@ impl Pattern {
             source,
             compiled: OnceLock::new(),
             longest: OnceLock::new(),
+            first: OnceLock::new(),
         }
     }
 
@@ -51,16 +55,42 @@ impl Pattern {
         self.compiled.get().is_some()
     }
 
+    /// Whether a match can start with `byte` (true when not known).
+    pub fn may_start_with(&self, byte: u8) -> bool {
+        self.first.get_or_init(|| {
+            let mut first = [true; 256];
+            if let Some(known) = self.first_bytes() {
+                first = [false; 256];
+                for b in known {
+                    first[b as usize] = true;
+                }
+            }
+            first
+        })[byte as usize]
+    }
+
+    /// The first bytes of every match, when the pattern's prefixes say.
+    fn first_bytes(&self) -> Option<Vec<u8>> {
+        use regex_syntax::hir::literal::Extractor;
+        let hir = self.parse()?;
+        let prefixes = Extractor::new().extract(&hir);
+        let literals = prefixes.literals()?;
+        literals.iter().map(|l| l.as_bytes().first().copied()).collect()
+    }
+
+    fn parse(&self) -> Option<regex_syntax::hir::Hir> {
+        regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(&self.source)
+            .ok()
+    }
+
     /// The most bytes a match can span, if the pattern bounds it.
     pub fn max_match_len(&self) -> Option<usize> {
-        *self.longest.get_or_init(|| {
-            let hir = regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .build()
-                .parse(&self.source)
-                .ok()?;
-            hir.properties().maximum_len()
-        })
+        *self
+            .longest
+            .get_or_init(|| self.parse()?.properties().maximum_len())
     }
 
     fn regex(&self) -> &Regex {
@@ -100,6 +130,28 @@ mod tests {
         }
         assert!(lazy.is_compiled());
         assert_eq!(lazy.as_str(), src);
+    }
+
+    #[test]
+    fn first_bytes_come_from_the_prefixes_or_allow_anything() {
+        let der = Pattern::eager(r"(?-u)\A\x30(?:[\x20-\x7f]|\x81[\x80-\xff])").unwrap();
+        assert!(der.may_start_with(0x30) && !der.may_start_with(0x31));
+        let solana = Pattern::eager(r"(?-u)\A\s*\[\s*\d").unwrap();
+        for b in [b'[', b' ', b'\n', b'\t'] {
+            assert!(solana.may_start_with(b), "{b}");
+        }
+        assert!(!solana.may_start_with(b'a'));
+        let any = Pattern::eager(r"(?s).*x").unwrap();
+        assert!((0..=255).all(|b| any.may_start_with(b)));
+        // Every built-in binary rule agrees with its own regex.
+        for rule in crate::rules::builtin_compiled().unwrap().iter().filter(|r| r.binary) {
+            for b in 0..=255u8 {
+                let data = [b, 0x30, b'[', b'x'];
+                if rule.start.is_match(&data) {
+                    assert!(rule.start.may_start_with(b), "{} {b}", rule.id);
+                }
+            }
+        }
     }
 
     #[test]
