@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 pub struct Keywords {
-    /// An alternation of every keyword, in the rules' order. The regex
-    /// crate picks the literal search (SIMD Teddy over the prefixes it
-    /// chooses); measured faster here than a packed searcher over the
-    /// whole keywords once there are more than 32 of them.
+    /// An alternation of every keyword (see `new` for their order). The
+    /// regex crate picks the literal search (SIMD Teddy); measured faster
+    /// here than aho-corasick's packed searcher once there are more than 32
+    /// keywords.
     searcher: Option<Regex>,
     /// Keyword -> id.
     ids: HashMap<Vec<u8>, usize>,
@@ -158,8 +158,8 @@ fn add_window(starts: &mut Starts, w: Range<usize>) {
     starts.push(w);
 }
 
-/// Sorts and merges: windows come nearly in order, but a keyword inside
-/// another may start after the next one reported.
+/// Sorts and merges: windows come nearly in order, but a short keyword
+/// just after a long one may open its window first.
 fn merge(starts: &mut Starts) {
     starts.sort_unstable_by_key(|w| w.start);
     let mut out: Starts = Vec::with_capacity(starts.len());

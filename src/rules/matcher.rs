@@ -1,6 +1,6 @@
-//! Bytes in, candidates out: a literal gate over all keywords, then each
-//! gated rule's regex, END markers bound to the BEGIN label, disguises
-//! unwrapped. Keys whose very markers are encoded (base64, percent/form
+//! Bytes in, candidates out: every keyword found in one pass, then each
+//! rule's regex near its keywords, END markers bound to the BEGIN label,
+//! disguises unwrapped. Keys whose very markers are encoded (base64, percent/form
 //! encoding, UTF-16) are decoded and scanned again.
 
 use super::decode;

@@ -1,7 +1,7 @@
 //! Rules are data: TOML files under `rules/`, embedded at build time.
 //!
-//! A rule names the literal keywords that gate it (checked on raw bytes before
-//! any regex runs), a `start` regex, an optional `end` marker bound to the
+//! A rule names the literal keywords that gate it (found on raw bytes before
+//! any regex runs; the regex then runs only near them), a `start` regex, an optional `end` marker bound to the
 //! start's `label`, and the validator that parses what it matched.
 
 mod check;
