@@ -75,7 +75,10 @@ impl Pattern {
         let hir = self.parse()?;
         let prefixes = Extractor::new().extract(&hir);
         let literals = prefixes.literals()?;
-        literals.iter().map(|l| l.as_bytes().first().copied()).collect()
+        literals
+            .iter()
+            .map(|l| l.as_bytes().first().copied())
+            .collect()
     }
 
     fn parse(&self) -> Option<regex_syntax::hir::Hir> {
@@ -144,7 +147,11 @@ mod tests {
         let any = Pattern::eager(r"(?s).*x").unwrap();
         assert!((0..=255).all(|b| any.may_start_with(b)));
         // Every built-in binary rule agrees with its own regex.
-        for rule in crate::rules::builtin_compiled().unwrap().iter().filter(|r| r.binary) {
+        for rule in crate::rules::builtin_compiled()
+            .unwrap()
+            .iter()
+            .filter(|r| r.binary)
+        {
             for b in 0..=255u8 {
                 let data = [b, 0x30, b'[', b'x'];
                 if rule.start.is_match(&data) {
