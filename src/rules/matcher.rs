@@ -154,12 +154,21 @@ impl Engine {
             let end = rule
                 .reach()
                 .map_or(data.len(), |r| data.len().min(window.end.saturating_add(r)));
+            // Searched to the blob's end (an unbounded rule), a miss holds
+            // for every later window too: each byte is searched once.
+            let to_the_end = end == data.len();
             while pos < window.end {
                 let Some(caps) = captures_at(rule, data, end, pos) else {
+                    if to_the_end {
+                        return;
+                    }
                     break;
                 };
                 let m = caps.get(0).expect("group 0 always matches");
                 if m.start() >= window.end {
+                    if to_the_end {
+                        pos = m.start();
+                    }
                     break;
                 }
                 pos = m.end().max(m.start() + 1);
@@ -663,6 +672,29 @@ mod tests {
         ] {
             assert_eq!(spans(&e, text.as_bytes()).len(), found, "{text}");
         }
+    }
+
+    #[test]
+    fn an_unbounded_context_rule_finds_matches_in_later_windows_only() {
+        let e = engine_of(
+            r#"
+            [[rule]]
+            id = "unbounded"
+            description = "a number near a word, any length"
+            keywords = ["kw"]
+            near = 10
+            start = 'N[0-9]+'
+            validator = "pem"
+            max_len = 0
+            "#,
+        );
+        let gap = " ".repeat(1000);
+        let text = format!("kw{gap}kw N123{gap}N999{gap}kw{gap}kw N45{gap}N6");
+        let found: Vec<&str> = spans(&e, text.as_bytes())
+            .into_iter()
+            .map(|(_, s)| &text[s])
+            .collect();
+        assert_eq!(found, vec!["N123", "N45"]);
     }
 
     #[test]
