@@ -250,14 +250,16 @@ impl Engine {
             }
             _ => {}
         }
-        let prefix = line_prefix(data, m.start());
-        let armor = unwrap::armor_in(&label, &data[body], prefix);
+        // Only armored text formats read it; for the others the line's
+        // prefix (up to 4 KiB) would be read for nothing, per candidate.
+        let armor = (rule.validator.reads_armor())
+            .then(|| unwrap::armor_in(&label, &data[body], line_prefix(data, m.start())));
         out.push(Candidate {
             rule,
             bytes: Cow::Borrowed(&data[span.clone()]),
             span,
             lines: None,
-            armor: Some(armor),
+            armor,
             wrapped_by: Vec::new(),
         });
         Taken::Upto(end)
@@ -376,11 +378,10 @@ fn find_end(
 ) -> Option<(Range<usize>, Range<usize>)> {
     let marker = template.replace("{label}", label);
     let window = &data[body_start..window_end(data, start, rule)];
-    let at = memmem::find(window, marker.as_bytes())?;
-    let body = &window[..at];
-    if memmem::find(body, b"BEGIN ").is_some() {
-        return None;
-    }
+    // Only up to the next BEGIN: a run of BEGINs costs a pass, not a
+    // window each.
+    let next_begin = memmem::find(window, b"BEGIN ").unwrap_or(window.len());
+    let at = memmem::find(&window[..next_begin], marker.as_bytes())?;
     let body_end = body_start + at;
     Some((start..body_end + marker.len(), body_start..body_end))
 }

@@ -109,6 +109,19 @@ impl Validator {
         )
     }
 
+    /// Validators of armored text (BEGIN/END blocks and their kin), which
+    /// read the candidate's unwrapped [`unwrap::Armor`].
+    pub fn reads_armor(self) -> bool {
+        matches!(
+            self,
+            Validator::Pem
+                | Validator::Openssh
+                | Validator::Pgp
+                | Validator::Ppk
+                | Validator::Sshcom
+        )
+    }
+
     /// Decoders that turn a whole blob into new text, once per blob.
     pub fn decodes_whole_blob(self) -> bool {
         matches!(self, Validator::Utf16 | Validator::QuotedPrintable)
