@@ -9,13 +9,18 @@
 //! verifies the HMAC (its key from the PKCS#12 KDF, id 3) and opens each
 //! private key entry to its PKCS#8 key, one finding each. Sealed entries
 //! without a chain (secret keys) and secret entries are listed by alias.
+//!
+//! UBER (`-storetype UBER`) has BKS's header and then the whole store
+//! encrypted (PBEWithSHAAndTwofish-CBC): without its password nothing is
+//! known but the shape, so it is one `encrypted` finding; a weak password
+//! decrypts it, checks its SHA-1 digest and opens its first private key.
 
 use super::jks::{describe_certificate, Reader};
 use super::{der, part_of, parts, pbe, Format, Lock};
 use crate::rules::Validator;
 use crate::scan::finding::{KeyInfo, Status};
 use hmac::{Hmac, KeyInit, Mac};
-use sha1::Sha1;
+use sha1::{Digest, Sha1};
 
 /// keytool writes 20 bytes of salt; more than this is not a BKS store.
 const MAX_SALT: usize = 64;
@@ -33,6 +38,8 @@ const KEY_SECRET: u8 = 2;
 /// Android's default password (see jks.rs): tried with the empty one.
 const ANDROID: &[u8] = b"android";
 const PROTECTION: &str = "PBEWithSHAAnd3-KeyTripleDES-CBC";
+/// The iteration counts BouncyCastle writes into an UBER store.
+const UBER_ITERATIONS: std::ops::RangeInclusive<u32> = 1024..=2047;
 
 pub const FORMAT: Format = Format {
     validator: Validator::Bks,
@@ -201,7 +208,16 @@ pub fn more_entries(data: &[u8]) -> Vec<Vec<u8>> {
 /// key kept in clear), or `None`.
 pub fn validate(data: &[u8]) -> Option<KeyInfo> {
     let (data, n) = part_of(data);
-    let store = parse(data)?;
+    let Some(store) = parse(data) else {
+        uber(data)?;
+        let mut info = KeyInfo::new(Status::Encrypted, "UBER", "unknown");
+        info.note = Some(
+            "BouncyCastle UBER keystore, encrypted whole (PBEWithSHAAndTwofish-CBC): \
+             its entries are unknown without the store password"
+                .into(),
+        );
+        return Some(info);
+    };
     let first = store.keys.get(n);
     if first.is_none() && (n > 0 || store.secrets.is_empty()) {
         return None;
@@ -278,7 +294,9 @@ impl Integrity {
 fn lock(data: &[u8]) -> Result<Lock, &'static str> {
     let unsupported = "no weak-passphrase check for this keystore";
     let (data, n) = part_of(data);
-    let store = parse(data).ok_or(unsupported)?;
+    let Some(store) = parse(data) else {
+        return uber_lock(data).ok_or(unsupported);
+    };
     let entry = store.keys.get(n).ok_or(unsupported)?;
     let Body::Sealed {
         salt,
@@ -327,6 +345,99 @@ fn unseal(salt: &[u8], iterations: u32, data: &[u8], pw: &[u8]) -> Option<Vec<u8
     };
     let (key_type, enc) = encoded_key(&mut r)?;
     (key_type == KEY_PRIVATE && r.pos == plain.len()).then(|| enc.to_vec())
+}
+
+/// An UBER store: its salt, iterations and encrypted body.
+struct Uber<'a> {
+    salt: &'a [u8],
+    iterations: u32,
+    body: &'a [u8],
+}
+
+/// The shape of an UBER store: version 1, 20 bytes of salt, the iteration
+/// count BouncyCastle writes, whole Twofish blocks.
+fn uber(data: &[u8]) -> Option<Uber<'_>> {
+    let mut r = Reader { data, pos: 0 };
+    if r.u32()? != 1 || r.u32()? != 20 {
+        return None;
+    }
+    let salt = r.take(20)?;
+    let iterations = r.u32()?;
+    let body = &data[r.pos..];
+    let shaped = UBER_ITERATIONS.contains(&iterations) && body.len() >= 32 && body.len() % 16 == 0;
+    shaped.then_some(Uber {
+        salt,
+        iterations,
+        body,
+    })
+}
+
+/// An UBER store, ready for weak passwords: a try derives the Twofish key
+/// and decrypts the whole store.
+fn uber_lock(data: &[u8]) -> Option<Lock> {
+    let u = uber(data)?;
+    let (salt, iterations, body) = (u.salt.to_vec(), u.iterations, u.body.to_vec());
+    // Three KDF blocks (key and IV) at about 7 iterations a microsecond.
+    let cost = 1 + 3 * iterations as u64 / 7 + body.len() as u64 / 100;
+    Some(Lock::new(cost, move |pw| {
+        let entries = uber_plain(&salt, iterations, &body, pw)?;
+        uber_key(&entries, pw)
+    }))
+}
+
+/// The store in clear (its entries), if `pw` decrypts it and its SHA-1
+/// digest checks.
+fn uber_plain(salt: &[u8], iterations: u32, body: &[u8], pw: &[u8]) -> Option<Vec<u8>> {
+    let bytes = password_bytes(pw);
+    let key = pbe::pkcs12_kdf_bmp(&bytes, salt, 1, iterations, 32);
+    let iv = pbe::pkcs12_kdf_bmp(&bytes, salt, 2, iterations, 16);
+    let plain = pbe::cbc::<twofish::Twofish>(&key, &iv, body)?;
+    let mut r = Reader {
+        data: &plain,
+        pos: 0,
+    };
+    let mut store = Store {
+        version: 1,
+        salt,
+        iterations,
+        keys: Vec::new(),
+        secrets: Vec::new(),
+        entries: &[],
+        mac: &[],
+    };
+    while entry(&mut r, &mut store)? {}
+    let (entries, digest) = plain.split_at(r.pos);
+    (digest == Sha1::digest(entries).as_slice()).then(|| entries.to_vec())
+}
+
+/// The first private key of an opened UBER store's entries.
+fn uber_key(entries: &[u8], pw: &[u8]) -> Option<KeyInfo> {
+    let mut r = Reader {
+        data: entries,
+        pos: 0,
+    };
+    let mut store = Store {
+        version: 1,
+        salt: &[],
+        iterations: 0,
+        keys: Vec::new(),
+        secrets: Vec::new(),
+        entries: &[],
+        mac: &[],
+    };
+    while entry(&mut r, &mut store)? {}
+    let first = store.keys.first()?;
+    let plain = match first.body {
+        Body::Clear(pkcs8) => pkcs8.to_vec(),
+        Body::Sealed {
+            salt,
+            iterations,
+            data,
+        } => unseal(salt, iterations, data, pw)?,
+    };
+    let mut info = der::pkcs8(&plain).ok()?;
+    info.format = "UBER".into();
+    Some(info)
 }
 
 #[cfg(test)]
@@ -382,6 +493,25 @@ mod tests {
             let _ = validate(&data);
             let _ = lock(&data);
         }
+    }
+
+    #[test]
+    fn uber_shaped_noise_is_encrypted_and_opens_with_nothing() {
+        let mut data = [1u32, 20].map(u32::to_be_bytes).concat();
+        data.extend([3; 20]);
+        data.extend(1500u32.to_be_bytes());
+        data.extend((0..64u8).map(|b| b.wrapping_mul(37)));
+        let info = validate(&data).unwrap();
+        assert_eq!(
+            (info.status, info.format.as_str()),
+            (Status::Encrypted, "UBER")
+        );
+        let lock = lock(&data).ok().unwrap();
+        assert!((lock.open)(b"changeit").is_none());
+        // Not whole blocks, or an iteration count BouncyCastle never writes.
+        assert!(validate(&data[..data.len() - 1]).is_none());
+        data[28..32].copy_from_slice(&5000u32.to_be_bytes());
+        assert!(validate(&data).is_none());
     }
 
     #[test]

@@ -570,7 +570,7 @@ pub fn cbc_by_name(name: &str, key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec
 }
 
 /// CBC decryption and PKCS#7 unpadding.
-fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
+pub fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
 where
     C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
 {

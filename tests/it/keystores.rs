@@ -12,7 +12,7 @@ const BCPROV: &str = "/usr/share/java/bcprov.jar";
 /// keytool's provider arguments for a BouncyCastle store type; none for
 /// the JDK's own. A missing jar fails the test: nothing is skipped.
 fn provider(kind: &str) -> Vec<&'static str> {
-    if kind != "BKS" {
+    if kind != "BKS" && kind != "UBER" {
         return Vec::new();
     }
     assert!(
@@ -27,14 +27,16 @@ fn provider(kind: &str) -> Vec<&'static str> {
     ]
 }
 
-/// keytool's arguments to read `store`: BKS stores (by their extension)
-/// need their type and provider named.
+/// keytool's arguments to read `store`: BKS and UBER stores (by their
+/// extension) need their type and provider named.
 fn read_args(store: &str) -> Vec<&'static str> {
-    if !store.ends_with(".bks") {
-        return Vec::new();
-    }
-    let mut args = vec!["-storetype", "BKS"];
-    args.extend(provider("BKS"));
+    let kind = match store.rsplit('.').next() {
+        Some("bks") => "BKS",
+        Some("uber") => "UBER",
+        _ => return Vec::new(),
+    };
+    let mut args = vec!["-storetype", kind];
+    args.extend(provider(kind));
     args
 }
 
@@ -773,4 +775,33 @@ fn precommit_blocks_a_bks_keystore() {
     assert!(!went, "{out}");
     assert!(out.contains("signing.bks"), "{out}");
     assert!(out.contains(&want), "{out}");
+}
+
+#[test]
+fn uber_opens_with_a_weak_password_and_is_encrypted_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(d, "weak.uber", "UBER", "EC", "signing", "changeit");
+    let want = entry_fingerprint(d, "weak.uber", "signing", "changeit");
+    let strong = "Tr0ub4dor-and-3-horses";
+    genkey(d, "strong.uber", "UBER", "RSA", "prod", strong);
+    let (code, v) = json(d, &["scan", "weak.uber", "strong.uber"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let found = findings(&v);
+    let got: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("");
+            (s("path"), s("status"), s("format"))
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("strong.uber", "encrypted", "UBER"),
+            ("weak.uber", "valid", "UBER")
+        ],
+        "{v:#}"
+    );
+    assert_eq!(found[1]["fingerprint"], want.as_str(), "{v:#}");
 }
