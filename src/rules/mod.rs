@@ -74,6 +74,8 @@ pub enum Validator {
     Gnupg,
     /// A whole Java keystore (JKS or JCEKS).
     Jks,
+    /// A whole BouncyCastle keystore (BKS or UBER).
+    Bks,
     /// age identities (`AGE-SECRET-KEY-1...`, `AGE-PLUGIN-...`).
     Age,
     /// WireGuard `PrivateKey` in an `[Interface]` section.

@@ -84,11 +84,11 @@ impl<'a> Reader<'a> {
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// Java's `writeUTF`: a 2-byte length and modified UTF-8.
-    fn utf(&mut self) -> Option<String> {
+    pub(crate) fn utf(&mut self) -> Option<String> {
         let n = self.u16()? as usize;
         Some(String::from_utf8_lossy(self.take(n)?).into_owned())
     }
-    fn bytes(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
     }
@@ -228,7 +228,7 @@ fn protected_parts(der: &[u8]) -> Option<(Oid, &[u8], &[u8])> {
 
 /// Key type, fingerprints and subject from the entry's first certificate:
 /// its public key is the private key's public half.
-fn describe_certificate(info: &mut KeyInfo, note: &mut Vec<String>, cert: &[u8]) {
+pub(super) fn describe_certificate(info: &mut KeyInfo, note: &mut Vec<String>, cert: &[u8]) {
     let Some((subject, spki)) = certificate_parts(cert) else {
         return;
     };

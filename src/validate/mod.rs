@@ -13,6 +13,7 @@ pub mod authorized_keys;
 pub mod base58;
 pub mod bech32;
 pub mod bitcoin;
+pub mod bks;
 pub mod crack;
 pub mod curve448;
 pub mod der;
@@ -75,6 +76,7 @@ pub const FORMATS: &[Format] = &[
     ssh1::FORMAT,
     gnupg::FORMAT,
     jks::FORMAT,
+    bks::FORMAT,
     age::FORMAT,
     wireguard::FORMAT,
     minisign::FORMAT,
@@ -141,6 +143,7 @@ pub fn add_entries<'r, 'd>(candidates: &mut Vec<Candidate<'r, 'd>>) {
     for c in candidates.iter() {
         let entries = match c.rule.validator {
             Validator::Jks => jks::more_entries(&c.bytes),
+            Validator::Bks => bks::more_entries(&c.bytes),
             Validator::Der => der::more_bags(&c.bytes),
             _ => continue,
         };

@@ -570,7 +570,7 @@ pub fn cbc_by_name(name: &str, key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec
 }
 
 /// CBC decryption and PKCS#7 unpadding.
-fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
+pub fn cbc<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
 where
     C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
 {
@@ -608,14 +608,25 @@ where
 
 /// RFC 7292 appendix B.2 key derivation (SHA-1): `id` 1 for the key, 2 for the IV.
 fn pkcs12_kdf(passphrase: &[u8], salt: &[u8], id: u8, iterations: u32, len: usize) -> Vec<u8> {
+    let mut bmp = bmp_string(passphrase);
+    bmp.extend([0, 0]);
+    pkcs12_kdf_bmp(&bmp, salt, id, iterations, len)
+}
+
+/// A passphrase as UTF-16BE, as the PKCS#12 KDF and Java keystores see it.
+pub fn bmp_string(passphrase: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(passphrase)
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect()
+}
+
+/// The PKCS#12 KDF on a password already encoded (a NUL-terminated
+/// BMPString; BouncyCastle gives the empty password as no bytes at all).
+/// `id` 3 derives a MAC key.
+pub fn pkcs12_kdf_bmp(bmp: &[u8], salt: &[u8], id: u8, iterations: u32, len: usize) -> Vec<u8> {
     use sha1::Digest;
     const V: usize = 64;
-    // The passphrase as a NUL-terminated BMPString.
-    let mut bmp: Vec<u8> = Vec::new();
-    for unit in String::from_utf8_lossy(passphrase).encode_utf16() {
-        bmp.extend(unit.to_be_bytes());
-    }
-    bmp.extend([0, 0]);
     let repeat = |s: &[u8]| -> Vec<u8> {
         if s.is_empty() {
             return Vec::new();
@@ -623,7 +634,7 @@ fn pkcs12_kdf(passphrase: &[u8], salt: &[u8], id: u8, iterations: u32, len: usiz
         let n = V * s.len().div_ceil(V);
         s.iter().cycle().take(n).copied().collect()
     };
-    let mut i = [repeat(salt), repeat(&bmp)].concat();
+    let mut i = [repeat(salt), repeat(bmp)].concat();
     let d = [id; V];
     let mut out = Vec::new();
     while out.len() < len {

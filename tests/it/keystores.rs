@@ -1,35 +1,69 @@
-//! Java keystores (JKS, JCEKS) made by keytool at test time, and keys
-//! inside archives (zip, tar, tar.gz, gzip) built at test time.
+//! Java keystores (JKS, JCEKS, BouncyCastle's BKS) made by keytool at test
+//! time, and keys inside archives (zip, tar, tar.gz, gzip) built at test time.
 
 use crate::support::gitrepo::{text, TempRepo};
 use crate::support::{findings, json, keyscan, ssh_fingerprint, tool};
 use std::path::Path;
 
+/// BouncyCastle's provider jar (Debian's `libbcprov-java`, which CI
+/// installs): keytool writes BKS stores only with it.
+const BCPROV: &str = "/usr/share/java/bcprov.jar";
+
+/// keytool's provider arguments for a BouncyCastle store type; none for
+/// the JDK's own. A missing jar fails the test: nothing is skipped.
+fn provider(kind: &str) -> Vec<&'static str> {
+    if kind != "BKS" && kind != "UBER" {
+        return Vec::new();
+    }
+    assert!(
+        Path::new(BCPROV).exists(),
+        "{BCPROV} is needed by the BKS tests: install libbcprov-java (.ci/run does)"
+    );
+    vec![
+        "-providerpath",
+        BCPROV,
+        "-provider",
+        "org.bouncycastle.jce.provider.BouncyCastleProvider",
+    ]
+}
+
+/// keytool's arguments to read `store`: BKS and UBER stores (by their
+/// extension) need their type and provider named.
+fn read_args(store: &str) -> Vec<&'static str> {
+    let kind = match store.rsplit('.').next() {
+        Some("bks") => "BKS",
+        Some("uber") => "UBER",
+        _ => return Vec::new(),
+    };
+    let mut args = vec!["-storetype", kind];
+    args.extend(provider(kind));
+    args
+}
+
 /// `keytool -genkeypair` into a new store.
 fn genkey(dir: &Path, store: &str, kind: &str, alg: &str, alias: &str, pass: &str) {
-    tool(
-        "keytool",
-        &[
-            "-genkeypair",
-            "-keyalg",
-            alg,
-            "-alias",
-            alias,
-            "-dname",
-            &format!("CN={alias}"),
-            "-storetype",
-            kind,
-            "-keystore",
-            store,
-            "-storepass",
-            pass,
-            "-keypass",
-            pass,
-            "-validity",
-            "30",
-        ],
-        dir,
-    );
+    let dname = format!("CN={alias}");
+    let mut args: Vec<&str> = provider(kind);
+    args.extend([
+        "-genkeypair",
+        "-keyalg",
+        alg,
+        "-alias",
+        alias,
+        "-dname",
+        &dname,
+        "-storetype",
+        kind,
+        "-keystore",
+        store,
+        "-storepass",
+        pass,
+        "-keypass",
+        pass,
+        "-validity",
+        "30",
+    ]);
+    tool("keytool", &args, dir);
 }
 
 /// The OpenSSH fingerprint of a store's key, the long way round: keytool
@@ -497,20 +531,18 @@ fn pre_receive_and_pre_push_reject_new_formats_with_their_fingerprints() {
 
 /// The OpenSSH fingerprint of one entry's certificate key (its public half).
 fn entry_fingerprint(dir: &Path, store: &str, alias: &str, pass: &str) -> String {
-    let pem = tool(
-        "keytool",
-        &[
-            "-exportcert",
-            "-rfc",
-            "-alias",
-            alias,
-            "-keystore",
-            store,
-            "-storepass",
-            pass,
-        ],
-        dir,
-    );
+    let mut args: Vec<&str> = read_args(store);
+    args.extend([
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        alias,
+        "-keystore",
+        store,
+        "-storepass",
+        pass,
+    ]);
+    let pem = tool("keytool", &args, dir);
     std::fs::write(dir.join("cert.pem"), &pem.stdout).unwrap();
     let script = "openssl x509 -in cert.pem -pubkey -noout > spki.pem && \
                   ssh-keygen -i -m PKCS8 -f spki.pem > ssh.pub && ssh-keygen -lf ssh.pub";
@@ -629,4 +661,147 @@ fn every_private_entry_is_its_own_finding_and_secret_entries_are_stepped_over() 
     assert_eq!(found[0]["fingerprint"], want.as_str());
     let note = found[0]["note"].as_str().unwrap();
     assert!(note.contains("aes") && note.contains("signer"), "{note}");
+}
+
+/// (fingerprint, status, format) of each finding, sorted.
+fn fingerprints(found: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = found
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("fingerprint"), s("status"), s("format"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn weak_bks_opens_each_private_entry_with_the_fingerprint_of_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(d, "app.bks", "BKS", "RSA", "rsa", "changeit");
+    genkey(d, "app.bks", "BKS", "EC", "ec", "changeit");
+    let rsa = entry_fingerprint(d, "app.bks", "rsa", "changeit");
+    let ec = entry_fingerprint(d, "app.bks", "ec", "changeit");
+    let (code, found) = scan_one(d, "app.bks");
+    assert_eq!(code, 1, "{found:?}");
+    let valid = |fp: &str| (fp.to_string(), "valid".to_string(), "BKS".to_string());
+    let mut want = vec![valid(&rsa), valid(&ec)];
+    want.sort();
+    assert_eq!(fingerprints(&found), want, "{found:#?}");
+    let mut keys: Vec<&str> = (found.iter())
+        .map(|f| f["public_key"].as_str().unwrap().split(' ').next().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["ecdsa-sha2-nistp256", "ssh-rsa"]);
+}
+
+#[test]
+fn strong_bks_is_encrypted_with_aliases_and_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let pass = "Tr0ub4dor-and-3-horses";
+    genkey(d, "prod.bks", "BKS", "RSA", "prodsigner", pass);
+    let want = entry_fingerprint(d, "prod.bks", "prodsigner", pass);
+    let (code, found) = scan_one(d, "prod.bks");
+    assert_eq!((code, found.len()), (1, 1), "{found:?}");
+    let f = &found[0];
+    assert_eq!(f["status"], "encrypted", "{f}");
+    assert_eq!(f["format"], "BKS", "{f}");
+    assert_eq!(f["key_type"], "RSA 2048", "{f}");
+    assert_eq!(f["fingerprint"], want.as_str(), "{f}");
+    let note = f["note"].as_str().unwrap();
+    assert!(note.contains("aliases: prodsigner"), "{note}");
+    assert!(note.contains("CN=prodsigner"), "{note}");
+    assert!(note.contains("PBEWithSHAAnd3-KeyTripleDES-CBC"), "{note}");
+}
+
+#[test]
+fn bks_truststore_and_damaged_bks_are_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(d, "src.bks", "BKS", "EC", "server", "changeit");
+    let mut args: Vec<&str> = read_args("src.bks");
+    args.extend(["-exportcert", "-alias", "server", "-keystore", "src.bks"]);
+    args.extend(["-storepass", "changeit", "-file", "server.crt"]);
+    tool("keytool", &args, d);
+    let mut args: Vec<&str> = read_args("trust.bks");
+    args.extend(["-importcert", "-noprompt", "-alias", "ca", "-file"]);
+    args.extend([
+        "server.crt",
+        "-keystore",
+        "trust.bks",
+        "-storepass",
+        "changeit",
+    ]);
+    tool("keytool", &args, d);
+    let (code, found) = scan_one(d, "trust.bks");
+    assert_eq!((code, found.len()), (0, 0), "{found:?}");
+
+    let data = std::fs::read(d.join("src.bks")).unwrap();
+    // A byte flipped inside the entries: the HMAC no longer checks, so
+    // the weak password opens nothing.
+    let mut flipped = data.clone();
+    flipped[data.len() - 40] ^= 1;
+    std::fs::write(d.join("flipped.bks"), &flipped).unwrap();
+    let (_, found) = scan_one(d, "flipped.bks");
+    assert!(found.iter().all(|f| f["status"] != "valid"), "{found:?}");
+    // The first entry's type broken, or the store cut short: no store.
+    let mut broken = data.clone();
+    broken[32] = 9;
+    std::fs::write(d.join("broken.bks"), &broken).unwrap();
+    std::fs::write(d.join("cut.bks"), &data[..data.len() - 7]).unwrap();
+    for name in ["broken.bks", "cut.bks"] {
+        let (code, found) = scan_one(d, name);
+        assert_eq!((code, found.len()), (0, 0), "{name}: {found:?}");
+    }
+}
+
+#[test]
+fn precommit_blocks_a_bks_keystore() {
+    let r = TempRepo::new();
+    let out = r
+        .command(crate::support::bin(), &r.dir)
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    genkey(&r.home, "signing.bks", "BKS", "EC", "signing", "changeit");
+    let want = entry_fingerprint(&r.home, "signing.bks", "signing", "changeit");
+    std::fs::copy(r.home.join("signing.bks"), r.dir.join("signing.bks")).unwrap();
+    r.ok(&["add", "signing.bks"]);
+    let (went, out) = r.commit();
+    assert!(!went, "{out}");
+    assert!(out.contains("signing.bks"), "{out}");
+    assert!(out.contains(&want), "{out}");
+}
+
+#[test]
+fn uber_opens_with_a_weak_password_and_is_encrypted_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    genkey(d, "weak.uber", "UBER", "EC", "signing", "changeit");
+    let want = entry_fingerprint(d, "weak.uber", "signing", "changeit");
+    let strong = "Tr0ub4dor-and-3-horses";
+    genkey(d, "strong.uber", "UBER", "RSA", "prod", strong);
+    let (code, v) = json(d, &["scan", "weak.uber", "strong.uber"], None);
+    assert_eq!(code, 1, "{v:#}");
+    let found = findings(&v);
+    let got: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("");
+            (s("path"), s("status"), s("format"))
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("strong.uber", "encrypted", "UBER"),
+            ("weak.uber", "valid", "UBER")
+        ],
+        "{v:#}"
+    );
+    assert_eq!(found[1]["fingerprint"], want.as_str(), "{v:#}");
 }
