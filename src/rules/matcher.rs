@@ -99,7 +99,16 @@ impl Engine {
 
     /// Whether a binary rule (a whole-blob candidate) matches `data`.
     pub fn binary_matches(&self, data: &[u8]) -> bool {
-        (self.rules.iter()).any(|r| r.binary && may_start(r, data) && r.start.is_match(data))
+        self.binary_rules_matching(data).next().is_some()
+    }
+
+    /// The binary rules (whole-blob candidates) that match `data`.
+    fn binary_rules_matching<'r, 'd>(
+        &'r self,
+        data: &'d [u8],
+    ) -> impl Iterator<Item = &'r Rule> + use<'r, 'd> {
+        (self.rules.iter())
+            .filter(move |r| r.binary && may_start(r, data) && r.start.is_match(data))
     }
 
     /// The length of the longest keyword, in bytes.
@@ -115,17 +124,15 @@ impl Engine {
         within: &[&'r Rule],
         out: &mut Vec<Candidate<'r, 'd>>,
     ) {
-        for rule in self.rules.iter().filter(|r| r.binary) {
-            if may_start(rule, data) && rule.start.is_match(data) {
-                out.push(Candidate {
-                    rule,
-                    span: 0..data.len(),
-                    lines: None,
-                    bytes: Cow::Borrowed(data),
-                    armor: None,
-                    wrapped_by: Vec::new(),
-                });
-            }
+        for rule in self.binary_rules_matching(data) {
+            out.push(Candidate {
+                rule,
+                span: 0..data.len(),
+                lines: None,
+                bytes: Cow::Borrowed(data),
+                armor: None,
+                wrapped_by: Vec::new(),
+            });
         }
         for (i, starts) in self.keywords.starts(&self.rules, data) {
             let rule = &self.rules[i];

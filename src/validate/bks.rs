@@ -83,6 +83,21 @@ struct Store<'a> {
     mac: &'a [u8],
 }
 
+impl<'a> Store<'a> {
+    /// A store whose entries are still to be read.
+    fn new(version: u32, salt: &'a [u8], iterations: u32) -> Self {
+        Store {
+            version,
+            salt,
+            iterations,
+            keys: Vec::new(),
+            secrets: Vec::new(),
+            entries: &[],
+            mac: &[],
+        }
+    }
+}
+
 fn parse(data: &[u8]) -> Option<Store<'_>> {
     let mut r = Reader { data, pos: 0 };
     let version = r.u32()?;
@@ -99,15 +114,7 @@ fn parse(data: &[u8]) -> Option<Store<'_>> {
         return None;
     }
     let start = r.pos;
-    let mut store = Store {
-        version,
-        salt,
-        iterations,
-        keys: Vec::new(),
-        secrets: Vec::new(),
-        entries: &[],
-        mac: &[],
-    };
+    let mut store = Store::new(version, salt, iterations);
     while entry(&mut r, &mut store)? {}
     // The 20-byte HMAC ends the file exactly.
     store.entries = &data[start..r.pos];
@@ -396,15 +403,7 @@ fn uber_plain(salt: &[u8], iterations: u32, body: &[u8], pw: &[u8]) -> Option<Ve
         data: &plain,
         pos: 0,
     };
-    let mut store = Store {
-        version: 1,
-        salt,
-        iterations,
-        keys: Vec::new(),
-        secrets: Vec::new(),
-        entries: &[],
-        mac: &[],
-    };
+    let mut store = Store::new(1, salt, iterations);
     while entry(&mut r, &mut store)? {}
     let (entries, digest) = plain.split_at(r.pos);
     (digest == Sha1::digest(entries).as_slice()).then(|| entries.to_vec())
