@@ -10,7 +10,7 @@
 //! - [`hook_stores`]: the repository and object stores a hook sees (the
 //!   push's quarantine first).
 //! - [`packs`]: every object of a repository read once, in pack order, each
-//!   delta base resolved once (gitoxide's delta-tree traversal), plus loose
+//!   delta base resolved once (`packs/delta.rs`, on every core), plus loose
 //!   objects; then, if asked, the trees alone along their own delta chains.
 //! - [`tree_index`]: every tree reduced to its folders and the entries that
 //!   matter, so history diffs commits in memory.

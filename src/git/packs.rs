@@ -1,19 +1,23 @@
 //! Every object in a repository's object stores, each read once.
 //!
-//! Packs are decoded in pack order with gitoxide's delta-tree traversal: each
-//! delta base is inflated once and its deltas applied to it in memory, on all
-//! cores. Reading object by object instead re-inflates shared bases again and
-//! again (libgit2 is ~8x slower on git's own pack). Loose objects are read
-//! after the packs. An object that is in several stores belongs to the first
-//! one that holds it, so it is handed over once.
+//! Packs are decoded along their delta chains (`packs/delta.rs`): each
+//! delta base is inflated once and its deltas applied to it in memory, on
+//! all cores, and each delta says what it copied. Reading object by object
+//! instead re-inflates shared bases again and again (libgit2 is ~8x slower
+//! on git's own pack). Loose objects are read after the packs. An object
+//! that is in several stores belongs to the first one that holds it, so it
+//! is handed over once.
 //!
-//! A pre-pass over the entry headers gives each entry its kind (a delta's is
-//! its base's), so the trees are left out of the first pass and decoded in a
-//! second one ([`Stores::for_each_tree`]), for work that needs to know what
-//! the first pass found in the blobs: every object is still decoded once.
+//! A pre-pass over the entry headers (on all cores) gives each entry its
+//! kind (a delta's is its base's) and its base, so the trees are left out
+//! of the first pass and decoded in a second one
+//! ([`Stores::for_each_tree`]), for work that needs to know what the first
+//! pass found in the blobs: every object is still decoded once.
 //!
 //! This yields objects no ref reaches too; the history door decides what is
 //! reachable from its walk of the commit graph.
+
+mod delta;
 
 use super::ObjectId;
 use anyhow::{anyhow, Result};
@@ -21,7 +25,7 @@ use gix::objs::Kind;
 use gix::odb::pack;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Counts that a progress display reads while the traversal runs.
@@ -100,10 +104,6 @@ impl Stores {
         self.limit
     }
 
-    fn alloc_limit(&self) -> Option<usize> {
-        (self.limit != u64::MAX).then(|| usize::try_from(self.limit).unwrap_or(usize::MAX))
-    }
-
     /// Whether there are loose objects, or stores borrowed from elsewhere
     /// (where objects can go missing without a pack failing to read).
     pub fn has_loose_or_alternates(&self) -> bool {
@@ -161,41 +161,20 @@ impl Stores {
         let mut oversized = Vec::new();
         let mut packed = Vec::new();
         for (pack_no, bundle) in self.packs.iter().enumerate() {
-            let shared = pack_no > 0;
-            let traversed = classify(bundle, self.limit).and_then(|slots| {
-                let (slots, over) = self.set_apart_oversized(pack_no, slots)?;
-                oversized.extend(over);
-                let (trees, rest): (Vec<Slot>, Vec<Slot>) =
-                    slots.into_iter().partition(|s| s.kind == Kind::Tree);
-                counters
-                    .objects
-                    .fetch_add(trees.len() as u64, Ordering::Relaxed);
-                self.traverse_slots(pack_no, rest, &|o| {
-                    counters.objects.fetch_add(1, Ordering::Relaxed);
-                    if shared && self.in_earlier_pack(pack_no, &o.id) {
-                        return;
-                    }
-                    if o.kind == Kind::Blob {
-                        counters.blobs.fetch_add(1, Ordering::Relaxed);
-                        counters
-                            .bytes
-                            .fetch_add(o.data.len() as u64, Ordering::Relaxed);
-                    }
-                    f(o);
-                })?;
-                Ok(trees)
-            });
+            // What a traversal that fails half-way handed over already.
+            let handed = Handed::new(bundle.index.num_objects() as usize);
+            let traversed = self.first_pass_of(pack_no, counters, &handed, f);
             match traversed {
-                Ok(trees) => packed.push(trees),
+                Ok((trees, over)) => {
+                    packed.push(trees);
+                    oversized.extend(over);
+                }
                 Err(e) => {
-                    // A damaged pack, or one led by an object over the limit
-                    // (nothing wrong): read it object by object.
-                    if e != LED_BY_OVERSIZED {
-                        notes.push(format!(
-                            "pack {} could not be traversed ({e}); reading it object by object",
-                            bundle.pack.path().display()
-                        ));
-                    }
+                    // A damaged pack: read it object by object.
+                    notes.push(format!(
+                        "pack {} could not be traversed ({e}); reading it object by object",
+                        bundle.pack.path().display()
+                    ));
                     packed.push(Vec::new());
                     let read = ByObject {
                         counters,
@@ -203,7 +182,7 @@ impl Stores {
                         errors: &errors,
                         trees: &by_id,
                     };
-                    oversized.extend(self.read_pack_by_object(repo, pack_no, &read));
+                    oversized.extend(self.read_pack_by_object(repo, pack_no, &read, &handed));
                 }
             }
         }
@@ -225,6 +204,42 @@ impl Stores {
         }
     }
 
+    /// Pack `pack_no`'s objects but its trees handed to `f` (and added to
+    /// `handed`), along their delta chains; its trees located, and its
+    /// objects over the limit set apart.
+    fn first_pass_of(
+        &self,
+        pack_no: usize,
+        counters: &Counters,
+        handed: &Handed,
+        f: &(dyn Fn(&Object<'_>) + Sync),
+    ) -> Result<(Vec<Slot>, Vec<Oversized>), String> {
+        let slots = classify(&self.packs[pack_no], self.limit)?;
+        let oversized = self.oversized(pack_no, &slots);
+        let trees = kept(&slots, |s| s.over == 0 && s.kind == Kind::Tree)?;
+        let rest = kept(&slots, |s| s.over == 0 && s.kind != Kind::Tree)?;
+        drop(slots);
+        counters
+            .objects
+            .fetch_add(trees.len() as u64, Ordering::Relaxed);
+        let first_key = self.first_key(pack_no);
+        self.traverse(pack_no, &rest, &|o| {
+            handed.add(o.key.expect("packed") - first_key);
+            counters.objects.fetch_add(1, Ordering::Relaxed);
+            if pack_no > 0 && self.in_earlier_pack(pack_no, &o.id) {
+                return;
+            }
+            if o.kind == Kind::Blob {
+                counters.blobs.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(o.data.len() as u64, Ordering::Relaxed);
+            }
+            f(o);
+        })?;
+        Ok((trees, oversized))
+    }
+
     /// Calls `f(id, data)` once for every distinct tree of `trees`, in
     /// parallel. Only the trees' own delta chains are decoded. A pack that
     /// cannot be traversed so is read tree by tree.
@@ -240,11 +255,12 @@ impl Stores {
                 continue;
             }
             let hand_over = |id: &ObjectId| pack_no == 0 || !self.in_earlier_pack(pack_no, id);
-            let traversed = self.traverse_slots(pack_no, slots.clone(), &|o| {
+            let hand_over_trees = |o: &Object<'_>| {
                 if o.kind == Kind::Tree && hand_over(&o.id) {
                     f(o.id, o.data)
                 }
-            });
+            };
+            let traversed = self.traverse(pack_no, slots, &hand_over_trees);
             if traversed.is_err() {
                 // A damaged pack.
                 let index = &self.packs[pack_no].index;
@@ -261,88 +277,44 @@ impl Stores {
     }
 
     /// Decodes the entries `slots` (sorted by offset, every delta's base
-    /// among them) along their delta chains on all cores, calling
-    /// `f` for each.
-    fn traverse_slots(
+    /// among them) along their delta chains on all cores, calling `f` for
+    /// each.
+    fn traverse(
         &self,
         pack_no: usize,
-        mut slots: Vec<Slot>,
+        slots: &[Slot],
         f: &(dyn Fn(&Object<'_>) + Sync),
     ) -> Result<(), String> {
-        let first_key = self.packs[..pack_no]
-            .iter()
-            .map(|b| b.index.num_objects() as usize)
-            .sum::<usize>();
-        use pack::cache::delta::{traverse, Tree};
+        let first_key = self.first_key(pack_no);
         let bundle = &self.packs[pack_no];
-        // gitoxide reads the first header right after the pack's own
-        // (12 bytes) without seeking: start the list with whatever object is
-        // there, and hand over only the entries that were asked for.
-        if slots.first().is_none_or(|s| s.offset != FIRST_ENTRY) {
-            slots.insert(
-                0,
-                Slot {
-                    offset: FIRST_ENTRY,
-                    index: NOT_WANTED,
-                    base: NOT_WANTED,
-                    kind: Kind::Blob,
-                    over: 0,
-                },
-            );
-        }
-        let interrupt = AtomicBool::new(false);
-        let tree = Tree::from_offsets_in_pack(
-            bundle.pack.path(),
-            slots.into_iter(),
-            &|s| s.offset,
-            &|id| {
-                Ok(bundle
-                    .index
-                    .lookup(id)
-                    .map(|i| bundle.index.pack_offset_at_index(i)))
-            },
-            &mut gix::progress::Discard,
-            &interrupt,
-            gix::hash::Kind::Sha1,
-        )
-        .map_err(|e| e.to_string())?;
-        tree.traverse(
-            |slice, pack: &pack::data::File| pack.entry_slice(slice),
-            &bundle.pack,
-            bundle.pack.pack_end() as u64,
-            |slot: &mut Slot, _, ctx: traverse::Context<'_>| {
-                if slot.index != NOT_WANTED {
-                    if let Some(kind) = ctx.entry.header.as_kind() {
-                        let base = (slot.base != NOT_WANTED && ctx.level > 0).then(|| Base {
-                            key: first_key + slot.base as usize,
-                            pack: &bundle.pack,
-                            delta: ctx.entry.data_offset..ctx.entry_end,
-                            delta_size: ctx.entry.decompressed_size,
-                        });
-                        f(&Object {
-                            kind,
-                            id: bundle.index.oid_at_index(slot.index).to_owned(),
-                            data: ctx.decompressed,
-                            key: Some(first_key + slot.index as usize),
-                            base,
-                        });
-                    }
-                }
-                Ok(())
-            },
-            traverse::Options {
-                object_progress: Box::new(gix::progress::Discard),
-                size_progress: &mut gix::progress::Discard,
-                thread_limit: Some(rayon::current_num_threads()),
-                should_interrupt: &interrupt,
-                object_hash: gix::hash::Kind::Sha1,
-                // A delta whose declared result is over the limit stops the
-                // traversal; the pack is then read object by object.
-                alloc_limit_bytes: self.alloc_limit(),
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(())
+        let key = |slot: &Slot| first_key + slot.index as usize;
+        let chains = delta::Chains::new(slots);
+        let walk = delta::Walk {
+            pack: &bundle.pack,
+            slots,
+            chains: &chains,
+            limit: self.limit,
+        };
+        walk.run(&|d| {
+            let slot = &slots[d.at];
+            f(&Object {
+                kind: slot.kind,
+                id: bundle.index.oid_at_index(slot.index).to_owned(),
+                data: d.data,
+                key: Some(key(slot)),
+                base: d.copied.map(|copied| Base {
+                    key: key(&slots[slot.parent as usize]),
+                    copied,
+                }),
+            })
+        })
+    }
+
+    /// The [`Object::key`] of the first object of pack `pack_no`.
+    fn first_key(&self, pack_no: usize) -> usize {
+        (self.packs[..pack_no].iter())
+            .map(|b| b.index.num_objects() as usize)
+            .sum()
     }
 
     /// Every tree that `trees` locates, by id.
@@ -369,51 +341,34 @@ impl Stores {
         Ok(())
     }
 
-    /// The pack's objects over the limit (from [`classify`]), set apart
-    /// from the rest. Fails when the pack's first object is one: the
-    /// traversal would decode it whatever the list says.
-    fn set_apart_oversized(
-        &self,
-        pack_no: usize,
-        slots: Vec<Slot>,
-    ) -> Result<(Vec<Slot>, Vec<Oversized>), String> {
-        if slots.iter().all(|s| s.over == 0) {
-            return Ok((slots, Vec::new()));
-        }
-        if slots
-            .first()
-            .is_some_and(|s| s.offset == FIRST_ENTRY && s.over > 0)
-        {
-            return Err(LED_BY_OVERSIZED.to_string());
-        }
+    /// The pack's objects over the limit (from [`classify`]).
+    fn oversized(&self, pack_no: usize, slots: &[Slot]) -> Vec<Oversized> {
         let index = &self.packs[pack_no].index;
-        let (over, kept): (Vec<Slot>, Vec<Slot>) = slots.into_iter().partition(|s| s.over > 0);
-        let over = over
-            .iter()
+        (slots.iter().filter(|s| s.over > 0))
             .map(|s| Oversized {
                 id: index.oid_at_index(s.index).to_owned(),
                 kind: Some(s.kind),
                 size: s.over,
             })
             .filter(|o| !(pack_no > 0 && self.in_earlier_pack(pack_no, &o.id)))
-            .collect();
-        Ok((kept, over))
+            .collect()
     }
 
-    /// A pack read one object at a time (damaged, or led by an object over
-    /// the limit): each object's size is read from its header first.
+    /// A pack read one object at a time (damaged), but for what `handed`
+    /// holds: each object's size is read from its header first.
     fn read_pack_by_object(
         &self,
         repo: &gix::Repository,
         pack_no: usize,
         read: &ByObject<'_>,
+        handed: &Handed,
     ) -> Vec<Oversized> {
         use gix::prelude::Find;
         let mut oversized = Vec::new();
         let mut buf = Vec::new();
-        for entry in self.packs[pack_no].index.iter() {
+        for (place, entry) in self.packs[pack_no].index.iter().enumerate() {
             let id = entry.oid;
-            if pack_no > 0 && self.in_earlier_pack(pack_no, &id) {
+            if handed.has(place) || (pack_no > 0 && self.in_earlier_pack(pack_no, &id)) {
                 continue;
             }
             read.counters.objects.fetch_add(1, Ordering::Relaxed);
@@ -487,13 +442,6 @@ fn header(store: &impl gix::odb::Header, id: &ObjectId) -> Result<Option<(Kind, 
         .map_err(|e| e.to_string())
 }
 
-/// Why a pack is read object by object when its first object is over the
-/// size limit.
-const LED_BY_OVERSIZED: &str = "its first object is over the size limit";
-
-/// Where the pack's first object starts, right after its 12-byte header.
-const FIRST_ENTRY: u64 = 12;
-
 /// One object handed over by a traversal.
 pub struct Object<'a> {
     pub kind: Kind,
@@ -510,76 +458,21 @@ pub struct Object<'a> {
 pub struct Base<'a> {
     /// The base's [`Object::key`].
     pub key: usize,
-    pack: &'a pack::data::File,
-    delta: std::ops::Range<u64>,
-    delta_size: u64,
-}
-
-impl Base<'_> {
     /// The ranges of the object that were copied from the base, each by one
-    /// delta instruction, in order; `None` if the delta cannot be read
-    /// again. Everything else of the object is new.
-    pub fn copied(&self) -> Option<Vec<std::ops::Range<usize>>> {
-        thread_local! {
-            // One inflater and buffer per thread: setting one up costs more
-            // than inflating a small delta.
-            static INFLATE: std::cell::RefCell<(flate2::Decompress, Vec<u8>)> =
-                std::cell::RefCell::new((flate2::Decompress::new(true), Vec::new()));
-        }
-        let compressed = self.pack.entry_slice(self.delta.clone())?;
-        INFLATE.with(|cell| {
-            let (z, delta) = &mut *cell.borrow_mut();
-            z.reset(true);
-            delta.clear();
-            delta.resize(usize::try_from(self.delta_size).ok()?, 0);
-            z.decompress(compressed, delta, flate2::FlushDecompress::Finish)
-                .ok()?;
-            (z.total_out() == self.delta_size).then_some(())?;
-            copied_ranges(delta)
-        })
-    }
+    /// delta instruction, in order. Everything else of the object is new.
+    pub copied: &'a [std::ops::Range<usize>],
 }
 
-/// The target ranges of a git delta's copy instructions; `None` if it is
-/// malformed.
-fn copied_ranges(delta: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
-    let mut at = 0;
-    // The base's size and the result's, as little-endian base-128 numbers.
-    for _ in 0..2 {
-        while *delta.get(at)? & 0x80 != 0 {
-            at += 1;
-        }
-        at += 1;
-    }
-    let mut out = Vec::new();
-    let mut to = 0usize;
-    while at < delta.len() {
-        let cmd = delta[at];
-        at += 1;
-        if cmd & 0x80 != 0 {
-            let mut size = 0usize;
-            // Offset bytes (bits 0-3), then size bytes (bits 4-6).
-            let offset_bytes = (cmd & 0x0f).count_ones() as usize;
-            at += offset_bytes;
-            for bit in 0..3 {
-                if cmd & (0x10 << bit) != 0 {
-                    size |= (*delta.get(at)? as usize) << (8 * bit);
-                    at += 1;
-                }
-            }
-            if size == 0 {
-                size = 0x10000;
-            }
-            out.push(to..to + size);
-            to += size;
-        } else if cmd != 0 {
-            at += cmd as usize;
-            to += cmd as usize;
-        } else {
-            return None;
-        }
-    }
-    (at == delta.len()).then_some(out)
+/// The result of the git delta `delta` on `base`, and the ranges of it
+/// copied from `base`. For the fuzz target.
+#[doc(hidden)]
+pub fn apply_delta(
+    base: &[u8],
+    delta: &[u8],
+) -> Result<(Vec<u8>, Vec<std::ops::Range<usize>>), &'static str> {
+    let (mut out, mut copied) = (Vec::new(), Vec::new());
+    delta::apply(base, delta, 1 << 24, &mut out, &mut copied)?;
+    Ok((out, copied))
 }
 
 /// One entry of a pack: where it is, its place in the pack's index, and
@@ -588,70 +481,51 @@ fn copied_ranges(delta: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
 pub struct Slot {
     offset: u64,
     index: u32,
-    /// The index place of its delta base ([`NOT_WANTED`]: none).
-    base: u32,
+    /// The place of its delta base in the same list of slots
+    /// ([`NOT_WANTED`]: none).
+    parent: u32,
     kind: Kind,
     /// Over the size limit (itself, or a delta built on such an object):
     /// the size it would take to read it; 0 otherwise.
     over: u64,
 }
 
-/// The index place of an entry that is decoded but not handed over.
+/// No slot: the parent of an entry that is no delta.
 const NOT_WANTED: u32 = u32::MAX;
 
 /// Every entry of `bundle`'s pack, sorted by offset, with its kind (and
 /// whether it is over `limit`, or a delta of one that is), from
 /// the entry headers alone: an offset delta's base comes before it, so one
 /// pass in pack order knows every kind; a ref delta whose base comes later
-/// waits for it. The headers are read, not mapped, so that this pass does
-/// not keep the pack's pages.
+/// waits for it.
 fn classify(bundle: &pack::Bundle, limit: u64) -> Result<Vec<Slot>, String> {
-    use pack::data::entry::Header;
-    use std::io::BufReader;
     let index = &bundle.index;
     let mut slots: Vec<Slot> = (0..index.num_objects())
         .map(|i| Slot {
             offset: index.pack_offset_at_index(i),
             index: i,
-            base: NOT_WANTED,
+            parent: NOT_WANTED,
             kind: Kind::Blob,
             over: 0,
         })
         .collect();
     slots.sort_unstable_by_key(|s| s.offset);
-    let file = std::fs::File::open(bundle.pack.path()).map_err(|e| e.to_string())?;
-    let mut r = BufReader::with_capacity(64 * 1024, file);
-    let mut at = 0u64;
+    let headers = read_headers(bundle, &slots)?;
     // (entry, its base) for deltas whose base's kind is not known yet.
     let mut later: Vec<(usize, usize)> = Vec::new();
     let mut waiting = vec![false; slots.len()];
-    for i in 0..slots.len() {
-        let offset = slots[i].offset;
-        r.seek_relative(offset as i64 - at as i64)
-            .map_err(|e| e.to_string())?;
-        let entry = pack::data::Entry::from_read(&mut r, offset, 20).map_err(|e| e.to_string())?;
-        at = offset + entry.header_size() as u64;
-        if entry.decompressed_size > limit {
-            slots[i].over = entry.decompressed_size;
+    for (i, (header, size)) in headers.into_iter().enumerate() {
+        if size > limit {
+            slots[i].over = size;
         }
-        let base = match entry.header {
-            Header::OfsDelta { base_distance } => entry
-                .checked_base_pack_offset(base_distance)
-                .and_then(|o| position(&slots, o)),
-            Header::RefDelta { base_id } => index
-                .lookup(base_id)
-                .and_then(|b| position(&slots, index.pack_offset_at_index(b))),
-            _ => {
-                slots[i].kind = entry.header.as_kind().expect("not a delta");
+        let base = match header {
+            EntryHeader::Whole(kind) => {
+                slots[i].kind = kind;
                 continue;
             }
+            EntryHeader::DeltaOn(base) => base as usize,
         };
-        let Some(base) = base else {
-            return Err(format!(
-                "the delta base of the entry at {offset} is not in the pack"
-            ));
-        };
-        slots[i].base = slots[base].index;
+        slots[i].parent = base as u32;
         // A base before this entry may itself still wait for a later base.
         if base < i && !waiting[base] {
             slots[i].kind = slots[base].kind;
@@ -680,6 +554,88 @@ fn classify(bundle: &pack::Bundle, limit: u64) -> Result<Vec<Slot>, String> {
     Ok(slots)
 }
 
+/// What an entry's header says it is.
+#[derive(Clone, Copy)]
+enum EntryHeader {
+    Whole(Kind),
+    /// A delta on the entry at this place of the slots.
+    DeltaOn(u32),
+}
+
+/// The header of every entry of `slots` (sorted by offset) and the size it
+/// declares, read in stretches on all cores. The headers are read, not
+/// mapped, so that this pass does not keep the pack's pages.
+fn read_headers(bundle: &pack::Bundle, slots: &[Slot]) -> Result<Vec<(EntryHeader, u64)>, String> {
+    const STRETCH: usize = 1 << 15;
+    let mut headers = vec![(EntryHeader::Whole(Kind::Blob), 0); slots.len()];
+    (slots.par_chunks(STRETCH))
+        .zip(headers.par_chunks_mut(STRETCH))
+        .try_for_each(|(stretch, out)| read_stretch(bundle, slots, stretch, out))?;
+    Ok(headers)
+}
+
+/// The headers of `stretch`, a run of `slots`, into `out`.
+fn read_stretch(
+    bundle: &pack::Bundle,
+    slots: &[Slot],
+    stretch: &[Slot],
+    out: &mut [(EntryHeader, u64)],
+) -> Result<(), String> {
+    use pack::data::entry::Header;
+    let index = &bundle.index;
+    let file = std::fs::File::open(bundle.pack.path()).map_err(|e| e.to_string())?;
+    let mut r = std::io::BufReader::with_capacity(64 * 1024, file);
+    let mut at = 0u64;
+    for (slot, out) in stretch.iter().zip(out) {
+        let offset = slot.offset;
+        r.seek_relative(offset as i64 - at as i64)
+            .map_err(|e| e.to_string())?;
+        let entry = pack::data::Entry::from_read(&mut r, offset, 20).map_err(|e| e.to_string())?;
+        at = offset + entry.header_size() as u64;
+        let base = match entry.header {
+            Header::OfsDelta { base_distance } => entry
+                .checked_base_pack_offset(base_distance)
+                .and_then(|o| position(slots, o)),
+            Header::RefDelta { base_id } => index
+                .lookup(base_id)
+                .and_then(|b| position(slots, index.pack_offset_at_index(b))),
+            _ => {
+                let kind = entry.header.as_kind().expect("not a delta");
+                *out = (EntryHeader::Whole(kind), entry.decompressed_size);
+                continue;
+            }
+        };
+        let Some(base) = base else {
+            return Err(format!(
+                "the delta base of the entry at {offset} is not in the pack"
+            ));
+        };
+        *out = (EntryHeader::DeltaOn(base as u32), entry.decompressed_size);
+    }
+    Ok(())
+}
+
+/// The slots `keep` accepts, their delta bases renumbered among them; fails
+/// if a base of one of them is left out.
+fn kept(slots: &[Slot], keep: impl Fn(&Slot) -> bool) -> Result<Vec<Slot>, String> {
+    let mut place = vec![NOT_WANTED; slots.len()];
+    let mut out = Vec::new();
+    for (at, slot) in slots.iter().enumerate().filter(|(_, s)| keep(s)) {
+        place[at] = out.len() as u32;
+        out.push(*slot);
+    }
+    for slot in out.iter_mut().filter(|s| s.parent != NOT_WANTED) {
+        slot.parent = place[slot.parent as usize];
+        if slot.parent == NOT_WANTED {
+            return Err(format!(
+                "the delta base of the entry at {} is not among its kind",
+                slot.offset
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Where the entry at `offset` is in `slots`.
 fn position(slots: &[Slot], offset: u64) -> Option<usize> {
     slots.binary_search_by_key(&offset, |s| s.offset).ok()
@@ -705,6 +661,27 @@ pub struct Traversal {
     /// Objects over the size limit per object: never read.
     pub oversized: Vec<Oversized>,
     pub trees: TreeLocations,
+}
+
+/// A set of a pack's objects, by their place in its index.
+struct Handed(Vec<AtomicU64>);
+
+impl Handed {
+    fn new(objects: usize) -> Self {
+        Handed(
+            (0..objects.div_ceil(64))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        )
+    }
+
+    fn add(&self, place: usize) {
+        self.0[place / 64].fetch_or(1 << (place % 64), Ordering::Relaxed);
+    }
+
+    fn has(&self, place: usize) -> bool {
+        self.0[place / 64].load(Ordering::Relaxed) & (1 << (place % 64)) != 0
+    }
 }
 
 /// What reading objects one by one hands its results to.
@@ -774,9 +751,6 @@ mod tests {
         assert!(out.status.success(), "git {args:?}: {out:?}");
     }
 
-    /// The trees-only pass decodes every tree of a packed history, with
-    /// deltas between tree versions, exactly as reading each one by id does,
-    /// and without falling back.
     /// A repository of 40 commits over 4 folders, packed so that tree
     /// versions and file versions are deltas of one another.
     fn packed_history() -> tempfile::TempDir {
@@ -871,11 +845,11 @@ mod tests {
         let traversal = stores.for_each_object_with(&repo, &Counters::default(), &|o| {
             let key = o.key.expect("packed");
             if let Some(base) = &o.base {
-                let copied = base.copied().expect("a delta git wrote reads again");
+                let copied = base.copied;
                 let seen = seen.lock().unwrap();
                 let from = &seen[&base.key];
                 let mut end = 0;
-                for r in copied {
+                for r in copied.iter().cloned() {
                     assert!(r.start >= end && r.end <= o.data.len());
                     let part = &o.data[r.clone()];
                     assert!(from.windows(part.len()).any(|w| w == part));
@@ -887,12 +861,56 @@ mod tests {
         });
         assert!(traversal.errors.is_empty());
         assert!(deltas.into_inner() > 10);
-        assert_eq!(
-            copied_ranges(&[3, 8, 0x91, 0, 2, 2, b'x', b'y', 0x91, 1, 2]),
-            Some(vec![0..2, 4..6])
+    }
+
+    /// A delta whose data is damaged stops the traversal; the pack is then
+    /// read object by object: every object that can be read is handed over,
+    /// and each that cannot is named.
+    #[test]
+    fn a_damaged_delta_sends_its_pack_to_reading_object_by_object() {
+        let tmp = packed_history();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let slots = classify(&stores.packs[0], u64::MAX).unwrap();
+        let total = slots.len();
+        let (at, victim) = (slots.iter().enumerate().rev())
+            .find(|(_, s)| s.kind == Kind::Blob && s.parent != NOT_WANTED)
+            .expect("a blob delta");
+        let victim_id = id_of(&stores, victim);
+        let data_at = stores.packs[0]
+            .pack
+            .entry(victim.offset)
+            .unwrap()
+            .data_offset as usize;
+        let path = stores.packs[0].pack.path().to_owned();
+        drop(stores);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = slots
+            .get(at + 1)
+            .map_or(bytes.len() - 20, |s| s.offset as usize);
+        // After the zlib header: a block of the reserved type.
+        bytes[data_at + 2..end].fill(0xff);
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&path, permissions).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+
+        let repo = gix::open(tmp.path()).unwrap();
+        let stores = Stores::open(&tmp.path().join(".git/objects")).unwrap();
+        let got = Mutex::new(Vec::new());
+        let traversal = stores.for_each_object(&repo, &Counters::default(), &|_, id, _| {
+            got.lock().unwrap().push(id)
+        });
+        assert!(
+            (traversal.notes.iter()).any(|n| n.contains("could not be traversed")),
+            "{:?}",
+            traversal.notes
         );
-        assert_eq!(copied_ranges(&[3, 5, 0]), None);
-        assert_eq!(copied_ranges(&[3, 5, 0x91, 0]), None);
+        let named = |id: &ObjectId| traversal.errors.iter().any(|e| e.contains(&id.to_string()));
+        assert!(named(&victim_id), "{:?}", traversal.errors);
+        let got = got.into_inner().unwrap();
+        assert!(!got.contains(&victim_id));
+        assert_eq!(got.len() + traversal.errors.len(), total);
     }
 
     #[test]
@@ -904,7 +922,7 @@ mod tests {
 
         let got = Mutex::new(HashMap::new());
         stores
-            .traverse_slots(0, slots.clone(), &|o| {
+            .traverse(0, slots, &|o| {
                 assert_eq!(o.kind, Kind::Tree);
                 got.lock().unwrap().insert(o.id, o.data.to_vec());
             })
@@ -930,16 +948,17 @@ mod tests {
         let (repo, stores, traversal) = first_pass(&tmp);
         let all = &traversal.trees.packed[0];
         // Leave out every base: only deltas remain, so their bases are missing.
-        let deltas: Vec<Slot> = all
-            .iter()
-            .filter(|s| {
-                let entry = stores.packs[0].pack.entry(s.offset).unwrap();
-                !entry.header.is_base()
+        assert!(kept(all, |s| s.parent != NOT_WANTED).is_err());
+        // Deltas each made its own base: none is reached.
+        let deltas: Vec<Slot> = (all.iter().filter(|s| s.parent != NOT_WANTED))
+            .enumerate()
+            .map(|(at, s)| Slot {
+                parent: at as u32,
+                ..*s
             })
-            .copied()
             .collect();
         assert!(!deltas.is_empty() && deltas.len() < all.len());
-        assert!(stores.traverse_slots(0, deltas.clone(), &|_| {}).is_err());
+        assert!(stores.traverse(0, &deltas, &|_| {}).is_err());
 
         let locations = TreeLocations {
             packed: vec![deltas.clone()],

@@ -358,8 +358,7 @@ impl KeywordFree {
         let data = o.data;
         let windows = (o.base.as_ref())
             .filter(|b| self.is_free(b.key))
-            .and_then(|b| b.copied())
-            .map(|copied| fresh_windows(&copied, data.len(), self.reach));
+            .map(|b| fresh_windows(b.copied, data.len(), self.reach));
         let gate = match windows {
             Some(windows) => windows.into_iter().any(|w| engine.gate_matches(&data[w])),
             None => engine.gate_matches(data),
