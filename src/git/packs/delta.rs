@@ -197,7 +197,8 @@ fn inflate(compressed: &[u8], size: u64, limit: u64, out: &mut Vec<u8>) -> Resul
     out.clear();
     // One byte more: a stream that would run past its declared size is
     // caught, not cut short.
-    out.reserve_exact(size + 1);
+    (out.try_reserve_exact(size.saturating_add(1)))
+        .map_err(|_| format!("{size} bytes cannot be held in memory"))?;
     INFLATER.with(|z| {
         let z = &mut *z.borrow_mut();
         z.reset(true);
@@ -230,7 +231,7 @@ pub(super) fn apply(
     }
     let size = usize::try_from(size).map_err(|_| "the delta builds an object too big to hold")?;
     out.clear();
-    out.reserve_exact(size);
+    (out.try_reserve_exact(size)).map_err(|_| "the delta builds an object too big to hold")?;
     copied.clear();
     while let Some(&cmd) = delta.get(at) {
         at += 1;
