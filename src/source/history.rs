@@ -5,7 +5,7 @@
 //! 1. every object of the stores but the trees once, in pack order, on all
 //!    cores ([`crate::git::packs`]): blobs go through the rules and
 //!    validators (only those that hold a key are remembered; a delta of a
-//!    keyword-free blob has only its new bytes gated, see [`KeywordFree`]),
+//!    keyword-free blob has only its new bytes gated, see `keyword_free.rs`),
 //!    commits are parsed and kept (tree, parents, time), and the messages of
 //!    commits and tags go through the rules too; the pack's pages are then
 //!    let go;
@@ -20,6 +20,7 @@
 //!    reachable blobs from dangling ones. Then each location is looked up
 //!    in every ref's tip tree: `still_in`.
 
+use super::keyword_free::KeywordFree;
 use super::{commit_info, plural, timing};
 use crate::git::introduced::EntryKind;
 use crate::git::objects::{self, peel, peel_with, read_commit, CommitData, Peeled};
@@ -321,93 +322,6 @@ fn read_objects(
         present: present.map(|p| Present::new(p.into_inner().unwrap())),
         too_big,
     }
-}
-
-/// The packed blobs known to hold no keyword of the rules' literal gate. A
-/// blob rebuilt from such a base by a delta holds a keyword only where the
-/// delta put new bytes, or across the edge of a copied range: only there is
-/// the gate run, instead of over the whole blob (most blobs of a history
-/// are small edits of another).
-struct KeywordFree {
-    bits: Vec<std::sync::atomic::AtomicU64>,
-    /// The longest keyword, in bytes.
-    reach: usize,
-}
-
-impl KeywordFree {
-    fn new(scanner: &Scanner, packed: u64) -> Self {
-        KeywordFree {
-            bits: (0..packed.div_ceil(64))
-                .map(|_| Default::default())
-                .collect(),
-            reach: scanner.engine.longest_keyword(),
-        }
-    }
-
-    fn is_free(&self, key: usize) -> bool {
-        self.bits
-            .get(key / 64)
-            .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (key % 64)) != 0)
-    }
-
-    /// The blob's hits: the whole pipeline runs only when the gate, an
-    /// anchored binary rule or an archive could find something, as
-    /// [`crate::rules::matcher::Engine::gate_matches`] requires.
-    fn hits(&self, scanner: &Scanner, o: &crate::git::packs::Object<'_>) -> Vec<Hit> {
-        let engine = &scanner.engine;
-        let data = o.data;
-        let windows = (o.base.as_ref())
-            .filter(|b| self.is_free(b.key))
-            .map(|b| fresh_windows(b.copied, data.len(), self.reach));
-        let gate = match windows {
-            Some(windows) => windows.into_iter().any(|w| engine.gate_matches(&data[w])),
-            None => engine.gate_matches(data),
-        };
-        if !gate {
-            if let Some(w) = o
-                .key
-                .and_then(|key| self.bits.get(key / 64).map(|w| (w, key)))
-            {
-                w.0.fetch_or(1 << (w.1 % 64), Ordering::Relaxed);
-            }
-        }
-        let may_hold =
-            gate || crate::scan::archive::kind(data).is_some() || engine.binary_matches(data);
-        if may_hold {
-            scanner.hits(data)
-        } else {
-            Vec::new()
-        }
-    }
-}
-
-/// The ranges of a blob of `len` bytes where a keyword of at most `reach`
-/// bytes may start or lie, given the ranges `copied` (in order) that a delta
-/// copied from a keyword-free base: any keyword wholly inside one copied
-/// range would be in the base.
-fn fresh_windows(
-    copied: &[std::ops::Range<usize>],
-    len: usize,
-    reach: usize,
-) -> Vec<std::ops::Range<usize>> {
-    if reach == 0 {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    // The first start position not known to be safe.
-    let mut from = 0;
-    for r in copied.iter().filter(|r| r.len() >= reach) {
-        // Starts whose keyword would end within `r`.
-        let safe = r.start..r.end + 1 - reach;
-        if safe.start > from {
-            out.push(from..(safe.start + reach - 1).min(len));
-        }
-        from = from.max(safe.end);
-    }
-    if from < len {
-        out.push(from..len);
-    }
-    out
 }
 
 /// Each tip's name and the tree it leads to, or the blob a tag names
@@ -1014,58 +928,7 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{eta, fresh_windows};
-
-    /// A keyword that is new in a blob rebuilt by copies from a base that
-    /// lacks it always lies wholly within one of the windows.
-    #[test]
-    fn fresh_windows_hold_every_new_keyword() {
-        let key = b"KEYWORD";
-        let base: Vec<u8> = (0..400u32)
-            .map(|i| b"abcdefgh"[(i * 7 % 8) as usize])
-            .collect();
-        let mut seed = 7u32;
-        let mut next = |n: u32| {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (seed >> 8) % n
-        };
-        for _ in 0..2000 {
-            // A target of copies from the base and inserts of random bits
-            // of the keyword, so that keywords form across edges.
-            let (mut data, mut copied) = (Vec::new(), Vec::new());
-            for _ in 0..1 + next(6) {
-                if next(2) == 0 {
-                    let at = next(390) as usize;
-                    let n = 1 + next(10) as usize;
-                    copied.push(data.len()..data.len() + n);
-                    data.extend_from_slice(&base[at..at + n]);
-                } else {
-                    let a = next(7) as usize;
-                    let b = a + next(8 - a as u32) as usize;
-                    data.extend_from_slice(&key[a..b]);
-                }
-            }
-            let windows = fresh_windows(&copied, data.len(), key.len());
-            for at in 0..data.len() {
-                if data[at..].starts_with(key) {
-                    assert!(
-                        windows
-                            .iter()
-                            .any(|w| w.start <= at && at + key.len() <= w.end),
-                        "{data:?} {copied:?} {windows:?}"
-                    );
-                }
-            }
-        }
-        assert_eq!(
-            fresh_windows(&[0..100, 100..120], 120, 10),
-            [91..109, 111..120]
-        );
-        assert_eq!(
-            fresh_windows(&[0..50, 60..100], 100, 10),
-            vec![41..69, 91..100]
-        );
-    }
+    use super::eta;
 
     #[test]
     fn eta_is_estimated_from_the_share_done() {

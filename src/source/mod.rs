@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod files;
 pub mod history;
+mod keyword_free;
 pub mod machines;
 pub mod push;
 mod pushed;

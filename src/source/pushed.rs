@@ -9,11 +9,12 @@
 //! Diffing commits then costs no object reads, except where a tree the
 //! server already had comes in: that part is read by id.
 
+use super::keyword_free::KeywordFree;
 use super::timing;
 use crate::git::hook_stores::HookStores;
 use crate::git::introduced::{self, push_name, EntryKind};
 use crate::git::objects::{self, CommitData};
-use crate::git::packs::{Counters, Stores};
+use crate::git::packs::{Counters, Object, Stores};
 use crate::git::tree_index::{Present, TreeIndex};
 use crate::git::ObjectId;
 use crate::scan::{Hit, Scanner};
@@ -79,9 +80,10 @@ impl Pushed {
             .map_err(|e| anyhow!("cannot open the object store {}: {e}", dir.display()))?;
         repo.objects = gix::OdbHandle::new(handle, gix::hash::Kind::Sha1);
         let c = Collected::default();
+        let keyword_free = KeywordFree::new(scanner, stores.packed_objects);
         // What cannot be read here is read again by id where it is needed.
-        let traversal = stores.for_each_object(&repo, &Counters::default(), &|kind, id, data| {
-            c.take(scanner, past, kind, id, data)
+        let traversal = stores.for_each_object_with(&repo, &Counters::default(), &|o| {
+            c.take(scanner, past, &keyword_free, o)
         });
         // The stores never hand over a blob over the limit: it is here.
         let too_big: Vec<(ObjectId, u64)> = (traversal.oversized.iter())
@@ -176,17 +178,17 @@ impl Collected {
         &self,
         scanner: &Scanner,
         past: &(dyn Fn() -> bool + Sync),
-        kind: Kind,
-        id: ObjectId,
-        data: &[u8],
+        keyword_free: &KeywordFree,
+        o: &Object<'_>,
     ) {
-        match kind {
+        let (id, data) = (o.id, o.data);
+        match o.kind {
             Kind::Blob => {
                 self.blobs.lock().unwrap().push(id);
                 if past() {
                     self.unscanned.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    let found = scanner.hits(data);
+                    let found = keyword_free.hits(scanner, o);
                     if !found.is_empty() {
                         self.hits.lock().unwrap().insert(id, found);
                     }
