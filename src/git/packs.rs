@@ -162,7 +162,7 @@ impl Stores {
         let mut packed = Vec::new();
         for (pack_no, bundle) in self.packs.iter().enumerate() {
             // What a traversal that fails half-way handed over already.
-            let handed = Handed::new(bundle.index.num_objects() as usize);
+            let handed = KeySet::new(bundle.index.num_objects() as usize);
             let traversed = self.first_pass_of(pack_no, counters, &handed, f);
             match traversed {
                 Ok((trees, over)) => {
@@ -211,7 +211,7 @@ impl Stores {
         &self,
         pack_no: usize,
         counters: &Counters,
-        handed: &Handed,
+        handed: &KeySet,
         f: &(dyn Fn(&Object<'_>) + Sync),
     ) -> Result<(Vec<Slot>, Vec<Oversized>), String> {
         let slots = classify(&self.packs[pack_no], self.limit)?;
@@ -361,7 +361,7 @@ impl Stores {
         repo: &gix::Repository,
         pack_no: usize,
         read: &ByObject<'_>,
-        handed: &Handed,
+        handed: &KeySet,
     ) -> Vec<Oversized> {
         use gix::prelude::Find;
         let mut oversized = Vec::new();
@@ -663,24 +663,25 @@ pub struct Traversal {
     pub trees: TreeLocations,
 }
 
-/// A set of a pack's objects, by their place in its index.
-struct Handed(Vec<AtomicU64>);
+/// A set of packed objects, by number (an [`Object::key`], or a place in
+/// one pack's index), that threads add to at once.
+pub struct KeySet(Vec<AtomicU64>);
 
-impl Handed {
-    fn new(objects: usize) -> Self {
-        Handed(
-            (0..objects.div_ceil(64))
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-        )
+impl KeySet {
+    /// An empty set of numbers below `len`.
+    pub fn new(len: usize) -> Self {
+        KeySet((0..len.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
     }
 
-    fn add(&self, place: usize) {
-        self.0[place / 64].fetch_or(1 << (place % 64), Ordering::Relaxed);
+    /// Adds `key`; one out of range is not kept.
+    pub fn add(&self, key: usize) {
+        if let Some(word) = self.0.get(key / 64) {
+            word.fetch_or(1 << (key % 64), Ordering::Relaxed);
+        }
     }
 
-    fn has(&self, place: usize) -> bool {
-        self.0[place / 64].load(Ordering::Relaxed) & (1 << (place % 64)) != 0
+    pub fn has(&self, key: usize) -> bool {
+        (self.0.get(key / 64)).is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (key % 64)) != 0)
     }
 }
 

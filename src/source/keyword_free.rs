@@ -3,9 +3,8 @@
 //! keyword is gated only where the delta wrote new bytes. Shared by the
 //! history door and pre-receive, which decode packs the same way.
 
-use crate::git::packs::Object;
+use crate::git::packs::{KeySet, Object};
 use crate::scan::{Hit, Scanner};
-use std::sync::atomic::Ordering;
 
 /// The packed blobs known to hold no keyword of the rules' literal gate. A
 /// blob rebuilt from such a base by a delta holds a keyword only where the
@@ -13,7 +12,7 @@ use std::sync::atomic::Ordering;
 /// the gate run, instead of over the whole blob (most blobs of a history
 /// are small edits of another).
 pub(super) struct KeywordFree {
-    bits: Vec<std::sync::atomic::AtomicU64>,
+    free: KeySet,
     /// The longest keyword, in bytes.
     reach: usize,
 }
@@ -21,17 +20,9 @@ pub(super) struct KeywordFree {
 impl KeywordFree {
     pub fn new(scanner: &Scanner, packed: u64) -> Self {
         KeywordFree {
-            bits: (0..packed.div_ceil(64))
-                .map(|_| Default::default())
-                .collect(),
+            free: KeySet::new(packed as usize),
             reach: scanner.engine.longest_keyword(),
         }
-    }
-
-    fn is_free(&self, key: usize) -> bool {
-        self.bits
-            .get(key / 64)
-            .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (key % 64)) != 0)
     }
 
     /// The blob's hits: the whole pipeline runs only when the gate, an
@@ -41,19 +32,14 @@ impl KeywordFree {
         let engine = &scanner.engine;
         let data = o.data;
         let windows = (o.base.as_ref())
-            .filter(|b| self.is_free(b.key))
+            .filter(|b| self.free.has(b.key))
             .map(|b| joined(fresh_windows(b.copied, data.len(), self.reach)));
         let gate = match windows {
             Some(windows) => windows.into_iter().any(|w| engine.gate_matches(&data[w])),
             None => engine.gate_matches(data),
         };
-        if !gate {
-            if let Some(w) = o
-                .key
-                .and_then(|key| self.bits.get(key / 64).map(|w| (w, key)))
-            {
-                w.0.fetch_or(1 << (w.1 % 64), Ordering::Relaxed);
-            }
+        if let Some(key) = o.key.filter(|_| !gate) {
+            self.free.add(key);
         }
         let may_hold =
             gate || crate::scan::archive::kind(data).is_some() || engine.binary_matches(data);
